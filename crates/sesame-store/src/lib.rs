@@ -1,0 +1,214 @@
+//! The storage contract of Sésame.
+//!
+//! One `Store` made of role traits, one per aggregate (tenants, domains, users, credentials,
+//! groups, applications, sessions, sign-in log, admin tokens). Every tenant-scoped method takes a
+//! `TenantId`, so a cross-tenant read cannot be written. Updates are read-modify-write closures
+//! that the backend runs inside one transaction, so concurrent updates never lose a write.
+//! This crate holds no SQL and performs no I/O; `sesame-store-sql` implements it, and
+//! [`conformance`] (feature `conformance`) is the suite every backend must pass.
+
+use async_trait::async_trait;
+use sesame_model::*;
+use time::OffsetDateTime;
+
+#[cfg(feature = "conformance")]
+pub mod conformance;
+
+/// The sentinels are part of the contract: callers match on them.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The record does not exist in this tenant.
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    /// A uniqueness rule was violated; the text names the rule (e.g. `user.upn`).
+    #[error("{0} already exists")]
+    Conflict(&'static str),
+    /// An update closure refused the change; nothing was written.
+    #[error("update refused: {0}")]
+    Aborted(String),
+    /// The backend failed (I/O, connection, corrupt row). Never shown to users verbatim.
+    #[error("storage backend error: {0}")]
+    Backend(String),
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// A read-modify-write step run inside the backend's transaction.
+pub type Update<'a, T> = Box<dyn FnOnce(&mut T) -> StoreResult<()> + Send + 'a>;
+
+#[async_trait]
+pub trait TenantStore {
+    /// Conflict `tenant.id` or `tenant.initial_domain`.
+    async fn create_tenant(&self, tenant: &Tenant) -> StoreResult<()>;
+    async fn get_tenant(&self, id: TenantId) -> StoreResult<Tenant>;
+    /// The tenant whose initial domain, or verified/federated domain, is `domain` (lower-case).
+    async fn find_tenant_by_domain(&self, domain: &str) -> StoreResult<Tenant>;
+    async fn list_tenants(&self, page: &PageRequest) -> StoreResult<Page<Tenant>>;
+    async fn update_tenant(&self, id: TenantId, update: Update<'_, Tenant>) -> StoreResult<Tenant>;
+    /// Deletes the tenant and everything it owns.
+    async fn delete_tenant(&self, id: TenantId) -> StoreResult<()>;
+}
+
+#[async_trait]
+pub trait DomainStore {
+    /// Conflict `domain.name` when the tenant has it, or when another tenant has it verified
+    /// or federated, or when it is a tenant's initial domain.
+    async fn add_domain(&self, domain: &Domain) -> StoreResult<()>;
+    async fn get_domain(&self, tenant: TenantId, name: &str) -> StoreResult<Domain>;
+    async fn list_domains(&self, tenant: TenantId) -> StoreResult<Vec<Domain>>;
+    /// Conflict `domain.name` when the change would verify a name another tenant has verified.
+    async fn update_domain(
+        &self,
+        tenant: TenantId,
+        name: &str,
+        update: Update<'_, Domain>,
+    ) -> StoreResult<Domain>;
+    async fn delete_domain(&self, tenant: TenantId, name: &str) -> StoreResult<()>;
+}
+
+#[async_trait]
+pub trait UserStore {
+    /// Conflict `user.upn` (case-insensitive, per tenant), `user.immutable_id` or `user.id`.
+    async fn create_user(&self, user: &User) -> StoreResult<()>;
+    async fn get_user(&self, tenant: TenantId, id: UserId) -> StoreResult<User>;
+    /// `upn` is compared case-insensitively.
+    async fn find_user_by_upn(&self, tenant: TenantId, upn: &str) -> StoreResult<User>;
+    async fn find_user_by_immutable_id(&self, tenant: TenantId, immutable_id: &str)
+    -> StoreResult<User>;
+    async fn list_users(&self, tenant: TenantId, page: &PageRequest) -> StoreResult<Page<User>>;
+    async fn count_users(&self, tenant: TenantId) -> StoreResult<u64>;
+    /// Runs `update` on the stored user in a transaction, bumps `version`, and returns the result.
+    async fn update_user(
+        &self,
+        tenant: TenantId,
+        id: UserId,
+        update: Update<'_, User>,
+    ) -> StoreResult<User>;
+    /// Deletes the user with its credential, sessions, memberships and assignments.
+    async fn delete_user(&self, tenant: TenantId, id: UserId) -> StoreResult<()>;
+}
+
+#[async_trait]
+pub trait CredentialStore {
+    /// NotFound `password` when the user has no local password.
+    async fn get_password(&self, tenant: TenantId, user: UserId) -> StoreResult<PasswordCredential>;
+    /// Creates or replaces the user's password credential. NotFound `user` if no such user.
+    async fn put_password(&self, credential: &PasswordCredential) -> StoreResult<()>;
+    async fn update_password(
+        &self,
+        tenant: TenantId,
+        user: UserId,
+        update: Update<'_, PasswordCredential>,
+    ) -> StoreResult<PasswordCredential>;
+}
+
+#[async_trait]
+pub trait GroupStore {
+    /// Conflict `group.display_name` (case-insensitive, per tenant) or `group.id`.
+    async fn create_group(&self, group: &Group) -> StoreResult<()>;
+    async fn get_group(&self, tenant: TenantId, id: GroupId) -> StoreResult<Group>;
+    async fn list_groups(&self, tenant: TenantId, page: &PageRequest) -> StoreResult<Page<Group>>;
+    async fn update_group(
+        &self,
+        tenant: TenantId,
+        id: GroupId,
+        update: Update<'_, Group>,
+    ) -> StoreResult<Group>;
+    async fn delete_group(&self, tenant: TenantId, id: GroupId) -> StoreResult<()>;
+    /// NotFound `group` / `user`; Conflict `group.member` if already a member.
+    async fn add_member(&self, tenant: TenantId, group: GroupId, user: UserId) -> StoreResult<()>;
+    /// NotFound `group.member` if the user is not a member.
+    async fn remove_member(&self, tenant: TenantId, group: GroupId, user: UserId)
+    -> StoreResult<()>;
+    async fn list_members(
+        &self,
+        tenant: TenantId,
+        group: GroupId,
+        page: &PageRequest,
+    ) -> StoreResult<Page<UserId>>;
+    async fn list_user_groups(&self, tenant: TenantId, user: UserId) -> StoreResult<Vec<GroupId>>;
+}
+
+#[async_trait]
+pub trait AppStore {
+    /// Conflict `app.id`.
+    async fn create_app(&self, app: &Application) -> StoreResult<()>;
+    async fn get_app(&self, tenant: TenantId, id: AppId) -> StoreResult<Application>;
+    async fn list_apps(&self, tenant: TenantId, page: &PageRequest)
+    -> StoreResult<Page<Application>>;
+    async fn update_app(
+        &self,
+        tenant: TenantId,
+        id: AppId,
+        update: Update<'_, Application>,
+    ) -> StoreResult<Application>;
+    async fn delete_app(&self, tenant: TenantId, id: AppId) -> StoreResult<()>;
+    /// NotFound `app` / `user` / `group`; Conflict `assignment` if the principal already has it.
+    async fn assign(&self, assignment: &Assignment) -> StoreResult<()>;
+    /// NotFound `assignment`.
+    async fn unassign(&self, tenant: TenantId, app: AppId, principal: Principal) -> StoreResult<()>;
+    async fn list_assignments(&self, tenant: TenantId, app: AppId) -> StoreResult<Vec<Assignment>>;
+    /// Assignments of one principal, across the tenant's applications.
+    async fn list_principal_assignments(
+        &self,
+        tenant: TenantId,
+        principal: Principal,
+    ) -> StoreResult<Vec<Assignment>>;
+}
+
+#[async_trait]
+pub trait SessionStore {
+    /// Conflict `session` if the digest exists.
+    async fn create_session(&self, session: &Session) -> StoreResult<()>;
+    /// NotFound `session` if absent (expiry is the caller's check).
+    async fn get_session(&self, tenant: TenantId, id_digest: &str) -> StoreResult<Session>;
+    /// NotFound `session` if absent.
+    async fn delete_session(&self, tenant: TenantId, id_digest: &str) -> StoreResult<()>;
+    /// Returns how many sessions were ended.
+    async fn delete_user_sessions(&self, tenant: TenantId, user: UserId) -> StoreResult<u64>;
+    /// Removes sessions that expired before `now`, across tenants (housekeeping).
+    async fn purge_expired_sessions(&self, now: OffsetDateTime) -> StoreResult<u64>;
+}
+
+#[async_trait]
+pub trait SignInLog {
+    async fn append_sign_in(&self, event: &SignInEvent) -> StoreResult<()>;
+    /// Newest first; the cursor is the id of the last event of the previous page.
+    async fn list_sign_ins(
+        &self,
+        tenant: TenantId,
+        query: &SignInQuery,
+        page: &PageRequest,
+    ) -> StoreResult<Page<SignInEvent>>;
+}
+
+#[async_trait]
+pub trait AdminTokenStore {
+    /// Conflict `admin_token` on a duplicate id or digest.
+    async fn create_admin_token(&self, token: &AdminToken) -> StoreResult<()>;
+    async fn find_admin_token(&self, digest: &str) -> StoreResult<AdminToken>;
+    async fn list_admin_tokens(&self) -> StoreResult<Vec<AdminToken>>;
+    async fn delete_admin_token(&self, id: AdminTokenId) -> StoreResult<()>;
+    async fn count_admin_tokens(&self) -> StoreResult<u64>;
+}
+
+/// Everything Sésame keeps. Backends implement the role traits; this trait adds health.
+#[async_trait]
+pub trait Store:
+    TenantStore
+    + DomainStore
+    + UserStore
+    + CredentialStore
+    + GroupStore
+    + AppStore
+    + SessionStore
+    + SignInLog
+    + AdminTokenStore
+    + Send
+    + Sync
+{
+    /// Ok when the backend answers a trivial query (readiness).
+    async fn ping(&self) -> StoreResult<()>;
+    /// `sqlite` or `postgres`, for logs and metrics.
+    fn backend_name(&self) -> &'static str;
+}
