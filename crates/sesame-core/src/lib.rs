@@ -1,1 +1,105 @@
-//! placeholder
+//! The identity provider's logic: tenants and their domains, the directory, passwords and
+//! lockout, SSO sessions, sign-in and its log, admin tokens.
+//!
+//! `sesame-core` does no HTTP and no SQL. Side effects go through the `Store`, a [`Clock`], and
+//! small connector traits the binary provides (such as [`TxtResolver`] for DNS). Everything
+//! here can be unit-tested with an in-memory SQLite store and a fixed clock.
+
+mod admin;
+mod apps;
+mod clock;
+mod directory;
+mod error;
+mod groups;
+mod inputs;
+mod password;
+pub mod secrets;
+mod signin;
+mod users;
+
+use sesame_model::TenantId;
+use sesame_store::Store;
+use std::sync::Arc;
+
+pub use admin::{AdminScope, NewAdminToken};
+pub use clock::{Clock, FixedClock, SystemClock};
+pub use directory::{TxtResolver, VERIFICATION_PREFIX};
+pub use error::{CoreError, CoreResult};
+pub use inputs::*;
+pub use password::PasswordHasher;
+pub use signin::{LockoutPolicy, SignInAttempt, SignInFailure, SignInOutcome, SignedIn};
+
+/// Settings of the core that operators may change.
+#[derive(Debug, Clone)]
+pub struct CoreSettings {
+    pub lockout: LockoutPolicy,
+    /// How long an SSO session lasts after sign-in.
+    pub session_lifetime: time::Duration,
+}
+
+impl Default for CoreSettings {
+    fn default() -> Self {
+        CoreSettings {
+            lockout: LockoutPolicy::default(),
+            session_lifetime: time::Duration::hours(12),
+        }
+    }
+}
+
+/// The identity provider. Cheap to clone; share one per process.
+#[derive(Clone)]
+pub struct Core {
+    store: Arc<dyn Store>,
+    clock: Arc<dyn Clock>,
+    dns: Arc<dyn TxtResolver>,
+    passwords: PasswordHasher,
+    settings: CoreSettings,
+}
+
+impl Core {
+    pub fn new(
+        store: Arc<dyn Store>,
+        clock: Arc<dyn Clock>,
+        dns: Arc<dyn TxtResolver>,
+        passwords: PasswordHasher,
+        settings: CoreSettings,
+    ) -> Self {
+        Core {
+            store,
+            clock,
+            dns,
+            passwords,
+            settings,
+        }
+    }
+
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.store
+    }
+
+    pub fn now(&self) -> time::OffsetDateTime {
+        self.clock.now()
+    }
+
+    pub fn settings(&self) -> &CoreSettings {
+        &self.settings
+    }
+
+    /// A fresh, time-ordered object id (UUIDv7 from the core's clock).
+    fn new_uuid(&self) -> uuid::Uuid {
+        let now = self.clock.now();
+        let nanos = now.unix_timestamp_nanos();
+        let secs = u64::try_from(nanos.div_euclid(1_000_000_000)).unwrap_or(0);
+        let sub = u32::try_from(nanos.rem_euclid(1_000_000_000)).unwrap_or(0);
+        uuid::Uuid::new_v7(uuid::Timestamp::from_unix(uuid::NoContext, secs, sub))
+    }
+
+    /// Checks that `tenant` exists, so that later writes report `tenant` NotFound clearly.
+    async fn require_tenant(&self, tenant: TenantId) -> CoreResult<()> {
+        self.store.get_tenant(tenant).await?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,77 @@
+//! The admin REST API, `/api/v1`: bearer admin tokens, JSON in, JSON or problem+json out.
+//!
+//! `{tenant}` accepts the tenant id, its initial domain or a verified domain; `{user}` accepts a
+//! user id or a UPN. A token limited to one tenant gets 403 for every other tenant.
+
+mod apps;
+mod directory;
+mod extract;
+mod groups;
+pub mod openapi;
+mod signins;
+mod users;
+
+use crate::AppState;
+use axum::Router;
+use axum::routing::{delete, get, post, put};
+pub use extract::{Admin, ApiJson, ListParams, ListResponse};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/openapi.json", get(openapi::serve))
+        .route("/tokens", get(signins::list_tokens).post(signins::create_token))
+        .route("/tokens/{id}", delete(signins::delete_token))
+        .route("/tenants", get(directory::list_tenants).post(directory::create_tenant))
+        .route(
+            "/tenants/{tenant}",
+            get(directory::get_tenant)
+                .patch(directory::update_tenant)
+                .delete(directory::delete_tenant),
+        )
+        .route(
+            "/tenants/{tenant}/domains",
+            get(directory::list_domains).post(directory::add_domain),
+        )
+        .route(
+            "/tenants/{tenant}/domains/{domain}",
+            get(directory::get_domain).delete(directory::delete_domain),
+        )
+        .route(
+            "/tenants/{tenant}/domains/{domain}/verify",
+            post(directory::verify_domain),
+        )
+        .route("/tenants/{tenant}/users", get(users::list).post(users::create))
+        .route(
+            "/tenants/{tenant}/users/{user}",
+            get(users::get).patch(users::update).delete(users::remove),
+        )
+        .route("/tenants/{tenant}/users/{user}/password", put(users::set_password))
+        .route("/tenants/{tenant}/users/{user}/groups", get(users::groups))
+        .route("/tenants/{tenant}/groups", get(groups::list).post(groups::create))
+        .route(
+            "/tenants/{tenant}/groups/{group}",
+            get(groups::get).patch(groups::update).delete(groups::remove),
+        )
+        .route(
+            "/tenants/{tenant}/groups/{group}/members",
+            get(groups::members).post(groups::add_member),
+        )
+        .route(
+            "/tenants/{tenant}/groups/{group}/members/{user}",
+            delete(groups::remove_member),
+        )
+        .route("/tenants/{tenant}/apps", get(apps::list).post(apps::create))
+        .route(
+            "/tenants/{tenant}/apps/{app}",
+            get(apps::get).patch(apps::update).delete(apps::remove),
+        )
+        .route(
+            "/tenants/{tenant}/apps/{app}/assignments",
+            get(apps::assignments).post(apps::assign),
+        )
+        .route(
+            "/tenants/{tenant}/apps/{app}/assignments/{principal_type}/{principal_id}",
+            delete(apps::unassign),
+        )
+        .route("/tenants/{tenant}/signins", get(signins::list))
+}
