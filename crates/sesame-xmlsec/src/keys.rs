@@ -1,0 +1,497 @@
+//! Keys: loaded once (PKCS#8 / X.509, DER or PEM), parsed into aws-lc-rs objects, and reused for
+//! every signature, verification and decryption — never re-parsed per message.
+//!
+//! Certificates are only unwrapped to reach their SubjectPublicKeyInfo: this crate does no path
+//! validation, no expiry check (it never reads the clock) and no revocation. Trust is "this exact
+//! public key was configured by the administrator".
+
+use aws_lc_rs::rand::SystemRandom;
+use aws_lc_rs::rsa::{
+    OaepPrivateDecryptingKey, OaepPublicEncryptingKey, PrivateDecryptingKey, PublicEncryptingKey,
+};
+use aws_lc_rs::signature::{self, EcdsaKeyPair, KeyPair, ParsedPublicKey, RsaKeyPair};
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as B64;
+
+use crate::algorithms::SignatureAlgorithm;
+use crate::error::{Result, XmlSecError};
+
+/// The kind of a public key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyKind {
+    /// RSA (2048 to 8192 bits).
+    Rsa,
+    /// ECDSA on P-256.
+    EcP256,
+}
+
+const OID_RSA: &[u8] = &[0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D, 0x01, 0x01, 0x01];
+const OID_EC: &[u8] = &[0x2A, 0x86, 0x48, 0xCE, 0x3D, 0x02, 0x01];
+const OID_P256: &[u8] = &[0x2A, 0x86, 0x48, 0xCE, 0x3D, 0x03, 0x01, 0x07];
+
+/// Decodes the first PEM block labelled `label` (e.g. `CERTIFICATE`, `PRIVATE KEY`).
+///
+/// # Errors
+/// `InvalidKey` when no such block is present or its body is not base64.
+pub fn pem_decode(pem: &str, label: &str) -> Result<Vec<u8>> {
+    let begin = format!("-----BEGIN {label}-----");
+    let end = format!("-----END {label}-----");
+    let start = pem
+        .find(&begin)
+        .ok_or(XmlSecError::InvalidKey("PEM block not found"))?
+        + begin.len();
+    let body = pem
+        .get(start..)
+        .ok_or(XmlSecError::InvalidKey("PEM block not found"))?;
+    let stop = body
+        .find(&end)
+        .ok_or(XmlSecError::InvalidKey("PEM block not terminated"))?;
+    let b64: String = body
+        .get(..stop)
+        .unwrap_or_default()
+        .chars()
+        .filter(|c| !c.is_ascii_whitespace())
+        .collect();
+    B64.decode(b64)
+        .map_err(|_| XmlSecError::InvalidKey("PEM body is not base64"))
+}
+
+/// A minimal DER reader: just enough to walk an X.509 certificate to its public key.
+struct Der<'a> {
+    rest: &'a [u8],
+}
+
+impl<'a> Der<'a> {
+    /// Reads one TLV; returns (tag, whole TLV, contents).
+    fn next(&mut self) -> Option<(u8, &'a [u8], &'a [u8])> {
+        let all = self.rest;
+        let (&tag, after_tag) = all.split_first()?;
+        let (&first, mut after_len) = after_tag.split_first()?;
+        let len = if first < 0x80 {
+            usize::from(first)
+        } else {
+            let n = usize::from(first & 0x7F);
+            if n == 0 || n > 4 {
+                return None;
+            }
+            let (bytes, tail) = after_len.split_at_checked(n)?;
+            after_len = tail;
+            bytes
+                .iter()
+                .fold(0usize, |acc, &b| (acc << 8) | usize::from(b))
+        };
+        let header = all.len() - after_len.len();
+        let (contents, tail) = after_len.split_at_checked(len)?;
+        let whole = all.get(..header + len)?;
+        self.rest = tail;
+        Some((tag, whole, contents))
+    }
+}
+
+/// A public key as found in a SubjectPublicKeyInfo.
+#[derive(Debug, Clone)]
+pub(crate) struct Spki {
+    /// The whole SubjectPublicKeyInfo DER.
+    pub der: Vec<u8>,
+    /// The BIT STRING contents without the unused-bits byte (RSAPublicKey or EC point).
+    pub key: Vec<u8>,
+    pub kind: KeyKind,
+}
+
+/// Parses a SubjectPublicKeyInfo DER.
+pub(crate) fn parse_spki(der: &[u8]) -> Result<Spki> {
+    let bad = XmlSecError::InvalidKey("malformed SubjectPublicKeyInfo");
+    let (tag, whole, contents) = Der { rest: der }.next().ok_or(bad.clone())?;
+    if tag != 0x30 {
+        return Err(bad);
+    }
+    let mut seq = Der { rest: contents };
+    let (_, _, alg) = seq.next().ok_or(bad.clone())?;
+    let (bit_tag, _, bits) = seq.next().ok_or(bad.clone())?;
+    if bit_tag != 0x03 {
+        return Err(bad);
+    }
+    let mut alg = Der { rest: alg };
+    let (_, _, oid) = alg.next().ok_or(bad.clone())?;
+    let kind = if oid == OID_RSA {
+        KeyKind::Rsa
+    } else if oid == OID_EC {
+        match alg.next() {
+            Some((0x06, _, curve)) if curve == OID_P256 => KeyKind::EcP256,
+            _ => return Err(XmlSecError::InvalidKey("EC curve is not P-256")),
+        }
+    } else {
+        return Err(XmlSecError::InvalidKey("public key is neither RSA nor EC"));
+    };
+    let key = bits.get(1..).ok_or(bad)?.to_vec();
+    Ok(Spki {
+        der: whole.to_vec(),
+        key,
+        kind,
+    })
+}
+
+/// The SubjectPublicKeyInfo of an X.509 certificate (RFC 5280 §4.1).
+pub(crate) fn certificate_spki(cert_der: &[u8]) -> Result<Spki> {
+    let bad = XmlSecError::InvalidKey("malformed certificate");
+    let (_, _, cert) = Der { rest: cert_der }.next().ok_or(bad.clone())?;
+    let (_, _, tbs) = Der { rest: cert }.next().ok_or(bad.clone())?;
+    let mut tbs = Der { rest: tbs };
+    let first = tbs.next().ok_or(bad.clone())?;
+    if first.0 == 0xA0 {
+        // [0] EXPLICIT version, then serialNumber.
+        tbs.next().ok_or(bad.clone())?;
+    }
+    // Then signature, issuer, validity, subject, subjectPublicKeyInfo.
+    for _ in 0..4 {
+        tbs.next().ok_or(bad.clone())?;
+    }
+    let (_, spki, _) = tbs.next().ok_or(bad)?;
+    parse_spki(spki)
+}
+
+enum SignerInner {
+    Rsa(RsaKeyPair),
+    Ec(EcdsaKeyPair),
+}
+
+/// A private key with its certificate, ready to sign many documents.
+pub struct SigningKey {
+    inner: SignerInner,
+    cert_der: Vec<u8>,
+    cert_b64: String,
+    rng: SystemRandom,
+}
+
+impl std::fmt::Debug for SigningKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SigningKey")
+            .field("kind", &self.kind())
+            .finish_non_exhaustive()
+    }
+}
+
+impl SigningKey {
+    /// Loads a PKCS#8 private key (RSA or P-256) and the DER certificate carrying its public key.
+    ///
+    /// # Errors
+    /// `InvalidKey` when the key does not parse or does not match the certificate.
+    pub fn from_pkcs8_der(key_der: &[u8], cert_der: &[u8]) -> Result<Self> {
+        let spki = certificate_spki(cert_der)?;
+        let inner = match spki.kind {
+            KeyKind::Rsa => {
+                let pair = RsaKeyPair::from_pkcs8(key_der)
+                    .or_else(|_| RsaKeyPair::from_der(key_der))
+                    .map_err(|_| XmlSecError::InvalidKey("RSA private key"))?;
+                if pair.public_key().as_ref() != spki.key.as_slice() {
+                    return Err(XmlSecError::InvalidKey(
+                        "certificate does not match the key",
+                    ));
+                }
+                SignerInner::Rsa(pair)
+            }
+            KeyKind::EcP256 => {
+                let pair =
+                    EcdsaKeyPair::from_pkcs8(&signature::ECDSA_P256_SHA256_FIXED_SIGNING, key_der)
+                        .map_err(|_| XmlSecError::InvalidKey("P-256 private key"))?;
+                if pair.public_key().as_ref() != spki.key.as_slice() {
+                    return Err(XmlSecError::InvalidKey(
+                        "certificate does not match the key",
+                    ));
+                }
+                SignerInner::Ec(pair)
+            }
+        };
+        Ok(Self {
+            inner,
+            cert_der: cert_der.to_vec(),
+            cert_b64: B64.encode(cert_der),
+            rng: SystemRandom::new(),
+        })
+    }
+
+    /// Same as [`Self::from_pkcs8_der`], from PEM (`PRIVATE KEY` or `RSA PRIVATE KEY`, and
+    /// `CERTIFICATE`).
+    ///
+    /// # Errors
+    /// `InvalidKey`.
+    pub fn from_pem(key_pem: &str, cert_pem: &str) -> Result<Self> {
+        let key = pem_decode(key_pem, "PRIVATE KEY")
+            .or_else(|_| pem_decode(key_pem, "RSA PRIVATE KEY"))?;
+        let cert = pem_decode(cert_pem, "CERTIFICATE")?;
+        Self::from_pkcs8_der(&key, &cert)
+    }
+
+    /// RSA or P-256.
+    #[must_use]
+    pub fn kind(&self) -> KeyKind {
+        match self.inner {
+            SignerInner::Rsa(_) => KeyKind::Rsa,
+            SignerInner::Ec(_) => KeyKind::EcP256,
+        }
+    }
+
+    /// The certificate, DER.
+    #[must_use]
+    pub fn certificate_der(&self) -> &[u8] {
+        &self.cert_der
+    }
+
+    pub(crate) fn certificate_b64(&self) -> &str {
+        &self.cert_b64
+    }
+
+    /// Signs `data` (already canonical SignedInfo bytes) with `alg`.
+    pub(crate) fn sign(&self, alg: SignatureAlgorithm, data: &[u8]) -> Result<Vec<u8>> {
+        match (&self.inner, alg) {
+            (SignerInner::Rsa(pair), _) if alg.is_rsa() => {
+                let padding: &'static dyn signature::RsaEncoding = match alg {
+                    SignatureAlgorithm::RsaSha512 => &signature::RSA_PKCS1_SHA512,
+                    SignatureAlgorithm::RsaSha256 => &signature::RSA_PKCS1_SHA256,
+                    // aws-lc-rs offers RSA-SHA1 for verification only.
+                    _ => return Err(XmlSecError::Crypto("RSA-SHA1 signing is not available")),
+                };
+                let mut sig = vec![0u8; pair.public_modulus_len()];
+                pair.sign(padding, &self.rng, data, &mut sig)
+                    .map_err(|_| XmlSecError::Crypto("RSA signing"))?;
+                Ok(sig)
+            }
+            (SignerInner::Ec(pair), SignatureAlgorithm::EcdsaSha256) => pair
+                .sign(&self.rng, data)
+                .map(|s| s.as_ref().to_vec())
+                .map_err(|_| XmlSecError::Crypto("ECDSA signing")),
+            _ => Err(XmlSecError::InvalidKey(
+                "signature algorithm does not fit the key",
+            )),
+        }
+    }
+}
+
+/// One trusted public key, parsed once per algorithm it can verify.
+struct TrustedKey {
+    spki_der: Vec<u8>,
+    verifiers: Vec<(SignatureAlgorithm, ParsedPublicKey)>,
+}
+
+/// The caller's trusted signing keys (a partner's configured certificates, for instance).
+/// KeyInfo in a message may select among them, never add one.
+#[derive(Default)]
+pub struct TrustedKeys {
+    keys: Vec<TrustedKey>,
+}
+
+impl std::fmt::Debug for TrustedKeys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TrustedKeys")
+            .field("count", &self.keys.len())
+            .finish()
+    }
+}
+
+impl TrustedKeys {
+    /// An empty set.
+    #[must_use]
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Trusts the public key of a DER certificate.
+    ///
+    /// # Errors
+    /// `InvalidKey`.
+    pub fn add_certificate_der(&mut self, cert_der: &[u8]) -> Result<&mut Self> {
+        let spki = certificate_spki(cert_der)?;
+        self.add_spki(spki)
+    }
+
+    /// Trusts the public key of every `CERTIFICATE` block in `pem` (at least one).
+    ///
+    /// # Errors
+    /// `InvalidKey`.
+    pub fn add_certificate_pem(&mut self, pem: &str) -> Result<&mut Self> {
+        let mut rest = pem;
+        let mut added = 0;
+        while let Some(pos) = rest.find("-----BEGIN CERTIFICATE-----") {
+            let block = rest.get(pos..).unwrap_or_default();
+            let der = pem_decode(block, "CERTIFICATE")?;
+            self.add_certificate_der(&der)?;
+            added += 1;
+            rest = block.get(27..).unwrap_or_default();
+        }
+        if added == 0 {
+            return Err(XmlSecError::InvalidKey("no certificate in PEM"));
+        }
+        Ok(self)
+    }
+
+    /// Trusts a bare SubjectPublicKeyInfo (DER).
+    ///
+    /// # Errors
+    /// `InvalidKey`.
+    pub fn add_public_key_der(&mut self, spki_der: &[u8]) -> Result<&mut Self> {
+        let spki = parse_spki(spki_der)?;
+        self.add_spki(spki)
+    }
+
+    fn add_spki(&mut self, spki: Spki) -> Result<&mut Self> {
+        let mut verifiers = Vec::with_capacity(3);
+        match spki.kind {
+            KeyKind::Rsa => {
+                let algs: [(
+                    SignatureAlgorithm,
+                    &'static dyn signature::VerificationAlgorithm,
+                ); 3] = [
+                    (
+                        SignatureAlgorithm::RsaSha256,
+                        &signature::RSA_PKCS1_2048_8192_SHA256,
+                    ),
+                    (
+                        SignatureAlgorithm::RsaSha1,
+                        &signature::RSA_PKCS1_2048_8192_SHA1_FOR_LEGACY_USE_ONLY,
+                    ),
+                    (
+                        SignatureAlgorithm::RsaSha512,
+                        &signature::RSA_PKCS1_2048_8192_SHA512,
+                    ),
+                ];
+                for (alg, v) in algs {
+                    let key = ParsedPublicKey::new(v, &spki.der)
+                        .map_err(|_| XmlSecError::InvalidKey("RSA public key (2048-8192 bits)"))?;
+                    verifiers.push((alg, key));
+                }
+            }
+            KeyKind::EcP256 => {
+                let key = ParsedPublicKey::new(&signature::ECDSA_P256_SHA256_FIXED, &spki.der)
+                    .map_err(|_| XmlSecError::InvalidKey("P-256 public key"))?;
+                verifiers.push((SignatureAlgorithm::EcdsaSha256, key));
+            }
+        }
+        if !self.keys.iter().any(|k| k.spki_der == spki.der) {
+            self.keys.push(TrustedKey {
+                spki_der: spki.der,
+                verifiers,
+            });
+        }
+        Ok(self)
+    }
+
+    /// Number of distinct trusted keys.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.keys.len()
+    }
+
+    /// Whether no key is trusted (every verification then fails).
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.keys.is_empty()
+    }
+
+    /// Index of the trusted key with this SubjectPublicKeyInfo.
+    pub(crate) fn position(&self, spki_der: &[u8]) -> Option<usize> {
+        self.keys.iter().position(|k| k.spki_der == spki_der)
+    }
+
+    /// Verifies `sig` over `data` with key `index` (or every key when `None`); returns the index
+    /// of the key that verified.
+    pub(crate) fn verify(
+        &self,
+        index: Option<usize>,
+        alg: SignatureAlgorithm,
+        data: &[u8],
+        sig: &[u8],
+    ) -> Result<usize> {
+        let mut any_fit = false;
+        for (i, key) in self.keys.iter().enumerate() {
+            if index.is_some_and(|want| want != i) {
+                continue;
+            }
+            if let Some((_, parsed)) = key.verifiers.iter().find(|(a, _)| *a == alg) {
+                any_fit = true;
+                if parsed.verify_sig(data, sig).is_ok() {
+                    return Ok(i);
+                }
+            }
+        }
+        Err(if any_fit {
+            XmlSecError::SignatureInvalid
+        } else {
+            XmlSecError::NoTrustedKey
+        })
+    }
+}
+
+/// A recipient's RSA public key for XML-Enc key transport, with its certificate for KeyInfo.
+pub struct EncryptionRecipient {
+    pub(crate) key: OaepPublicEncryptingKey,
+    pub(crate) cert_b64: Option<String>,
+}
+
+impl std::fmt::Debug for EncryptionRecipient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EncryptionRecipient")
+            .finish_non_exhaustive()
+    }
+}
+
+impl EncryptionRecipient {
+    /// From the recipient's DER certificate (an SP's encryption certificate from metadata).
+    ///
+    /// # Errors
+    /// `InvalidKey` unless the certificate carries an RSA key.
+    pub fn from_certificate_der(cert_der: &[u8]) -> Result<Self> {
+        let spki = certificate_spki(cert_der)?;
+        if spki.kind != KeyKind::Rsa {
+            return Err(XmlSecError::InvalidKey("encryption certificate is not RSA"));
+        }
+        let public = PublicEncryptingKey::from_der(&spki.der)
+            .map_err(|_| XmlSecError::InvalidKey("RSA public key"))?;
+        let key = OaepPublicEncryptingKey::new(public)
+            .map_err(|_| XmlSecError::InvalidKey("RSA public key"))?;
+        Ok(Self {
+            key,
+            cert_b64: Some(B64.encode(cert_der)),
+        })
+    }
+
+    /// From a PEM certificate.
+    ///
+    /// # Errors
+    /// `InvalidKey`.
+    pub fn from_certificate_pem(pem: &str) -> Result<Self> {
+        Self::from_certificate_der(&pem_decode(pem, "CERTIFICATE")?)
+    }
+}
+
+/// Our RSA private key for XML-Enc key transport.
+pub struct DecryptionKey {
+    pub(crate) key: OaepPrivateDecryptingKey,
+}
+
+impl std::fmt::Debug for DecryptionKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DecryptionKey").finish_non_exhaustive()
+    }
+}
+
+impl DecryptionKey {
+    /// From a PKCS#8 DER RSA private key.
+    ///
+    /// # Errors
+    /// `InvalidKey`.
+    pub fn from_pkcs8_der(der: &[u8]) -> Result<Self> {
+        let private = PrivateDecryptingKey::from_pkcs8(der)
+            .map_err(|_| XmlSecError::InvalidKey("RSA private key"))?;
+        let key = OaepPrivateDecryptingKey::new(private)
+            .map_err(|_| XmlSecError::InvalidKey("RSA private key"))?;
+        Ok(Self { key })
+    }
+
+    /// From a PEM `PRIVATE KEY` (PKCS#8).
+    ///
+    /// # Errors
+    /// `InvalidKey`.
+    pub fn from_pem(pem: &str) -> Result<Self> {
+        Self::from_pkcs8_der(&pem_decode(pem, "PRIVATE KEY")?)
+    }
+}

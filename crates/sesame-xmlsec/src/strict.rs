@@ -1,0 +1,233 @@
+//! Strict reading: the only way this crate (and its callers) turn untrusted text into a tree.
+//!
+//! Refuses DTDs and entity declarations before the parser sees them, bounds size, depth, node
+//! and attribute counts, refuses processing instructions inside the document element, and offers
+//! a text getter that never returns a value truncated at a comment.
+
+use roxmltree::{Document, Node, NodeType, ParsingOptions};
+
+use crate::error::{Result, XmlSecError};
+
+/// Bounds applied to every document this crate reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Maximum input size in bytes.
+    pub max_bytes: usize,
+    /// Maximum element nesting depth (the document element is depth 1).
+    pub max_depth: usize,
+    /// Maximum number of nodes (elements, texts, comments, PIs).
+    pub max_nodes: usize,
+    /// Maximum attributes plus namespace declarations on one element.
+    pub max_attributes: usize,
+}
+
+impl Default for Limits {
+    /// Generous for real SAML traffic (a Response with hundreds of attributes is < 200 KB and
+    /// < 40 levels deep), tight enough to bound work on hostile input.
+    fn default() -> Self {
+        Self {
+            max_bytes: 2 * 1024 * 1024,
+            max_depth: 64,
+            max_nodes: 100_000,
+            max_attributes: 64,
+        }
+    }
+}
+
+/// Parses `xml` under `limits`. Every other entry point of the crate goes through here.
+///
+/// # Errors
+/// `TooLarge`, `DoctypeRefused`, `EntityRefused`, `Malformed`, `TooManyNodes`, `TooDeep`,
+/// `TooManyAttributes` or `ProcessingInstructionRefused`.
+pub fn parse<'i>(xml: &'i str, limits: &Limits) -> Result<Document<'i>> {
+    if xml.len() > limits.max_bytes {
+        return Err(XmlSecError::TooLarge {
+            size: xml.len(),
+            limit: limits.max_bytes,
+        });
+    }
+    // Refuse before parsing further: a DTD is never legitimate in SAML (SAML core 2.0 §1.3 and
+    // the bindings forbid it), and refusing it outright rules out every entity expansion trick.
+    if contains(xml, b"<!DOCTYPE") {
+        return Err(XmlSecError::DoctypeRefused);
+    }
+    if contains(xml, b"<!ENTITY") {
+        return Err(XmlSecError::EntityRefused);
+    }
+    let options = ParsingOptions {
+        allow_dtd: false,
+        nodes_limit: u32::try_from(limits.max_nodes.saturating_add(1)).unwrap_or(u32::MAX),
+        ..ParsingOptions::default()
+    };
+    let doc = Document::parse_with_options(xml, options).map_err(|e| match e {
+        roxmltree::Error::DtdDetected => XmlSecError::DoctypeRefused,
+        roxmltree::Error::NodesLimitReached => XmlSecError::TooManyNodes {
+            limit: limits.max_nodes,
+        },
+        other => XmlSecError::Malformed(other.to_string()),
+    })?;
+    check_tree(&doc, limits)?;
+    Ok(doc)
+}
+
+fn contains(haystack: &str, needle: &[u8]) -> bool {
+    haystack
+        .as_bytes()
+        .windows(needle.len())
+        .any(|w| w == needle)
+}
+
+/// Walks the tree once: depth, node count, attribute count, and no PI inside the document element.
+fn check_tree(doc: &Document<'_>, limits: &Limits) -> Result<()> {
+    let mut nodes = 0usize;
+    let mut depth = 0usize;
+    for edge in traverse(doc.root()) {
+        match edge {
+            Edge::Open(node) => {
+                nodes += 1;
+                if nodes > limits.max_nodes {
+                    return Err(XmlSecError::TooManyNodes {
+                        limit: limits.max_nodes,
+                    });
+                }
+                match node.node_type() {
+                    NodeType::Element => {
+                        depth += 1;
+                        if depth > limits.max_depth {
+                            return Err(XmlSecError::TooDeep {
+                                limit: limits.max_depth,
+                            });
+                        }
+                        let count = node.attributes().len() + own_namespace_count(node);
+                        if count > limits.max_attributes {
+                            return Err(XmlSecError::TooManyAttributes {
+                                limit: limits.max_attributes,
+                            });
+                        }
+                    }
+                    // PIs before or after the document element (an xml-stylesheet, say) are
+                    // harmless; inside it they are SAML content, where they have no place.
+                    NodeType::PI if depth > 0 => {
+                        return Err(XmlSecError::ProcessingInstructionRefused);
+                    }
+                    _ => {}
+                }
+            }
+            Edge::Close(node) => {
+                if node.is_element() {
+                    depth = depth.saturating_sub(1);
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Namespace declarations made on this element itself (in-scope minus the parent's, by pointer),
+/// an approximation good enough to bound work.
+fn own_namespace_count(node: Node<'_, '_>) -> usize {
+    let own = node.namespaces().len();
+    let parent = node.parent_element().map_or(0, |p| p.namespaces().len());
+    own.saturating_sub(parent)
+}
+
+/// The whole text value of an element: all its text and CDATA pieces, joined.
+///
+/// roxmltree already joins adjacent text and CDATA into one node, so more than one text node
+/// means a comment sits between pieces: such a value is refused rather than truncated (the
+/// classic "first text node only" bug lets `admin<!---->@evil.example` read as `admin`).
+/// An element with element children is refused too: a value is text only.
+///
+/// # Errors
+/// `TextSplitByComment` or `UnexpectedElementInText`.
+pub fn element_text<'a>(node: Node<'a, '_>) -> Result<&'a str> {
+    let mut found: Option<&'a str> = None;
+    for child in node.children() {
+        match child.node_type() {
+            NodeType::Text => {
+                if found.is_some() {
+                    return Err(XmlSecError::TextSplitByComment);
+                }
+                found = child.text();
+            }
+            NodeType::Element => return Err(XmlSecError::UnexpectedElementInText),
+            NodeType::PI => return Err(XmlSecError::ProcessingInstructionRefused),
+            NodeType::Comment | NodeType::Root => {}
+        }
+    }
+    Ok(found.unwrap_or(""))
+}
+
+/// The prefix an element was written with in the source (`None` when unprefixed).
+pub(crate) fn element_prefix<'i>(node: Node<'_, 'i>) -> Option<&'i str> {
+    let input = node.document().input_text();
+    let start = node.range().start.checked_add(1)?;
+    let rest = input.get(start..)?;
+    let end = rest
+        .find(|c: char| c.is_ascii_whitespace() || c == '/' || c == '>')
+        .unwrap_or(rest.len());
+    let qname = rest.get(..end)?;
+    qname.split_once(':').map(|(p, _)| p)
+}
+
+/// The prefix an attribute was written with in the source (`None` when unprefixed).
+pub(crate) fn attribute_prefix<'i>(
+    input: &'i str,
+    attr: &roxmltree::Attribute<'_, 'i>,
+) -> Result<Option<&'i str>> {
+    if attr.namespace().is_none() {
+        return Ok(None);
+    }
+    let qname = input
+        .get(attr.range_qname())
+        .ok_or(XmlSecError::Malformed("attribute name range".into()))?;
+    match qname.split_once(':') {
+        Some((p, local)) if local == attr.name() => Ok(Some(p)),
+        _ => Err(XmlSecError::Malformed("attribute name too long".into())),
+    }
+}
+
+/// Is `s` made only of XML whitespace?
+pub(crate) fn is_xml_whitespace(s: &str) -> bool {
+    s.bytes().all(|b| matches!(b, b' ' | b'\t' | b'\n' | b'\r'))
+}
+
+/// One step of a depth-first walk: entering or leaving a node.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Edge<'a, 'i> {
+    Open(Node<'a, 'i>),
+    Close(Node<'a, 'i>),
+}
+
+/// Depth-first walk of the subtree at `root`, without recursion.
+pub(crate) fn traverse<'a, 'i>(root: Node<'a, 'i>) -> Traverse<'a, 'i> {
+    Traverse {
+        root,
+        next: Some(Edge::Open(root)),
+    }
+}
+
+pub(crate) struct Traverse<'a, 'i> {
+    root: Node<'a, 'i>,
+    next: Option<Edge<'a, 'i>>,
+}
+
+impl<'a, 'i> Iterator for Traverse<'a, 'i> {
+    type Item = Edge<'a, 'i>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let current = self.next?;
+        self.next = match current {
+            Edge::Open(node) => Some(match node.first_child() {
+                Some(child) => Edge::Open(child),
+                None => Edge::Close(node),
+            }),
+            Edge::Close(node) if node == self.root => None,
+            Edge::Close(node) => match node.next_sibling() {
+                Some(sibling) => Some(Edge::Open(sibling)),
+                None => node.parent().map(Edge::Close),
+            },
+        };
+        Some(current)
+    }
+}
