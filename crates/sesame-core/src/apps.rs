@@ -68,9 +68,17 @@ impl Core {
     }
 
     /// True when the user is assigned to the app directly or through one of its groups.
-    pub async fn is_assigned(&self, tenant: TenantId, app: AppId, user: UserId) -> CoreResult<bool> {
+    pub async fn is_assigned(
+        &self,
+        tenant: TenantId,
+        app: AppId,
+        user: UserId,
+    ) -> CoreResult<bool> {
         let assignments = self.store.list_assignments(tenant, app).await?;
-        if assignments.iter().any(|a| a.principal == Principal::User(user)) {
+        if assignments
+            .iter()
+            .any(|a| a.principal == Principal::User(user))
+        {
             return Ok(true);
         }
         let groups = self.store.list_user_groups(tenant, user).await?;

@@ -86,12 +86,14 @@ impl Core {
         if domain.status != DomainStatus::Unverified {
             return Ok(domain);
         }
-        let records = self.dns.txt_records(&name).await.map_err(|reason| {
-            CoreError::DomainVerification {
-                domain: name.clone(),
-                reason: format!("DNS lookup failed: {reason}"),
-            }
-        })?;
+        let records =
+            self.dns
+                .txt_records(&name)
+                .await
+                .map_err(|reason| CoreError::DomainVerification {
+                    domain: name.clone(),
+                    reason: format!("DNS lookup failed: {reason}"),
+                })?;
         let expected = format!("{VERIFICATION_PREFIX}{}", domain.verification_token);
         if !records.iter().any(|r| r.trim() == expected) {
             return Err(CoreError::DomainVerification {
@@ -144,7 +146,12 @@ fn slug(name: &str) -> String {
     if trimmed.is_empty() {
         "tenant".to_string()
     } else {
-        trimmed.chars().take(63).collect::<String>().trim_matches('-').to_string()
+        trimmed
+            .chars()
+            .take(63)
+            .collect::<String>()
+            .trim_matches('-')
+            .to_string()
     }
 }
 

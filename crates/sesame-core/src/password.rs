@@ -77,7 +77,10 @@ pub fn check_password_policy(password: &str) -> CoreResult<()> {
         ));
     }
     if password.chars().any(|c| c.is_control()) {
-        return Err(CoreError::invalid("password", "must not contain control characters"));
+        return Err(CoreError::invalid(
+            "password",
+            "must not contain control characters",
+        ));
     }
     Ok(())
 }

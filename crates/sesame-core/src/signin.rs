@@ -39,7 +39,9 @@ pub struct SignInAttempt {
 pub enum SignInFailure {
     /// Unknown user, no local password, or wrong password (indistinguishable on purpose).
     InvalidCredentials,
-    Locked { until: OffsetDateTime },
+    Locked {
+        until: OffsetDateTime,
+    },
     Disabled,
 }
 
@@ -71,7 +73,10 @@ pub enum SignInOutcome {
 }
 
 impl Core {
-    pub async fn sign_in_with_password(&self, mut attempt: SignInAttempt) -> CoreResult<SignInOutcome> {
+    pub async fn sign_in_with_password(
+        &self,
+        mut attempt: SignInAttempt,
+    ) -> CoreResult<SignInOutcome> {
         let now = self.now();
         let upn = attempt.user_principal_name.trim().to_lowercase();
         let user = match normalize_upn(&upn) {
@@ -96,21 +101,42 @@ impl Core {
             .filter(|until| *until > now);
         let password_ok = self
             .passwords
-            .verify(credential.as_ref().map(|c| c.hash.clone()), std::mem::take(&mut attempt.password))
+            .verify(
+                credential.as_ref().map(|c| c.hash.clone()),
+                std::mem::take(&mut attempt.password),
+            )
             .await?;
 
         let (user, credential) = match (user, credential) {
             (Some(u), Some(c)) => (u, c),
             (user, _) => {
-                let detail = if user.is_some() { "no local password" } else { "unknown user" };
+                let detail = if user.is_some() {
+                    "no local password"
+                } else {
+                    "unknown user"
+                };
                 return self
-                    .fail(&attempt, &upn, user.map(|u| u.id), SignInFailure::InvalidCredentials, detail, now)
+                    .fail(
+                        &attempt,
+                        &upn,
+                        user.map(|u| u.id),
+                        SignInFailure::InvalidCredentials,
+                        detail,
+                        now,
+                    )
                     .await;
             }
         };
         if let Some(until) = locked_until {
             return self
-                .fail(&attempt, &upn, Some(user.id), SignInFailure::Locked { until }, "account locked", now)
+                .fail(
+                    &attempt,
+                    &upn,
+                    Some(user.id),
+                    SignInFailure::Locked { until },
+                    "account locked",
+                    now,
+                )
                 .await;
         }
         if !password_ok {
@@ -139,11 +165,20 @@ impl Core {
                 SignInFailure::Locked { .. } => "wrong password; account now locked",
                 _ => "wrong password",
             };
-            return self.fail(&attempt, &upn, Some(user.id), failure, detail, now).await;
+            return self
+                .fail(&attempt, &upn, Some(user.id), failure, detail, now)
+                .await;
         }
         if !user.account_enabled {
             return self
-                .fail(&attempt, &upn, Some(user.id), SignInFailure::Disabled, "account disabled", now)
+                .fail(
+                    &attempt,
+                    &upn,
+                    Some(user.id),
+                    SignInFailure::Disabled,
+                    "account disabled",
+                    now,
+                )
                 .await;
         }
         if credential.failed_attempts > 0 || credential.locked_until.is_some() {
@@ -169,8 +204,15 @@ impl Core {
             expires_at: now + self.settings.session_lifetime,
         };
         self.store.create_session(&session).await?;
-        self.log_sign_in(&attempt, &upn, Some(user.id), SignInResult::Success, None, now)
-            .await?;
+        self.log_sign_in(
+            &attempt,
+            &upn,
+            Some(user.id),
+            SignInResult::Success,
+            None,
+            now,
+        )
+        .await?;
         Ok(SignInOutcome::Success(Box::new(SignedIn {
             user,
             session,
@@ -191,8 +233,15 @@ impl Core {
             SignInFailure::Locked { .. } => SignInResult::Locked,
             _ => SignInResult::Failure,
         };
-        self.log_sign_in(attempt, upn, user, result, Some(failure.log_reason(detail)), now)
-            .await?;
+        self.log_sign_in(
+            attempt,
+            upn,
+            user,
+            result,
+            Some(failure.log_reason(detail)),
+            now,
+        )
+        .await?;
         Ok(SignInOutcome::Failure(failure))
     }
 
@@ -255,7 +304,11 @@ impl Core {
 
     /// Ends the session behind a cookie value; ending an absent session is not an error.
     pub async fn sign_out(&self, tenant: TenantId, secret: &str) -> CoreResult<()> {
-        match self.store.delete_session(tenant, &secrets::digest(secret)).await {
+        match self
+            .store
+            .delete_session(tenant, &secrets::digest(secret))
+            .await
+        {
             Ok(()) | Err(StoreError::NotFound(_)) => Ok(()),
             Err(e) => Err(e.into()),
         }

@@ -11,7 +11,9 @@ const TEXT_MAX: usize = 256;
 impl Core {
     pub async fn create_user(&self, tenant: TenantId, input: NewUser) -> CoreResult<User> {
         let tenant = self.store.get_tenant(tenant).await?;
-        let upn = self.checked_upn(&tenant, &input.user_principal_name).await?;
+        let upn = self
+            .checked_upn(&tenant, &input.user_principal_name)
+            .await?;
         if let Some(p) = &input.password {
             check_password_policy(p)?;
         }
@@ -56,13 +58,28 @@ impl Core {
         if let Some(i) = &patch.immutable_id {
             check_immutable_id(i)?;
         }
-        let display_name = patch.display_name.map(|v| optional_text("displayName", v)).transpose()?;
-        let given_name = patch.given_name.map(|v| optional_text("givenName", v)).transpose()?;
-        let surname = patch.surname.map(|v| optional_text("surname", v)).transpose()?;
+        let display_name = patch
+            .display_name
+            .map(|v| optional_text("displayName", v))
+            .transpose()?;
+        let given_name = patch
+            .given_name
+            .map(|v| optional_text("givenName", v))
+            .transpose()?;
+        let surname = patch
+            .surname
+            .map(|v| optional_text("surname", v))
+            .transpose()?;
         let mail = patch.mail.map(|v| optional_mail("mail", v)).transpose()?;
         let other_mails = patch.other_mails.map(mails).transpose()?;
-        let employee_id = patch.employee_id.map(|v| optional_text("employeeId", v)).transpose()?;
-        let extensions = patch.extension_attributes.map(extension_attributes).transpose()?;
+        let employee_id = patch
+            .employee_id
+            .map(|v| optional_text("employeeId", v))
+            .transpose()?;
+        let extensions = patch
+            .extension_attributes
+            .map(extension_attributes)
+            .transpose()?;
         let now = self.now();
         let user = self
             .store
@@ -179,7 +196,9 @@ fn optional_mail(field: &'static str, value: Option<String>) -> CoreResult<Optio
         None => Ok(None),
         Some(v) if v.is_empty() => Ok(None),
         Some(v) => {
-            normalize_upn(&v).map_err(|_| CoreError::invalid(field, format!("{v:?} is not an e-mail address")))?;
+            normalize_upn(&v).map_err(|_| {
+                CoreError::invalid(field, format!("{v:?} is not an e-mail address"))
+            })?;
             Ok(Some(v))
         }
     }

@@ -172,7 +172,11 @@ pub struct Application {
 
 /// Who an application is assigned to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
-#[serde(tag = "principalType", content = "principalId", rename_all = "camelCase")]
+#[serde(
+    tag = "principalType",
+    content = "principalId",
+    rename_all = "camelCase"
+)]
 pub enum Principal {
     User(UserId),
     Group(GroupId),

@@ -65,9 +65,7 @@ pub fn normalize_domain(name: &str) -> Result<String, InvalidValue> {
             && label.len() <= 63
             && !label.starts_with('-')
             && !label.ends_with('-')
-            && label
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '-');
+            && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
         if !ok {
             return Err(bad());
         }
@@ -79,7 +77,11 @@ pub fn check_immutable_id(value: &str) -> Result<(), InvalidValue> {
     let ok = !value.is_empty()
         && value.chars().count() <= IMMUTABLE_ID_MAX
         && value.chars().all(|c| !c.is_control());
-    if ok { Ok(()) } else { Err(InvalidValue::ImmutableId) }
+    if ok {
+        Ok(())
+    } else {
+        Err(InvalidValue::ImmutableId)
+    }
 }
 
 /// Checks a free-text display value (names, descriptions) for length and control characters.
@@ -93,8 +95,7 @@ pub fn check_text(field: &'static str, value: &str, max: usize) -> Result<(), In
 
 /// A dependency-free standard base64 encoder, so the model crate stays small.
 mod base64_light {
-    const ALPHABET: &[u8; 64] =
-        b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
     pub fn encode_standard(bytes: &[u8]) -> String {
         let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);

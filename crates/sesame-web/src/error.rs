@@ -36,7 +36,12 @@ pub struct Problem {
 }
 
 impl ApiError {
-    pub fn new(status: StatusCode, code: &'static str, title: &'static str, detail: impl Into<String>) -> Self {
+    pub fn new(
+        status: StatusCode,
+        code: &'static str,
+        title: &'static str,
+        detail: impl Into<String>,
+    ) -> Self {
         ApiError {
             status,
             code,
@@ -53,11 +58,21 @@ impl ApiError {
     }
 
     pub fn bad_json(detail: impl Into<String>) -> Self {
-        ApiError::new(StatusCode::BAD_REQUEST, "SESAME-1410", "Malformed request body", detail)
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "SESAME-1410",
+            "Malformed request body",
+            detail,
+        )
     }
 
     pub fn bad_query(detail: impl Into<String>) -> Self {
-        ApiError::new(StatusCode::BAD_REQUEST, "SESAME-1411", "Malformed query", detail)
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "SESAME-1411",
+            "Malformed query",
+            detail,
+        )
     }
 }
 
@@ -145,10 +160,20 @@ impl IntoResponse for ApiError {
 /// Unknown routes: problem+json under `/api`, a page elsewhere.
 pub async fn not_found_fallback(uri: axum::http::Uri, cid: CorrelationId) -> Response {
     if uri.path().starts_with("/api/") {
-        ApiError::new(StatusCode::NOT_FOUND, "SESAME-1404", "Not found", "no such endpoint")
-            .with_correlation(&cid)
-            .into_response()
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            "SESAME-1404",
+            "Not found",
+            "no such endpoint",
+        )
+        .with_correlation(&cid)
+        .into_response()
     } else {
-        crate::html::error_page(StatusCode::NOT_FOUND, "SESAME-1404", "This page does not exist.", &cid)
+        crate::html::error_page(
+            StatusCode::NOT_FOUND,
+            "SESAME-1404",
+            "This page does not exist.",
+            &cid,
+        )
     }
 }

@@ -10,7 +10,9 @@ use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 /// Upper bounds (seconds) of the latency histogram buckets.
-const BUCKETS: [f64; 11] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5];
+const BUCKETS: [f64; 11] = [
+    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
+];
 
 #[derive(Default)]
 struct Histogram {
@@ -59,7 +61,9 @@ impl Metrics {
             return String::new();
         };
         let mut out = String::new();
-        out.push_str("# HELP sesame_http_requests_total HTTP requests by route, method and status.\n");
+        out.push_str(
+            "# HELP sesame_http_requests_total HTTP requests by route, method and status.\n",
+        );
         out.push_str("# TYPE sesame_http_requests_total counter\n");
         for ((route, method, status), n) in &m.requests {
             let _ = writeln!(
@@ -85,8 +89,16 @@ impl Metrics {
                 "sesame_http_request_duration_seconds_bucket{{route=\"{route}\",le=\"+Inf\"}} {}",
                 h.count
             );
-            let _ = writeln!(out, "sesame_http_request_duration_seconds_sum{{route=\"{route}\"}} {}", h.sum);
-            let _ = writeln!(out, "sesame_http_request_duration_seconds_count{{route=\"{route}\"}} {}", h.count);
+            let _ = writeln!(
+                out,
+                "sesame_http_request_duration_seconds_sum{{route=\"{route}\"}} {}",
+                h.sum
+            );
+            let _ = writeln!(
+                out,
+                "sesame_http_request_duration_seconds_count{{route=\"{route}\"}} {}",
+                h.count
+            );
         }
         out.push_str("# HELP sesame_sign_ins_total Sign-in attempts by result.\n");
         out.push_str("# TYPE sesame_sign_ins_total counter\n");
@@ -99,12 +111,18 @@ impl Metrics {
 }
 
 fn label(v: &str) -> String {
-    v.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n")
+    v.replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
 }
 
 /// Middleware: counts every request under its route template (never the raw path, which
 /// would let clients create unbounded series).
-pub async fn track_requests(State(metrics): State<Arc<Metrics>>, req: Request, next: Next) -> Response {
+pub async fn track_requests(
+    State(metrics): State<Arc<Metrics>>,
+    req: Request,
+    next: Next,
+) -> Response {
     let route = req
         .extensions()
         .get::<MatchedPath>()
@@ -113,7 +131,12 @@ pub async fn track_requests(State(metrics): State<Arc<Metrics>>, req: Request, n
     let method = req.method().to_string();
     let start = Instant::now();
     let res = next.run(req).await;
-    metrics.record_request(&route, &method, res.status().as_u16(), start.elapsed().as_secs_f64());
+    metrics.record_request(
+        &route,
+        &method,
+        res.status().as_u16(),
+        start.elapsed().as_secs_f64(),
+    );
     res
 }
 
@@ -128,9 +151,15 @@ mod tests {
         m.record_request("/healthz", "GET", 200, 0.2);
         m.record_sign_in("failure");
         let text = m.render();
-        assert!(text.contains("sesame_http_requests_total{route=\"/healthz\",method=\"GET\",status=\"200\"} 2"));
-        assert!(text.contains("sesame_http_request_duration_seconds_bucket{route=\"/healthz\",le=\"0.0025\"} 1"));
-        assert!(text.contains("sesame_http_request_duration_seconds_bucket{route=\"/healthz\",le=\"+Inf\"} 2"));
+        assert!(text.contains(
+            "sesame_http_requests_total{route=\"/healthz\",method=\"GET\",status=\"200\"} 2"
+        ));
+        assert!(text.contains(
+            "sesame_http_request_duration_seconds_bucket{route=\"/healthz\",le=\"0.0025\"} 1"
+        ));
+        assert!(text.contains(
+            "sesame_http_request_duration_seconds_bucket{route=\"/healthz\",le=\"+Inf\"} 2"
+        ));
         assert!(text.contains("sesame_sign_ins_total{result=\"failure\"} 1"));
         assert!(text.contains("sesame_sign_ins_total{result=\"success\"} 0"));
     }

@@ -23,7 +23,10 @@ async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
         Ok(()) => (StatusCode::OK, "ready\n".to_string()),
         Err(e) => {
             tracing::warn!(error = %e, "readiness check failed");
-            (StatusCode::SERVICE_UNAVAILABLE, "store unreachable\n".to_string())
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "store unreachable\n".to_string(),
+            )
         }
     }
 }

@@ -18,7 +18,12 @@ pub async fn list(
     ApiQuery(params): ApiQuery<ListParams>,
 ) -> Result<Json<ListResponse<Application>>, ApiError> {
     let t = tenant(&state, scope, &key).await?;
-    let page = state.core.store().list_apps(t.id, &params.page()).await.map_err(CoreError::from)?;
+    let page = state
+        .core
+        .store()
+        .list_apps(t.id, &params.page())
+        .await
+        .map_err(CoreError::from)?;
     Ok(Json(page.into()))
 }
 
@@ -31,7 +36,10 @@ pub async fn create(
     ApiJson(input): ApiJson<NewApp>,
 ) -> Result<(StatusCode, Json<Application>), ApiError> {
     let t = tenant(&state, scope, &key).await?;
-    Ok((StatusCode::CREATED, Json(state.core.create_app(t.id, input).await?)))
+    Ok((
+        StatusCode::CREATED,
+        Json(state.core.create_app(t.id, input).await?),
+    ))
 }
 
 #[utoipa::path(get, path = "/api/v1/tenants/{tenant}/apps/{app}", tag = "apps",
@@ -44,7 +52,14 @@ pub async fn get(
 ) -> Result<Json<Application>, ApiError> {
     let t = tenant(&state, scope, &key).await?;
     let id: AppId = path_id(&app, "app")?;
-    Ok(Json(state.core.store().get_app(t.id, id).await.map_err(CoreError::from)?))
+    Ok(Json(
+        state
+            .core
+            .store()
+            .get_app(t.id, id)
+            .await
+            .map_err(CoreError::from)?,
+    ))
 }
 
 #[utoipa::path(patch, path = "/api/v1/tenants/{tenant}/apps/{app}", tag = "apps", request_body = AppPatch,
@@ -71,7 +86,12 @@ pub async fn remove(
 ) -> Result<StatusCode, ApiError> {
     let t = tenant(&state, scope, &key).await?;
     let id: AppId = path_id(&app, "app")?;
-    state.core.store().delete_app(t.id, id).await.map_err(CoreError::from)?;
+    state
+        .core
+        .store()
+        .delete_app(t.id, id)
+        .await
+        .map_err(CoreError::from)?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -85,9 +105,22 @@ pub async fn assignments(
 ) -> Result<Json<ListResponse<Assignment>>, ApiError> {
     let t = tenant(&state, scope, &key).await?;
     let id: AppId = path_id(&app, "app")?;
-    state.core.store().get_app(t.id, id).await.map_err(CoreError::from)?;
-    let items = state.core.store().list_assignments(t.id, id).await.map_err(CoreError::from)?;
-    Ok(Json(ListResponse { items, next_cursor: None }))
+    state
+        .core
+        .store()
+        .get_app(t.id, id)
+        .await
+        .map_err(CoreError::from)?;
+    let items = state
+        .core
+        .store()
+        .list_assignments(t.id, id)
+        .await
+        .map_err(CoreError::from)?;
+    Ok(Json(ListResponse {
+        items,
+        next_cursor: None,
+    }))
 }
 
 #[utoipa::path(post, path = "/api/v1/tenants/{tenant}/apps/{app}/assignments", tag = "apps", request_body = NewAssignment,
@@ -101,7 +134,10 @@ pub async fn assign(
 ) -> Result<(StatusCode, Json<Assignment>), ApiError> {
     let t = tenant(&state, scope, &key).await?;
     let id: AppId = path_id(&app, "app")?;
-    Ok((StatusCode::CREATED, Json(state.core.assign_app(t.id, id, input).await?)))
+    Ok((
+        StatusCode::CREATED,
+        Json(state.core.assign_app(t.id, id, input).await?),
+    ))
 }
 
 #[utoipa::path(delete, path = "/api/v1/tenants/{tenant}/apps/{app}/assignments/{principal_type}/{principal_id}", tag = "apps",
@@ -120,6 +156,11 @@ pub async fn unassign(
         "group" => Principal::Group(path_id::<GroupId>(&principal, "assignment")?),
         _ => return Err(CoreError::NotFound("assignment").into()),
     };
-    state.core.store().unassign(t.id, id, principal).await.map_err(CoreError::from)?;
+    state
+        .core
+        .store()
+        .unassign(t.id, id, principal)
+        .await
+        .map_err(CoreError::from)?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -17,9 +17,21 @@ pub async fn list_tenants(
     ApiQuery(params): ApiQuery<ListParams>,
 ) -> Result<Json<ListResponse<Tenant>>, ApiError> {
     let page = match scope {
-        AdminScope::Global => state.core.store().list_tenants(&params.page()).await.map_err(CoreError::from)?,
+        AdminScope::Global => state
+            .core
+            .store()
+            .list_tenants(&params.page())
+            .await
+            .map_err(CoreError::from)?,
         AdminScope::Tenant(t) => Page {
-            items: vec![state.core.store().get_tenant(t).await.map_err(CoreError::from)?],
+            items: vec![
+                state
+                    .core
+                    .store()
+                    .get_tenant(t)
+                    .await
+                    .map_err(CoreError::from)?,
+            ],
             next: None,
         },
     };
@@ -34,7 +46,10 @@ pub async fn create_tenant(
     ApiJson(input): ApiJson<NewTenant>,
 ) -> Result<(StatusCode, Json<Tenant>), ApiError> {
     scope.require_global()?;
-    Ok((StatusCode::CREATED, Json(state.core.create_tenant(input).await?)))
+    Ok((
+        StatusCode::CREATED,
+        Json(state.core.create_tenant(input).await?),
+    ))
 }
 
 #[utoipa::path(get, path = "/api/v1/tenants/{tenant}", tag = "tenants",
@@ -69,7 +84,12 @@ pub async fn delete_tenant(
 ) -> Result<StatusCode, ApiError> {
     scope.require_global()?;
     let t = tenant(&state, scope, &key).await?;
-    state.core.store().delete_tenant(t.id).await.map_err(CoreError::from)?;
+    state
+        .core
+        .store()
+        .delete_tenant(t.id)
+        .await
+        .map_err(CoreError::from)?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -81,8 +101,16 @@ pub async fn list_domains(
     Path(key): Path<String>,
 ) -> Result<Json<ListResponse<Domain>>, ApiError> {
     let t = tenant(&state, scope, &key).await?;
-    let items = state.core.store().list_domains(t.id).await.map_err(CoreError::from)?;
-    Ok(Json(ListResponse { items, next_cursor: None }))
+    let items = state
+        .core
+        .store()
+        .list_domains(t.id)
+        .await
+        .map_err(CoreError::from)?;
+    Ok(Json(ListResponse {
+        items,
+        next_cursor: None,
+    }))
 }
 
 #[utoipa::path(post, path = "/api/v1/tenants/{tenant}/domains", tag = "domains", request_body = NewDomain,
@@ -96,7 +124,10 @@ pub async fn add_domain(
     ApiJson(input): ApiJson<NewDomain>,
 ) -> Result<(StatusCode, Json<Domain>), ApiError> {
     let t = tenant(&state, scope, &key).await?;
-    Ok((StatusCode::CREATED, Json(state.core.add_domain(t.id, input).await?)))
+    Ok((
+        StatusCode::CREATED,
+        Json(state.core.add_domain(t.id, input).await?),
+    ))
 }
 
 #[utoipa::path(get, path = "/api/v1/tenants/{tenant}/domains/{domain}", tag = "domains",
@@ -109,7 +140,14 @@ pub async fn get_domain(
 ) -> Result<Json<Domain>, ApiError> {
     let t = tenant(&state, scope, &key).await?;
     let name = domain.trim().to_ascii_lowercase();
-    Ok(Json(state.core.store().get_domain(t.id, &name).await.map_err(CoreError::from)?))
+    Ok(Json(
+        state
+            .core
+            .store()
+            .get_domain(t.id, &name)
+            .await
+            .map_err(CoreError::from)?,
+    ))
 }
 
 #[utoipa::path(delete, path = "/api/v1/tenants/{tenant}/domains/{domain}", tag = "domains",
@@ -122,7 +160,12 @@ pub async fn delete_domain(
 ) -> Result<StatusCode, ApiError> {
     let t = tenant(&state, scope, &key).await?;
     let name = domain.trim().to_ascii_lowercase();
-    state.core.store().delete_domain(t.id, &name).await.map_err(CoreError::from)?;
+    state
+        .core
+        .store()
+        .delete_domain(t.id, &name)
+        .await
+        .map_err(CoreError::from)?;
     Ok(StatusCode::NO_CONTENT)
 }
 

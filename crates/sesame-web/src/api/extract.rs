@@ -22,7 +22,10 @@ impl FromRequestParts<AppState> for Admin {
             .headers
             .get(header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+            .and_then(|v| {
+                v.strip_prefix("Bearer ")
+                    .or_else(|| v.strip_prefix("bearer "))
+            })
             .map(str::trim)
             .filter(|s| !s.is_empty() && s.len() <= 256)
             .ok_or(CoreError::Unauthenticated)?;
@@ -43,7 +46,12 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
             .get(header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
             .map(|v| {
-                let mime = v.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+                let mime = v
+                    .split(';')
+                    .next()
+                    .unwrap_or("")
+                    .trim()
+                    .to_ascii_lowercase();
                 mime == "application/json" || mime.ends_with("+json")
             })
             .unwrap_or(false);
@@ -55,18 +63,20 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
                 "send the body as application/json",
             ));
         }
-        let bytes = axum::body::Bytes::from_request(req, state).await.map_err(|e| {
-            if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                ApiError::new(
-                    StatusCode::PAYLOAD_TOO_LARGE,
-                    "SESAME-1413",
-                    "Body too large",
-                    format!("request bodies are limited to {} bytes", crate::BODY_LIMIT),
-                )
-            } else {
-                ApiError::bad_json(e.body_text())
-            }
-        })?;
+        let bytes = axum::body::Bytes::from_request(req, state)
+            .await
+            .map_err(|e| {
+                if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                    ApiError::new(
+                        StatusCode::PAYLOAD_TOO_LARGE,
+                        "SESAME-1413",
+                        "Body too large",
+                        format!("request bodies are limited to {} bytes", crate::BODY_LIMIT),
+                    )
+                } else {
+                    ApiError::bad_json(e.body_text())
+                }
+            })?;
         serde_json::from_slice(&bytes)
             .map(ApiJson)
             .map_err(|e| ApiError::bad_json(e.to_string()))
@@ -128,7 +138,9 @@ pub async fn tenant(state: &AppState, scope: AdminScope, key: &str) -> Result<Te
             scope.check_tenant(t.id)?;
             Ok(t)
         }
-        Err(CoreError::NotFound(_)) if scope != AdminScope::Global => Err(CoreError::Forbidden.into()),
+        Err(CoreError::NotFound(_)) if scope != AdminScope::Global => {
+            Err(CoreError::Forbidden.into())
+        }
         Err(e) => Err(e.into()),
     }
 }

@@ -18,7 +18,12 @@ pub async fn list(
     ApiQuery(params): ApiQuery<ListParams>,
 ) -> Result<Json<ListResponse<Group>>, ApiError> {
     let t = tenant(&state, scope, &key).await?;
-    let page = state.core.store().list_groups(t.id, &params.page()).await.map_err(CoreError::from)?;
+    let page = state
+        .core
+        .store()
+        .list_groups(t.id, &params.page())
+        .await
+        .map_err(CoreError::from)?;
     Ok(Json(page.into()))
 }
 
@@ -32,7 +37,10 @@ pub async fn create(
     ApiJson(input): ApiJson<NewGroup>,
 ) -> Result<(StatusCode, Json<Group>), ApiError> {
     let t = tenant(&state, scope, &key).await?;
-    Ok((StatusCode::CREATED, Json(state.core.create_group(t.id, input).await?)))
+    Ok((
+        StatusCode::CREATED,
+        Json(state.core.create_group(t.id, input).await?),
+    ))
 }
 
 #[utoipa::path(get, path = "/api/v1/tenants/{tenant}/groups/{group}", tag = "groups",
@@ -45,7 +53,14 @@ pub async fn get(
 ) -> Result<Json<Group>, ApiError> {
     let t = tenant(&state, scope, &key).await?;
     let id: GroupId = path_id(&group, "group")?;
-    Ok(Json(state.core.store().get_group(t.id, id).await.map_err(CoreError::from)?))
+    Ok(Json(
+        state
+            .core
+            .store()
+            .get_group(t.id, id)
+            .await
+            .map_err(CoreError::from)?,
+    ))
 }
 
 #[utoipa::path(patch, path = "/api/v1/tenants/{tenant}/groups/{group}", tag = "groups", request_body = GroupPatch,
@@ -72,7 +87,12 @@ pub async fn remove(
 ) -> Result<StatusCode, ApiError> {
     let t = tenant(&state, scope, &key).await?;
     let id: GroupId = path_id(&group, "group")?;
-    state.core.store().delete_group(t.id, id).await.map_err(CoreError::from)?;
+    state
+        .core
+        .store()
+        .delete_group(t.id, id)
+        .await
+        .map_err(CoreError::from)?;
     Ok(StatusCode::NO_CONTENT)
 }
 

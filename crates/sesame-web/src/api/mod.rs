@@ -19,9 +19,15 @@ pub use extract::{Admin, ApiJson, ListParams, ListResponse};
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/openapi.json", get(openapi::serve))
-        .route("/tokens", get(signins::list_tokens).post(signins::create_token))
+        .route(
+            "/tokens",
+            get(signins::list_tokens).post(signins::create_token),
+        )
         .route("/tokens/{id}", delete(signins::delete_token))
-        .route("/tenants", get(directory::list_tenants).post(directory::create_tenant))
+        .route(
+            "/tenants",
+            get(directory::list_tenants).post(directory::create_tenant),
+        )
         .route(
             "/tenants/{tenant}",
             get(directory::get_tenant)
@@ -40,17 +46,28 @@ pub fn routes() -> Router<AppState> {
             "/tenants/{tenant}/domains/{domain}/verify",
             post(directory::verify_domain),
         )
-        .route("/tenants/{tenant}/users", get(users::list).post(users::create))
+        .route(
+            "/tenants/{tenant}/users",
+            get(users::list).post(users::create),
+        )
         .route(
             "/tenants/{tenant}/users/{user}",
             get(users::get).patch(users::update).delete(users::remove),
         )
-        .route("/tenants/{tenant}/users/{user}/password", put(users::set_password))
+        .route(
+            "/tenants/{tenant}/users/{user}/password",
+            put(users::set_password),
+        )
         .route("/tenants/{tenant}/users/{user}/groups", get(users::groups))
-        .route("/tenants/{tenant}/groups", get(groups::list).post(groups::create))
+        .route(
+            "/tenants/{tenant}/groups",
+            get(groups::list).post(groups::create),
+        )
         .route(
             "/tenants/{tenant}/groups/{group}",
-            get(groups::get).patch(groups::update).delete(groups::remove),
+            get(groups::get)
+                .patch(groups::update)
+                .delete(groups::remove),
         )
         .route(
             "/tenants/{tenant}/groups/{group}/members",

@@ -8,7 +8,9 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use serde::Deserialize;
 use sesame_core::{CoreError, NewAdminToken, NewAdminTokenRequest};
-use sesame_model::{AdminToken, AdminTokenId, PageRequest, SignInEvent, SignInQuery, SignInResult, UserId};
+use sesame_model::{
+    AdminToken, AdminTokenId, PageRequest, SignInEvent, SignInQuery, SignInResult, UserId,
+};
 use utoipa::IntoParams;
 
 #[derive(Debug, Default, Deserialize, IntoParams)]
@@ -36,9 +38,10 @@ pub async fn list(
     let t = tenant(&state, scope, &key).await?;
     let result = match params.result.as_deref() {
         None => None,
-        Some(r) => Some(SignInResult::parse(r).ok_or_else(|| {
-            ApiError::bad_query("result must be success, failure or locked")
-        })?),
+        Some(r) => Some(
+            SignInResult::parse(r)
+                .ok_or_else(|| ApiError::bad_query("result must be success, failure or locked"))?,
+        ),
     };
     let query = SignInQuery {
         user_id: params.user,
@@ -62,8 +65,16 @@ pub async fn list_tokens(
     Admin(scope): Admin,
 ) -> Result<Json<ListResponse<AdminToken>>, ApiError> {
     scope.require_global()?;
-    let items = state.core.store().list_admin_tokens().await.map_err(CoreError::from)?;
-    Ok(Json(ListResponse { items, next_cursor: None }))
+    let items = state
+        .core
+        .store()
+        .list_admin_tokens()
+        .await
+        .map_err(CoreError::from)?;
+    Ok(Json(ListResponse {
+        items,
+        next_cursor: None,
+    }))
 }
 
 #[utoipa::path(post, path = "/api/v1/tokens", tag = "tokens", request_body = NewAdminTokenRequest,
@@ -79,7 +90,15 @@ pub async fn create_token(
         Some(t) => Some(tenant(&state, scope, &t.to_string()).await?.id),
         None => None,
     };
-    Ok((StatusCode::CREATED, Json(state.core.create_admin_token(&input.name, tenant_id).await?)))
+    Ok((
+        StatusCode::CREATED,
+        Json(
+            state
+                .core
+                .create_admin_token(&input.name, tenant_id)
+                .await?,
+        ),
+    ))
 }
 
 #[utoipa::path(delete, path = "/api/v1/tokens/{id}", tag = "tokens",
@@ -91,6 +110,11 @@ pub async fn delete_token(
 ) -> Result<StatusCode, ApiError> {
     scope.require_global()?;
     let id: AdminTokenId = path_id(&id, "admin_token")?;
-    state.core.store().delete_admin_token(id).await.map_err(CoreError::from)?;
+    state
+        .core
+        .store()
+        .delete_admin_token(id)
+        .await
+        .map_err(CoreError::from)?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -18,7 +18,12 @@ pub async fn list(
     ApiQuery(params): ApiQuery<ListParams>,
 ) -> Result<Json<ListResponse<User>>, ApiError> {
     let t = tenant(&state, scope, &key).await?;
-    let page = state.core.store().list_users(t.id, &params.page()).await.map_err(CoreError::from)?;
+    let page = state
+        .core
+        .store()
+        .list_users(t.id, &params.page())
+        .await
+        .map_err(CoreError::from)?;
     Ok(Json(page.into()))
 }
 
@@ -32,7 +37,10 @@ pub async fn create(
     ApiJson(input): ApiJson<NewUser>,
 ) -> Result<(StatusCode, Json<User>), ApiError> {
     let t = tenant(&state, scope, &key).await?;
-    Ok((StatusCode::CREATED, Json(state.core.create_user(t.id, input).await?)))
+    Ok((
+        StatusCode::CREATED,
+        Json(state.core.create_user(t.id, input).await?),
+    ))
 }
 
 #[utoipa::path(get, path = "/api/v1/tenants/{tenant}/users/{user}", tag = "users",
@@ -100,6 +108,14 @@ pub async fn groups(
 ) -> Result<Json<ListResponse<GroupId>>, ApiError> {
     let t = tenant(&state, scope, &key).await?;
     let u = user(&state, &t, &user_key).await?;
-    let items = state.core.store().list_user_groups(t.id, u.id).await.map_err(CoreError::from)?;
-    Ok(Json(ListResponse { items, next_cursor: None }))
+    let items = state
+        .core
+        .store()
+        .list_user_groups(t.id, u.id)
+        .await
+        .map_err(CoreError::from)?;
+    Ok(Json(ListResponse {
+        items,
+        next_cursor: None,
+    }))
 }

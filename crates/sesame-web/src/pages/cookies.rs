@@ -49,7 +49,10 @@ mod tests {
     #[test]
     fn reads_named_cookie_among_others() {
         let mut h = HeaderMap::new();
-        h.append(COOKIE, HeaderValue::from_static("a=1; sesame_session=xyz; _shibsession_1=q"));
+        h.append(
+            COOKIE,
+            HeaderValue::from_static("a=1; sesame_session=xyz; _shibsession_1=q"),
+        );
         assert_eq!(get(&h, SESSION).as_deref(), Some("xyz"));
         assert_eq!(get(&h, "missing"), None);
     }

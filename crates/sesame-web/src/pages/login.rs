@@ -51,7 +51,11 @@ pub fn safe_continue(target: Option<&str>) -> Option<String> {
     ok.then(|| t.to_string())
 }
 
-async fn tenant_or_page(state: &AppState, key: &str, cid: &CorrelationId) -> Result<Tenant, Response> {
+async fn tenant_or_page(
+    state: &AppState,
+    key: &str,
+    cid: &CorrelationId,
+) -> Result<Tenant, Response> {
     state.core.resolve_tenant(key).await.map_err(|e| {
         let status = crate::error::status_of(&e);
         let msg = if status == StatusCode::NOT_FOUND {
@@ -72,10 +76,19 @@ struct Csrf {
 fn csrf_for(state: &AppState, headers: &HeaderMap) -> Csrf {
     let name = cookies::name(cookies::CSRF, state.config.https());
     match cookies::get(headers, &name).filter(|v| v.len() >= 16 && v.len() <= 64) {
-        Some(token) => Csrf { token, set_cookie: None },
+        Some(token) => Csrf {
+            token,
+            set_cookie: None,
+        },
         None => {
             let token = secrets::new_short_token();
-            let set_cookie = Some(cookies::set(&name, &token, state.config.https(), "Strict", None));
+            let set_cookie = Some(cookies::set(
+                &name,
+                &token,
+                state.config.https(),
+                "Strict",
+                None,
+            ));
             Csrf { token, set_cookie }
         }
     }
@@ -88,8 +101,15 @@ fn with_cookie(mut res: Response, cookie: Option<String>) -> Response {
     res
 }
 
-fn username_form(tenant: &Tenant, csrf: &str, continue_to: Option<&str>, error: Option<&str>) -> String {
-    let err = error.map(|e| format!("<p class=\"error\" role=\"alert\">{}</p>", escape(e))).unwrap_or_default();
+fn username_form(
+    tenant: &Tenant,
+    csrf: &str,
+    continue_to: Option<&str>,
+    error: Option<&str>,
+) -> String {
+    let err = error
+        .map(|e| format!("<p class=\"error\" role=\"alert\">{}</p>", escape(e)))
+        .unwrap_or_default();
     let body = format!(
         "<h1>Sign in</h1><p class=\"muted\">{}</p>{err}\
 <form method=\"post\" action=\"/{}/login\">\
@@ -105,8 +125,16 @@ fn username_form(tenant: &Tenant, csrf: &str, continue_to: Option<&str>, error: 
     page("Sign in", &body)
 }
 
-fn password_form(tenant: &Tenant, csrf: &str, upn: &str, continue_to: Option<&str>, error: Option<&str>) -> String {
-    let err = error.map(|e| format!("<p class=\"error\" role=\"alert\">{}</p>", escape(e))).unwrap_or_default();
+fn password_form(
+    tenant: &Tenant,
+    csrf: &str,
+    upn: &str,
+    continue_to: Option<&str>,
+    error: Option<&str>,
+) -> String {
+    let err = error
+        .map(|e| format!("<p class=\"error\" role=\"alert\">{}</p>", escape(e)))
+        .unwrap_or_default();
     let body = format!(
         "<h1>Enter password</h1><p class=\"muted\">{}</p>{err}\
 <form method=\"post\" action=\"/{}/login\">\
@@ -128,7 +156,12 @@ fn password_form(tenant: &Tenant, csrf: &str, upn: &str, continue_to: Option<&st
 
 fn continue_field(continue_to: Option<&str>) -> String {
     continue_to
-        .map(|c| format!("<input type=\"hidden\" name=\"continue\" value=\"{}\">", escape(c)))
+        .map(|c| {
+            format!(
+                "<input type=\"hidden\" name=\"continue\" value=\"{}\">",
+                escape(c)
+            )
+        })
         .unwrap_or_default()
 }
 
@@ -145,7 +178,12 @@ async fn show_login(
     };
     let continue_to = safe_continue(query.continue_to.as_deref());
     let csrf = csrf_for(&state, &headers);
-    let html = match query.login_hint.as_deref().map(str::trim).filter(|h| !h.is_empty()) {
+    let html = match query
+        .login_hint
+        .as_deref()
+        .map(str::trim)
+        .filter(|h| !h.is_empty())
+    {
         Some(hint) => password_form(&tenant, &csrf.token, hint, continue_to.as_deref(), None),
         None => username_form(&tenant, &csrf.token, continue_to.as_deref(), None),
     };
@@ -164,7 +202,12 @@ async fn submit_login(
         Err(page) => return page,
     };
     let Ok(form) = serde_urlencoded::from_bytes::<LoginForm>(&body) else {
-        return error_page(StatusCode::BAD_REQUEST, "SESAME-2011", "The sign-in form could not be read.", &cid);
+        return error_page(
+            StatusCode::BAD_REQUEST,
+            "SESAME-2011",
+            "The sign-in form could not be read.",
+            &cid,
+        );
     };
     let csrf = csrf_for(&state, &parts.headers);
     let sent = form.csrf.as_deref().unwrap_or("");
@@ -180,12 +223,23 @@ async fn submit_login(
     let continue_to = safe_continue(form.continue_to.as_deref());
     let username = form.username.unwrap_or_default().trim().to_string();
     if username.is_empty() {
-        let html = username_form(&tenant, &csrf.token, continue_to.as_deref(), Some("Enter your email or username."));
+        let html = username_form(
+            &tenant,
+            &csrf.token,
+            continue_to.as_deref(),
+            Some("Enter your email or username."),
+        );
         return html_response(StatusCode::OK, html);
     }
     let Some(password) = form.password.filter(|p| !p.is_empty()) else {
         // First step done: home-realm discovery will branch here; local accounts get the password form.
-        let html = password_form(&tenant, &csrf.token, &username, continue_to.as_deref(), None);
+        let html = password_form(
+            &tenant,
+            &csrf.token,
+            &username,
+            continue_to.as_deref(),
+            None,
+        );
         return html_response(StatusCode::OK, html);
     };
     let attempt = SignInAttempt {
@@ -210,7 +264,13 @@ async fn submit_login(
         SignInOutcome::Success(signed_in) => {
             state.metrics.record_sign_in("success");
             let https = state.config.https();
-            let cookie = cookies::set(&cookies::name(cookies::SESSION, https), &signed_in.session_secret, https, "Lax", None);
+            let cookie = cookies::set(
+                &cookies::name(cookies::SESSION, https),
+                &signed_in.session_secret,
+                https,
+                "Lax",
+                None,
+            );
             let target = continue_to.unwrap_or_else(|| format!("/{}/", tenant.id));
             let res = (StatusCode::SEE_OTHER, [(header::LOCATION, target)]).into_response();
             with_cookie(res, Some(cookie))
@@ -235,8 +295,18 @@ async fn submit_login(
                 ),
             };
             state.metrics.record_sign_in(result);
-            let message = format!("{message} (code {}, correlation id {})", failure.code(), cid.0);
-            let html = password_form(&tenant, &csrf.token, &username, continue_to.as_deref(), Some(&message));
+            let message = format!(
+                "{message} (code {}, correlation id {})",
+                failure.code(),
+                cid.0
+            );
+            let html = password_form(
+                &tenant,
+                &csrf.token,
+                &username,
+                continue_to.as_deref(),
+                Some(&message),
+            );
             html_response(status, html)
         }
     }
@@ -256,7 +326,12 @@ async fn logout(
     let name = cookies::name(cookies::SESSION, https);
     if let Some(secret) = cookies::get(&headers, &name) {
         if let Err(e) = state.core.sign_out(tenant.id, &secret).await {
-            return error_page(crate::error::status_of(&e), e.code(), "Sign-out failed. Try again.", &cid);
+            return error_page(
+                crate::error::status_of(&e),
+                e.code(),
+                "Sign-out failed. Try again.",
+                &cid,
+            );
         }
     }
     let body = format!(
@@ -288,7 +363,11 @@ async fn landing(
             let body = format!(
                 "<h1>You are signed in</h1><p>{}<br><span class=\"muted\">{}</span></p>\
 <p><a href=\"/{}/logout\">Sign out</a></p>",
-                escape(user.display_name.as_deref().unwrap_or(&user.user_principal_name)),
+                escape(
+                    user.display_name
+                        .as_deref()
+                        .unwrap_or(&user.user_principal_name)
+                ),
                 escape(&user.user_principal_name),
                 tenant.id
             );
@@ -298,7 +377,12 @@ async fn landing(
             let target = format!("/{}/login?continue=/{}/", tenant.id, tenant.id);
             (StatusCode::SEE_OTHER, [(header::LOCATION, target)]).into_response()
         }
-        Err(e) => error_page(crate::error::status_of(&e), e.code(), "Sign-in is unavailable right now.", &cid),
+        Err(e) => error_page(
+            crate::error::status_of(&e),
+            e.code(),
+            "Sign-in is unavailable right now.",
+            &cid,
+        ),
     }
 }
 
@@ -320,7 +404,11 @@ mod tests {
             ("", None),
         ];
         for (input, expected) in cases {
-            assert_eq!(safe_continue(Some(input)).as_deref(), *expected, "{input:?}");
+            assert_eq!(
+                safe_continue(Some(input)).as_deref(),
+                *expected,
+                "{input:?}"
+            );
         }
     }
 }

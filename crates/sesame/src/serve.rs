@@ -1,0 +1,140 @@
+//! `sesame serve`: opens the store, wires the core and the HTTP edge, runs background jobs,
+//! and shuts down gracefully on SIGTERM or Ctrl-C.
+
+use crate::config::{Config, LogFormat, ServeArgs};
+use anyhow::Context;
+use sesame_core::{Core, CoreSettings, PasswordHasher, SystemClock};
+use sesame_web::{AppState, Metrics, WebConfig};
+use std::sync::Arc;
+use std::time::Instant;
+use tracing_subscriber::EnvFilter;
+
+pub fn init_logging(format: LogFormat) {
+    let filter = EnvFilter::try_from_env("SESAME_LOG")
+        .or_else(|_| EnvFilter::try_from_default_env())
+        .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,hickory_proto=warn"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match format {
+        LogFormat::Json => builder.json().init(),
+        LogFormat::Text => builder.init(),
+    }
+}
+
+/// Opens the store named by the configuration and builds the core on it.
+pub async fn open_core(config: &Config) -> anyhow::Result<Core> {
+    config.prepare_data_dir()?;
+    let store = sesame_store_sql::open(&config.database_url)
+        .await
+        .with_context(|| format!("cannot open the store at {}", redact(&config.database_url)))?;
+    let dns = Arc::new(crate::dns::HickoryTxt::new(config.dns_server)?);
+    let passwords = PasswordHasher::recommended()?;
+    Ok(Core::new(
+        store,
+        Arc::new(SystemClock),
+        dns,
+        passwords,
+        CoreSettings::default(),
+    ))
+}
+
+pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
+    let started = Instant::now();
+    let config = Config::resolve(&args)?;
+    init_logging(config.log_format);
+    let core = open_core(&config).await?;
+    bootstrap_token(&core).await?;
+
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", config.listen))?;
+    let state = AppState {
+        core: core.clone(),
+        config: Arc::new(WebConfig {
+            public_url: config.public_url.clone(),
+        }),
+        metrics: Arc::new(Metrics::default()),
+    };
+    let app =
+        sesame_web::router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    tokio::spawn(housekeeping(core.clone()));
+    tracing::info!(
+        listen = %config.listen,
+        public_url = %config.public_url,
+        store = core.store().backend_name(),
+        startup_ms = started.elapsed().as_millis() as u64,
+        "Sésame is ready"
+    );
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .context("server failed")?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// On an empty store, creates the first admin token: `SESAME_ADMIN_TOKEN` when set (for
+/// automation), otherwise a random one printed once on stdout.
+async fn bootstrap_token(core: &Core) -> anyhow::Result<()> {
+    if let Ok(secret) = std::env::var("SESAME_ADMIN_TOKEN") {
+        core.install_admin_token("SESAME_ADMIN_TOKEN", secret.trim())
+            .await?;
+        return Ok(());
+    }
+    if let Some(created) = core.bootstrap_admin_token().await? {
+        println!("First start: an admin token was created. It is shown only this once:");
+        println!();
+        println!("    {}", created.secret);
+        println!();
+        println!(
+            "Use it with the CLI:  export SESAME_TOKEN={}",
+            created.secret
+        );
+    }
+    Ok(())
+}
+
+/// Removes expired sessions every ten minutes.
+async fn housekeeping(core: Core) {
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(600));
+    loop {
+        tick.tick().await;
+        match core.store().purge_expired_sessions(core.now()).await {
+            Ok(n) if n > 0 => tracing::info!(removed = n, "expired sessions purged"),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "session purge failed"),
+        }
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+    tracing::info!("shutting down: finishing requests in flight");
+}
+
+/// A database URL without its password, for error messages.
+pub fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => {
+            let creds = &url[s + 3..at];
+            let user = creds.split(':').next().unwrap_or("");
+            format!("{}://{user}:***@{}", &url[..s], &url[at + 1..])
+        }
+        _ => url.to_string(),
+    }
+}
