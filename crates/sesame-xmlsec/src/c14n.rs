@@ -292,3 +292,60 @@ pub(crate) fn escape_attr(value: &str, out: &mut String) {
         _ => None,
     });
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn c14n_of(xml: &str, local: &str, prefixes: &[&str], with_comments: bool) -> String {
+        let doc = roxmltree::Document::parse(xml).unwrap();
+        let node = doc
+            .descendants()
+            .find(|n| n.is_element() && n.tag_name().name() == local)
+            .unwrap();
+        exc_c14n(
+            node,
+            &C14nOptions {
+                with_comments,
+                inclusive_prefixes: prefixes,
+                exclude: None,
+            },
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn exc_c14n_spec_example() {
+        // Exc-C14N §2.2: the n0 and n3 declarations of the ancestor are not carried along, the
+        // n3 declaration is output where it is utilized, xml:lang is not inherited.
+        let xml = r#"<n0:local xmlns:n0="foo:bar" xmlns:n3="ftp://example.org" xml:lang="fr"><n1:elem2 xmlns:n1="http://example.net" xml:lang="en"><n3:stuff xmlns:n3="ftp://example.org"/></n1:elem2></n0:local>"#;
+        assert_eq!(
+            c14n_of(xml, "elem2", &[], false),
+            r#"<n1:elem2 xmlns:n1="http://example.net" xml:lang="en"><n3:stuff xmlns:n3="ftp://example.org"></n3:stuff></n1:elem2>"#
+        );
+    }
+
+    #[test]
+    fn prefix_list_default_and_comments() {
+        let xml =
+            r#"<r xmlns="urn:d" xmlns:xs="urn:xs"><e a="xs:string"><!--c--><f xmlns=""/></e></r>"#;
+        assert_eq!(
+            c14n_of(xml, "e", &[], false),
+            r#"<e xmlns="urn:d" a="xs:string"><f xmlns=""></f></e>"#
+        );
+        assert_eq!(
+            c14n_of(xml, "e", &["xs"], true),
+            r#"<e xmlns="urn:d" xmlns:xs="urn:xs" a="xs:string"><!--c--><f xmlns=""></f></e>"#
+        );
+    }
+
+    #[test]
+    fn escaping_and_attribute_order() {
+        let xml = "<r xmlns:b=\"urn:b\" xmlns:a=\"urn:a\" z=\"&quot;&#9;&#10;&#13;&lt;>&amp;\" b:x=\"1\" a:y=\"2\" a:x=\"3\">&lt;&gt;&amp;&#13;\"'</r>";
+        assert_eq!(
+            c14n_of(xml, "r", &[], false),
+            "<r xmlns:a=\"urn:a\" xmlns:b=\"urn:b\" z=\"&quot;&#x9;&#xA;&#xD;&lt;>&amp;\" a:x=\"3\" a:y=\"2\" b:x=\"1\">&lt;&gt;&amp;&#xD;\"'</r>"
+        );
+    }
+}
