@@ -1,0 +1,29 @@
+//! The role-trait implementations, written once for both backends.
+//!
+//! Both backends speak the same SQL (positional `$n` parameters, portable column types), so
+//! each aggregate is a macro expanded for `SqliteStore` and `PostgresStore`. What differs is
+//! supplied by the store type: `r()` (pool for reads), `w()` (pool for single-statement
+//! writes), `tx()` (a write transaction: `BEGIN IMMEDIATE` on SQLite), `lock_names()`
+//! (serializes domain-name claims on PostgreSQL), and the `for_update` suffix that locks the
+//! row an update closure reads (` FOR UPDATE` on PostgreSQL; SQLite's writer lock suffices).
+
+mod directory;
+mod groups;
+mod security;
+mod users;
+
+pub(crate) use directory::directory_impls;
+pub(crate) use groups::group_impls;
+pub(crate) use security::security_impls;
+pub(crate) use users::user_impls;
+
+/// Expands every role trait for `$store`.
+macro_rules! store_impls {
+    ($store:ty, for_update = $fu:literal) => {
+        $crate::impls::directory_impls!($store, for_update = $fu);
+        $crate::impls::user_impls!($store, for_update = $fu);
+        $crate::impls::group_impls!($store, for_update = $fu);
+        $crate::impls::security_impls!($store);
+    };
+}
+pub(crate) use store_impls;

@@ -1,0 +1,222 @@
+//! Sessions, the sign-in log and admin tokens: single-statement reads and writes.
+
+macro_rules! security_impls {
+    ($store:ty) => {
+        #[async_trait::async_trait]
+        impl sesame_store::SessionStore for $store {
+            async fn create_session(
+                &self,
+                s: &sesame_model::Session,
+            ) -> sesame_store::StoreResult<()> {
+                // Inserted only if the user belongs to the session's tenant.
+                let done = sqlx::query(
+                    "INSERT INTO sessions (id_digest, tenant_id, user_id, authenticated_ns, \
+                     expires_ns) SELECT $1, $2, $3, $4, $5 WHERE EXISTS \
+                     (SELECT 1 FROM users WHERE tenant_id = $2 AND id = $3)",
+                )
+                .bind(&s.id_digest)
+                .bind(s.tenant_id.to_string())
+                .bind(s.user_id.to_string())
+                .bind($crate::rows::ns(s.authenticated_at)?)
+                .bind($crate::rows::ns(s.expires_at)?)
+                .execute(self.w())
+                .await
+                .map_err($crate::error::db_or_missing("user"))?;
+                if done.rows_affected() == 0 {
+                    return Err(sesame_store::StoreError::NotFound("user"));
+                }
+                Ok(())
+            }
+
+            async fn get_session(
+                &self,
+                tenant: sesame_model::TenantId,
+                id_digest: &str,
+            ) -> sesame_store::StoreResult<sesame_model::Session> {
+                sqlx::query_as::<_, $crate::rows::SessionRow>(
+                    "SELECT * FROM sessions WHERE tenant_id = $1 AND id_digest = $2",
+                )
+                .bind(tenant.to_string())
+                .bind(id_digest)
+                .fetch_optional(self.r())
+                .await
+                .map_err($crate::error::db)?
+                .ok_or(sesame_store::StoreError::NotFound("session"))?
+                .into_model()
+            }
+
+            async fn delete_session(
+                &self,
+                tenant: sesame_model::TenantId,
+                id_digest: &str,
+            ) -> sesame_store::StoreResult<()> {
+                let done =
+                    sqlx::query("DELETE FROM sessions WHERE tenant_id = $1 AND id_digest = $2")
+                        .bind(tenant.to_string())
+                        .bind(id_digest)
+                        .execute(self.w())
+                        .await
+                        .map_err($crate::error::db)?;
+                if done.rows_affected() == 0 {
+                    return Err(sesame_store::StoreError::NotFound("session"));
+                }
+                Ok(())
+            }
+
+            async fn delete_user_sessions(
+                &self,
+                tenant: sesame_model::TenantId,
+                user: sesame_model::UserId,
+            ) -> sesame_store::StoreResult<u64> {
+                let done =
+                    sqlx::query("DELETE FROM sessions WHERE tenant_id = $1 AND user_id = $2")
+                        .bind(tenant.to_string())
+                        .bind(user.to_string())
+                        .execute(self.w())
+                        .await
+                        .map_err($crate::error::db)?;
+                Ok(done.rows_affected())
+            }
+
+            async fn purge_expired_sessions(
+                &self,
+                now: time::OffsetDateTime,
+            ) -> sesame_store::StoreResult<u64> {
+                let done = sqlx::query("DELETE FROM sessions WHERE expires_ns < $1")
+                    .bind($crate::rows::ns(now)?)
+                    .execute(self.w())
+                    .await
+                    .map_err($crate::error::db)?;
+                Ok(done.rows_affected())
+            }
+        }
+
+        #[async_trait::async_trait]
+        impl sesame_store::SignInLog for $store {
+            async fn append_sign_in(
+                &self,
+                e: &sesame_model::SignInEvent,
+            ) -> sesame_store::StoreResult<()> {
+                sqlx::query(
+                    "INSERT INTO sign_ins (id, tenant_id, at_ns, user_id, user_principal_name, \
+                     app_id, protocol, result, reason, ip, correlation_id) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+                )
+                .bind(e.id.to_string())
+                .bind(e.tenant_id.to_string())
+                .bind($crate::rows::ns(e.at)?)
+                .bind(e.user_id.map(|u| u.to_string()))
+                .bind(&e.user_principal_name)
+                .bind(e.app_id.map(|a| a.to_string()))
+                .bind(&e.protocol)
+                .bind(e.result.as_str())
+                .bind(&e.reason)
+                .bind(&e.ip)
+                .bind(&e.correlation_id)
+                .execute(self.w())
+                .await
+                .map_err($crate::error::db_or_missing("tenant"))?;
+                Ok(())
+            }
+
+            async fn list_sign_ins(
+                &self,
+                tenant: sesame_model::TenantId,
+                query: &sesame_model::SignInQuery,
+                page: &sesame_model::PageRequest,
+            ) -> sesame_store::StoreResult<sesame_model::Page<sesame_model::SignInEvent>> {
+                let limit = $crate::rows::limit(page);
+                // Newest first: ids are UUIDv7, and "~" sorts after every id.
+                let rows = sqlx::query_as::<_, $crate::rows::SignInRow>(
+                    "SELECT * FROM sign_ins WHERE tenant_id = $1 AND id < $2 \
+                     AND ($3 IS NULL OR user_id = $3) AND ($4 IS NULL OR result = $4) \
+                     AND ($5 IS NULL OR correlation_id = $5) ORDER BY id DESC LIMIT $6",
+                )
+                .bind(tenant.to_string())
+                .bind(page.after.as_deref().unwrap_or("~"))
+                .bind(query.user_id.map(|u| u.to_string()))
+                .bind(query.result.map(|r| r.as_str()))
+                .bind(&query.correlation_id)
+                .bind(limit + 1)
+                .fetch_all(self.r())
+                .await
+                .map_err($crate::error::db)?;
+                let items = $crate::rows::all(rows, $crate::rows::SignInRow::into_model)?;
+                Ok($crate::rows::page(items, limit, |e| e.id.to_string()))
+            }
+        }
+
+        #[async_trait::async_trait]
+        impl sesame_store::AdminTokenStore for $store {
+            async fn create_admin_token(
+                &self,
+                t: &sesame_model::AdminToken,
+            ) -> sesame_store::StoreResult<()> {
+                sqlx::query(
+                    "INSERT INTO admin_tokens (id, name, tenant_id, digest, created_ns) \
+                     VALUES ($1, $2, $3, $4, $5)",
+                )
+                .bind(t.id.to_string())
+                .bind(&t.name)
+                .bind(t.tenant_id.map(|x| x.to_string()))
+                .bind(&t.digest)
+                .bind($crate::rows::ns(t.created_at)?)
+                .execute(self.w())
+                .await
+                .map_err($crate::error::db_or_missing("tenant"))?;
+                Ok(())
+            }
+
+            async fn find_admin_token(
+                &self,
+                digest: &str,
+            ) -> sesame_store::StoreResult<sesame_model::AdminToken> {
+                sqlx::query_as::<_, $crate::rows::AdminTokenRow>(
+                    "SELECT * FROM admin_tokens WHERE digest = $1",
+                )
+                .bind(digest)
+                .fetch_optional(self.r())
+                .await
+                .map_err($crate::error::db)?
+                .ok_or(sesame_store::StoreError::NotFound("admin_token"))?
+                .into_model()
+            }
+
+            async fn list_admin_tokens(
+                &self,
+            ) -> sesame_store::StoreResult<Vec<sesame_model::AdminToken>> {
+                let rows = sqlx::query_as::<_, $crate::rows::AdminTokenRow>(
+                    "SELECT * FROM admin_tokens ORDER BY id",
+                )
+                .fetch_all(self.r())
+                .await
+                .map_err($crate::error::db)?;
+                $crate::rows::all(rows, $crate::rows::AdminTokenRow::into_model)
+            }
+
+            async fn delete_admin_token(
+                &self,
+                id: sesame_model::AdminTokenId,
+            ) -> sesame_store::StoreResult<()> {
+                let done = sqlx::query("DELETE FROM admin_tokens WHERE id = $1")
+                    .bind(id.to_string())
+                    .execute(self.w())
+                    .await
+                    .map_err($crate::error::db)?;
+                if done.rows_affected() == 0 {
+                    return Err(sesame_store::StoreError::NotFound("admin_token"));
+                }
+                Ok(())
+            }
+
+            async fn count_admin_tokens(&self) -> sesame_store::StoreResult<u64> {
+                let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM admin_tokens")
+                    .fetch_one(self.r())
+                    .await
+                    .map_err($crate::error::db)?;
+                Ok(u64::try_from(n).unwrap_or(0))
+            }
+        }
+    };
+}
+pub(crate) use security_impls;

@@ -1,0 +1,298 @@
+//! Row shapes shared by both backends and their conversion to and from model records.
+//!
+//! Columns hold only portable types (TEXT, BIGINT, BOOLEAN) so one set of row structs and one
+//! SQL dialect serve SQLite and PostgreSQL. Ids are UUID strings; times are Unix nanoseconds,
+//! so a stored `OffsetDateTime` reads back equal to the nanosecond (in UTC).
+
+use crate::error::corrupt;
+use sesame_model::*;
+use sesame_store::{StoreError, StoreResult};
+use std::str::FromStr;
+use time::OffsetDateTime;
+
+pub(crate) fn ns(t: OffsetDateTime) -> StoreResult<i64> {
+    i64::try_from(t.unix_timestamp_nanos())
+        .map_err(|_| StoreError::Backend("timestamp out of storable range".to_owned()))
+}
+
+pub(crate) fn opt_ns(t: Option<OffsetDateTime>) -> StoreResult<Option<i64>> {
+    t.map(ns).transpose()
+}
+
+fn time(n: i64) -> StoreResult<OffsetDateTime> {
+    OffsetDateTime::from_unix_timestamp_nanos(i128::from(n)).map_err(|_| corrupt("timestamp"))
+}
+
+fn id<T: FromStr>(s: &str, what: &str) -> StoreResult<T> {
+    s.parse().map_err(|_| corrupt(what))
+}
+
+/// The effective page size: 0 means the default, and no page exceeds the maximum.
+pub(crate) fn limit(page: &PageRequest) -> i64 {
+    let l = if page.limit == 0 {
+        PageRequest::DEFAULT_LIMIT
+    } else {
+        page.limit.min(PageRequest::MAX_LIMIT)
+    };
+    i64::from(l)
+}
+
+/// Cuts a list fetched with `limit + 1` rows into a page; `key` gives an item's cursor.
+pub(crate) fn page<T>(mut items: Vec<T>, limit: i64, key: impl Fn(&T) -> String) -> Page<T> {
+    let limit = usize::try_from(limit).unwrap_or(usize::MAX);
+    let next = if items.len() > limit {
+        items.truncate(limit);
+        items.last().map(key)
+    } else {
+        None
+    };
+    Page { items, next }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct TenantRow {
+    id: String,
+    name: String,
+    initial_domain: String,
+    created_ns: i64,
+}
+
+impl TenantRow {
+    pub(crate) fn into_model(self) -> StoreResult<Tenant> {
+        Ok(Tenant {
+            id: id(&self.id, "tenant")?,
+            name: self.name,
+            initial_domain: self.initial_domain,
+            created_at: time(self.created_ns)?,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct DomainRow {
+    tenant_id: String,
+    name: String,
+    status: String,
+    verification_token: String,
+    created_ns: i64,
+    verified_ns: Option<i64>,
+}
+
+impl DomainRow {
+    pub(crate) fn into_model(self) -> StoreResult<Domain> {
+        Ok(Domain {
+            tenant_id: id(&self.tenant_id, "domain")?,
+            name: self.name,
+            status: DomainStatus::parse(&self.status).ok_or_else(|| corrupt("domain"))?,
+            verification_token: self.verification_token,
+            created_at: time(self.created_ns)?,
+            verified_at: self.verified_ns.map(time).transpose()?,
+        })
+    }
+}
+
+/// Users keep their indexed keys in columns and the whole record as JSON.
+#[derive(sqlx::FromRow)]
+pub(crate) struct UserRow {
+    data: String,
+}
+
+impl UserRow {
+    pub(crate) fn into_model(self) -> StoreResult<User> {
+        serde_json::from_str(&self.data).map_err(|_| corrupt("user"))
+    }
+}
+
+pub(crate) fn user_json(user: &User) -> StoreResult<String> {
+    serde_json::to_string(user).map_err(|_| StoreError::Backend("cannot encode user".to_owned()))
+}
+
+/// The case-insensitive key of a UPN or group name (Unicode lower case, same on every backend).
+pub(crate) fn fold(s: &str) -> String {
+    s.to_lowercase()
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct PasswordRow {
+    tenant_id: String,
+    user_id: String,
+    hash: String,
+    failed_attempts: i64,
+    locked_until_ns: Option<i64>,
+    updated_ns: i64,
+}
+
+impl PasswordRow {
+    pub(crate) fn into_model(self) -> StoreResult<PasswordCredential> {
+        Ok(PasswordCredential {
+            tenant_id: id(&self.tenant_id, "password")?,
+            user_id: id(&self.user_id, "password")?,
+            hash: self.hash,
+            failed_attempts: u32::try_from(self.failed_attempts)
+                .map_err(|_| corrupt("password"))?,
+            locked_until: self.locked_until_ns.map(time).transpose()?,
+            updated_at: time(self.updated_ns)?,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct GroupRow {
+    id: String,
+    tenant_id: String,
+    display_name: String,
+    description: Option<String>,
+    version: i64,
+    created_ns: i64,
+}
+
+impl GroupRow {
+    pub(crate) fn into_model(self) -> StoreResult<Group> {
+        Ok(Group {
+            id: id(&self.id, "group")?,
+            tenant_id: id(&self.tenant_id, "group")?,
+            display_name: self.display_name,
+            description: self.description,
+            version: self.version,
+            created_at: time(self.created_ns)?,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct AppRow {
+    id: String,
+    tenant_id: String,
+    name: String,
+    enabled: bool,
+    version: i64,
+    created_ns: i64,
+}
+
+impl AppRow {
+    pub(crate) fn into_model(self) -> StoreResult<Application> {
+        Ok(Application {
+            id: id(&self.id, "app")?,
+            tenant_id: id(&self.tenant_id, "app")?,
+            name: self.name,
+            enabled: self.enabled,
+            version: self.version,
+            created_at: time(self.created_ns)?,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct AssignmentRow {
+    tenant_id: String,
+    app_id: String,
+    user_id: Option<String>,
+    group_id: Option<String>,
+    app_role: Option<String>,
+    created_ns: i64,
+}
+
+impl AssignmentRow {
+    pub(crate) fn into_model(self) -> StoreResult<Assignment> {
+        let principal = match (self.user_id, self.group_id) {
+            (Some(u), None) => Principal::User(id(&u, "assignment")?),
+            (None, Some(g)) => Principal::Group(id(&g, "assignment")?),
+            _ => return Err(corrupt("assignment")),
+        };
+        Ok(Assignment {
+            tenant_id: id(&self.tenant_id, "assignment")?,
+            app_id: id(&self.app_id, "assignment")?,
+            principal,
+            app_role: self.app_role,
+            created_at: time(self.created_ns)?,
+        })
+    }
+}
+
+/// The (user_id, group_id) column pair of a principal.
+pub(crate) fn principal_columns(p: Principal) -> (Option<String>, Option<String>) {
+    match p {
+        Principal::User(u) => (Some(u.to_string()), None),
+        Principal::Group(g) => (None, Some(g.to_string())),
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct SessionRow {
+    id_digest: String,
+    tenant_id: String,
+    user_id: String,
+    authenticated_ns: i64,
+    expires_ns: i64,
+}
+
+impl SessionRow {
+    pub(crate) fn into_model(self) -> StoreResult<Session> {
+        Ok(Session {
+            id_digest: self.id_digest,
+            tenant_id: id(&self.tenant_id, "session")?,
+            user_id: id(&self.user_id, "session")?,
+            authenticated_at: time(self.authenticated_ns)?,
+            expires_at: time(self.expires_ns)?,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct SignInRow {
+    id: String,
+    tenant_id: String,
+    at_ns: i64,
+    user_id: Option<String>,
+    user_principal_name: String,
+    app_id: Option<String>,
+    protocol: String,
+    result: String,
+    reason: Option<String>,
+    ip: Option<String>,
+    correlation_id: String,
+}
+
+impl SignInRow {
+    pub(crate) fn into_model(self) -> StoreResult<SignInEvent> {
+        Ok(SignInEvent {
+            id: id(&self.id, "sign-in")?,
+            tenant_id: id(&self.tenant_id, "sign-in")?,
+            at: time(self.at_ns)?,
+            user_id: self.user_id.map(|u| id(&u, "sign-in")).transpose()?,
+            user_principal_name: self.user_principal_name,
+            app_id: self.app_id.map(|a| id(&a, "sign-in")).transpose()?,
+            protocol: self.protocol,
+            result: SignInResult::parse(&self.result).ok_or_else(|| corrupt("sign-in"))?,
+            reason: self.reason,
+            ip: self.ip,
+            correlation_id: self.correlation_id,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct AdminTokenRow {
+    id: String,
+    name: String,
+    tenant_id: Option<String>,
+    digest: String,
+    created_ns: i64,
+}
+
+impl AdminTokenRow {
+    pub(crate) fn into_model(self) -> StoreResult<AdminToken> {
+        Ok(AdminToken {
+            id: id(&self.id, "admin token")?,
+            name: self.name,
+            tenant_id: self.tenant_id.map(|t| id(&t, "admin token")).transpose()?,
+            digest: self.digest,
+            created_at: time(self.created_ns)?,
+        })
+    }
+}
+
+/// Converts fetched rows, failing on the first corrupt one.
+pub(crate) fn all<R, T>(rows: Vec<R>, f: impl Fn(R) -> StoreResult<T>) -> StoreResult<Vec<T>> {
+    rows.into_iter().map(f).collect()
+}

@@ -1,0 +1,187 @@
+//! The SQLite backend: one database file, WAL, foreign keys on.
+//!
+//! Writes go through a pool of exactly one connection, so they queue in the application instead
+//! of failing with SQLITE_BUSY; transactions that run update closures start with
+//! `BEGIN IMMEDIATE` so the write lock is held from the first read (no lost writes even if
+//! another process opens the file). Reads use a separate pool and, thanks to WAL, never wait for
+//! the writer. `synchronous=NORMAL` in WAL mode survives a process crash (the durability test
+//! kills the server) and costs no fsync per commit. An in-memory database exists per
+//! connection, so `sqlite::memory:` uses the single writer connection for reads too.
+
+use crate::error::{backend, db};
+use sesame_store::{Store, StoreResult};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{Sqlite, SqlitePool, Transaction};
+use std::str::FromStr;
+use std::time::Duration;
+
+/// Readers allowed at once on a file database.
+const READERS: u32 = 4;
+
+#[derive(Debug, Clone)]
+pub struct SqliteStore {
+    writer: SqlitePool,
+    reader: SqlitePool,
+}
+
+impl crate::Backend for SqliteStore {
+    type Db = Sqlite;
+}
+
+impl SqliteStore {
+    /// Opens (creating if missing) the database at `url` and applies pending migrations.
+    pub async fn open(url: &str) -> StoreResult<Self> {
+        let memory = url.contains(":memory:") || url.contains("mode=memory");
+        let options = SqliteConnectOptions::from_str(url)
+            .map_err(backend)?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(10));
+        let mut writer = SqlitePoolOptions::new()
+            .max_connections(1)
+            .min_connections(1);
+        if memory {
+            // The database dies with its connection: never let the pool close it.
+            writer = writer.idle_timeout(None).max_lifetime(None);
+        }
+        let writer = writer
+            .connect_with(options.clone())
+            .await
+            .map_err(backend)?;
+        sqlx::migrate!("./migrations/sqlite")
+            .run(&writer)
+            .await
+            .map_err(|e| backend(e.into()))?;
+        let reader = if memory {
+            writer.clone()
+        } else {
+            SqlitePoolOptions::new()
+                .max_connections(READERS)
+                .connect_with(options.create_if_missing(false))
+                .await
+                .map_err(backend)?
+        };
+        Ok(SqliteStore { writer, reader })
+    }
+
+    fn r(&self) -> &SqlitePool {
+        &self.reader
+    }
+
+    fn w(&self) -> &SqlitePool {
+        &self.writer
+    }
+
+    async fn tx(&self) -> StoreResult<Transaction<'static, Sqlite>> {
+        self.writer.begin_with("BEGIN IMMEDIATE").await.map_err(db)
+    }
+
+    /// The single writer already serializes domain-name claims.
+    async fn lock_names(&self, _tx: &mut Transaction<'static, Sqlite>) -> StoreResult<()> {
+        Ok(())
+    }
+}
+
+crate::impls::store_impls!(SqliteStore, for_update = "");
+
+#[async_trait::async_trait]
+impl Store for SqliteStore {
+    async fn ping(&self) -> StoreResult<()> {
+        sqlx::query("SELECT 1")
+            .execute(&self.reader)
+            .await
+            .map(|_| ())
+            .map_err(backend)
+    }
+
+    fn backend_name(&self) -> &'static str {
+        "sqlite"
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use sesame_model::{Tenant, TenantId};
+    use sesame_store::{StoreError, TenantStore};
+
+    fn temp_url() -> (std::path::PathBuf, String) {
+        let path = std::env::temp_dir().join(format!("sesame-unit-{}.db", uuid::Uuid::new_v4()));
+        let url = format!("sqlite:{}", path.display());
+        (path, url)
+    }
+
+    #[tokio::test]
+    async fn reopening_a_file_keeps_its_data_and_migrations_are_idempotent() {
+        let (path, url) = temp_url();
+        let tenant = Tenant {
+            id: TenantId(uuid::Uuid::now_v7()),
+            name: "Contoso".into(),
+            initial_domain: "contoso.sesame.test".into(),
+            created_at: time::OffsetDateTime::now_utc(),
+        };
+        {
+            let store = SqliteStore::open(&url).await.unwrap();
+            store.create_tenant(&tenant).await.unwrap();
+            store.writer.close().await;
+            store.reader.close().await;
+        }
+        let store = SqliteStore::open(&url).await.unwrap();
+        assert_eq!(store.get_tenant(tenant.id).await.unwrap(), tenant);
+        let mode: String = sqlx::query_scalar("PRAGMA journal_mode")
+            .fetch_one(store.r())
+            .await
+            .unwrap();
+        assert_eq!(mode, "wal");
+        let fk: i64 = sqlx::query_scalar("PRAGMA foreign_keys")
+            .fetch_one(store.r())
+            .await
+            .unwrap();
+        assert_eq!(fk, 1);
+        drop(store);
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+        }
+    }
+
+    #[tokio::test]
+    async fn unique_violations_become_conflicts() {
+        let store = SqliteStore::open("sqlite::memory:").await.unwrap();
+        let tenant = Tenant {
+            id: TenantId(uuid::Uuid::now_v7()),
+            name: "A".into(),
+            initial_domain: "a.sesame.test".into(),
+            created_at: time::OffsetDateTime::now_utc(),
+        };
+        store.create_tenant(&tenant).await.unwrap();
+        let same_id = Tenant {
+            initial_domain: "b.sesame.test".into(),
+            ..tenant.clone()
+        };
+        let again = store.create_tenant(&same_id).await;
+        assert!(
+            matches!(again, Err(StoreError::Conflict("tenant.id"))),
+            "{again:?}"
+        );
+        let other = Tenant {
+            id: TenantId(uuid::Uuid::now_v7()),
+            ..tenant
+        };
+        let dup = store.create_tenant(&other).await;
+        assert!(
+            matches!(dup, Err(StoreError::Conflict("tenant.initial_domain"))),
+            "{dup:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn unknown_scheme_is_refused() {
+        assert!(matches!(
+            crate::open("mysql://x").await,
+            Err(StoreError::Backend(_))
+        ));
+    }
+}
