@@ -36,12 +36,15 @@ pub use users::*;
 
 use crate::{Store, StoreError};
 use sesame_model::*;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
 /// Expands to one `#[tokio::test]` per conformance case; `$factory` is an expression evaluated
-/// anew for each case, a future yielding a fresh empty store (`Arc<dyn Store>` or `Arc<S>`).
+/// anew for each case, a future yielding a fresh empty store: an `Arc<dyn Store>`, or an
+/// `Option<Arc<dyn Store>>` whose `None` skips the case (a backend that is not configured; the
+/// factory says why).
 #[macro_export]
 macro_rules! conformance_tests {
     ($factory:expr) => {
@@ -134,11 +137,29 @@ macro_rules! __conformance_cases {
         $(
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn $case() {
-                let store: ::std::sync::Arc<dyn $crate::Store> = $factory.await;
+                let fresh = $crate::conformance::IntoFresh::into_fresh($factory.await);
+                let Some(store) = fresh else { return };
                 $crate::conformance::$case(&*store).await;
             }
         )*
     };
+}
+
+/// What a conformance factory may yield; `None` skips the case.
+pub trait IntoFresh {
+    fn into_fresh(self) -> Option<Arc<dyn Store>>;
+}
+
+impl IntoFresh for Arc<dyn Store> {
+    fn into_fresh(self) -> Option<Arc<dyn Store>> {
+        Some(self)
+    }
+}
+
+impl IntoFresh for Option<Arc<dyn Store>> {
+    fn into_fresh(self) -> Option<Arc<dyn Store>> {
+        self
+    }
 }
 
 // ---- fixtures -------------------------------------------------------------------------------
