@@ -1,0 +1,5 @@
+//! `cargo xtask bench`.
+
+pub fn run() -> anyhow::Result<()> {
+    anyhow::bail!("not written yet")
+}
