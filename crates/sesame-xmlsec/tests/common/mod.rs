@@ -11,7 +11,9 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use sesame_xmlsec::{ElementPath, ID_ATTRIBUTES, SigningKey, TrustedKeys};
+use sesame_xmlsec::{
+    DigestAlgorithm, ElementPath, ID_ATTRIBUTES, SignatureAlgorithm, SigningKey, TrustedKeys,
+};
 
 pub const SAMLP: &str = "urn:oasis:names:tc:SAML:2.0:protocol";
 pub const SAML: &str = "urn:oasis:names:tc:SAML:2.0:assertion";
@@ -227,4 +229,66 @@ pub fn other_decryption_key() -> sesame_xmlsec::DecryptionKey {
 
 pub fn recipient() -> sesame_xmlsec::EncryptionRecipient {
     sesame_xmlsec::EncryptionRecipient::from_certificate_pem(&read("keys/rsa.cert.pem")).unwrap()
+}
+
+/// A signature template for xmlsec1 and bergshamra, written into the original document text.
+pub fn template(
+    id: &str,
+    sig: SignatureAlgorithm,
+    digest: DigestAlgorithm,
+    prefix_list: &str,
+    key_info: bool,
+) -> String {
+    let inclusive = if prefix_list.is_empty() {
+        String::new()
+    } else {
+        format!(
+            r#"<ec:InclusiveNamespaces xmlns:ec="http://www.w3.org/2001/10/xml-exc-c14n#" PrefixList="{prefix_list}"/>"#
+        )
+    };
+    format!(
+        concat!(
+            r#"<ds:Signature xmlns:ds="http://www.w3.org/2000/09/xmldsig#"><ds:SignedInfo>"#,
+            r#"<ds:CanonicalizationMethod Algorithm="http://www.w3.org/2001/10/xml-exc-c14n#"/>"#,
+            r##"<ds:SignatureMethod Algorithm="{sig}"/><ds:Reference URI="#{id}"><ds:Transforms>"##,
+            r#"<ds:Transform Algorithm="http://www.w3.org/2000/09/xmldsig#enveloped-signature"/>"#,
+            r#"<ds:Transform Algorithm="http://www.w3.org/2001/10/xml-exc-c14n#">{inclusive}</ds:Transform>"#,
+            r#"</ds:Transforms><ds:DigestMethod Algorithm="{digest}"/><ds:DigestValue></ds:DigestValue>"#,
+            r#"</ds:Reference></ds:SignedInfo><ds:SignatureValue></ds:SignatureValue>"#,
+            r#"{key_info}</ds:Signature>"#
+        ),
+        sig = sig.uri(),
+        digest = digest.uri(),
+        id = id,
+        inclusive = inclusive,
+        key_info = if key_info {
+            "<ds:KeyInfo><ds:X509Data></ds:X509Data></ds:KeyInfo>"
+        } else {
+            ""
+        },
+    )
+}
+
+/// Inserts `text` after the Issuer child of the target element, or after its start tag,
+/// without touching anything else of the original text.
+pub fn insert_into_original(xml: &str, target: &Target, text: &str) -> String {
+    let doc = roxmltree::Document::parse(xml).unwrap();
+    let mut node = doc.root_element();
+    for (_, local) in target.steps.iter().skip(1) {
+        node = node
+            .children()
+            .find(|c| c.is_element() && c.tag_name().name() == local)
+            .unwrap();
+    }
+    let at = match node.first_element_child() {
+        Some(first) if first.tag_name().name() == "Issuer" => first.range().end,
+        _ => {
+            // After the start tag: the first child's start, or before the end tag.
+            match node.first_child() {
+                Some(child) => child.range().start,
+                None => panic!("target without children"),
+            }
+        }
+    };
+    format!("{}{}{}", &xml[..at], text, &xml[at..])
 }
