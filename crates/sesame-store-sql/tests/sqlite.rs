@@ -43,3 +43,24 @@ async fn in_memory_database_works() {
     sesame_store::conformance::tenant_delete_cascades_everything(&*store).await;
     assert_eq!(store.backend_name(), "sqlite");
 }
+
+/// Rough import speed of the store alone (`cargo test -p sesame-store-sql --test sqlite --
+/// --ignored --nocapture`); the HTTP stack's target is 2,000 users/s.
+#[tokio::test]
+#[ignore]
+async fn create_user_rate() {
+    use sesame_store::conformance::{new_tenant, user_fixture};
+    let store = fresh_sqlite().await;
+    let t = new_tenant(&*store, "Bulk").await;
+    let n: u32 = 5_000;
+    let start = std::time::Instant::now();
+    for i in 0..n {
+        store
+            .create_user(&user_fixture(&t, &format!("u{i}@bulk.test")))
+            .await
+            .unwrap();
+    }
+    let rate = f64::from(n) / start.elapsed().as_secs_f64();
+    eprintln!("sqlite create_user: {rate:.0} users/s");
+    assert_eq!(store.count_users(t.id).await.unwrap(), u64::from(n));
+}
