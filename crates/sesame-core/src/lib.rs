@@ -54,6 +54,8 @@ pub struct Core {
     dns: Arc<dyn TxtResolver>,
     passwords: PasswordHasher,
     settings: CoreSettings,
+    /// Keeps ids generated within one millisecond in generation order (UUIDv7 counter).
+    ids: Arc<std::sync::Mutex<uuid::ContextV7>>,
 }
 
 impl Core {
@@ -70,6 +72,7 @@ impl Core {
             dns,
             passwords,
             settings,
+            ids: Arc::new(std::sync::Mutex::new(uuid::ContextV7::new())),
         }
     }
 
@@ -85,13 +88,13 @@ impl Core {
         &self.settings
     }
 
-    /// A fresh, time-ordered object id (UUIDv7 from the core's clock).
+    /// A fresh, time-ordered object id (UUIDv7 from the core's clock), monotonic per process.
     fn new_uuid(&self) -> uuid::Uuid {
         let now = self.clock.now();
         let nanos = now.unix_timestamp_nanos();
         let secs = u64::try_from(nanos.div_euclid(1_000_000_000)).unwrap_or(0);
         let sub = u32::try_from(nanos.rem_euclid(1_000_000_000)).unwrap_or(0);
-        uuid::Uuid::new_v7(uuid::Timestamp::from_unix(uuid::NoContext, secs, sub))
+        uuid::Uuid::new_v7(uuid::Timestamp::from_unix(&*self.ids, secs, sub))
     }
 
     /// Checks that `tenant` exists, so that later writes report `tenant` NotFound clearly.

@@ -1,1 +1,495 @@
+//! Core behaviour on an in-memory SQLite store with a fixed clock and a scripted DNS.
 
+use crate::*;
+use async_trait::async_trait;
+use sesame_model::*;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use time::macros::datetime;
+
+#[derive(Default)]
+struct ScriptedDns(Mutex<HashMap<String, Vec<String>>>);
+
+#[async_trait]
+impl TxtResolver for ScriptedDns {
+    async fn txt_records(&self, name: &str) -> Result<Vec<String>, String> {
+        let map = self.0.lock().map_err(|e| e.to_string())?;
+        Ok(map.get(name).cloned().unwrap_or_default())
+    }
+}
+
+struct Fixture {
+    core: Core,
+    clock: Arc<FixedClock>,
+    dns: Arc<ScriptedDns>,
+    tenant: Tenant,
+}
+
+async fn fixture() -> Fixture {
+    let store = sesame_store_sql::open("sqlite::memory:").await.unwrap();
+    let clock = Arc::new(FixedClock::new(datetime!(2026-11-21 10:00:00 UTC)));
+    let dns = Arc::new(ScriptedDns::default());
+    let core = Core::new(
+        store,
+        clock.clone(),
+        dns.clone(),
+        PasswordHasher::with_params(256, 1, 1).unwrap(),
+        CoreSettings::default(),
+    );
+    let tenant = core
+        .create_tenant(NewTenant {
+            name: "Contoso".into(),
+            initial_domain: None,
+        })
+        .await
+        .unwrap();
+    Fixture {
+        core,
+        clock,
+        dns,
+        tenant,
+    }
+}
+
+fn new_user(upn: &str, password: Option<&str>) -> NewUser {
+    NewUser {
+        user_principal_name: upn.into(),
+        password: password.map(str::to_string),
+        ..Default::default()
+    }
+}
+
+fn attempt(f: &Fixture, upn: &str, password: &str) -> SignInAttempt {
+    SignInAttempt {
+        tenant: f.tenant.id,
+        user_principal_name: upn.into(),
+        password: password.into(),
+        ip: Some("127.0.0.1".into()),
+        correlation_id: uuid::Uuid::new_v4().to_string(),
+    }
+}
+
+async fn outcome(f: &Fixture, upn: &str, password: &str) -> Result<String, SignInFailure> {
+    match f
+        .core
+        .sign_in_with_password(attempt(f, upn, password))
+        .await
+        .unwrap()
+    {
+        SignInOutcome::Success(s) => Ok(s.session_secret),
+        SignInOutcome::Failure(e) => Err(e),
+    }
+}
+
+#[tokio::test]
+async fn tenant_gets_slug_initial_domain_and_resolves_by_id_and_domain() {
+    let f = fixture().await;
+    assert_eq!(f.tenant.initial_domain, "contoso.sesame.local");
+    assert_eq!(
+        f.core
+            .resolve_tenant(&f.tenant.id.to_string())
+            .await
+            .unwrap()
+            .id,
+        f.tenant.id
+    );
+    assert_eq!(
+        f.core
+            .resolve_tenant("CONTOSO.sesame.local")
+            .await
+            .unwrap()
+            .id,
+        f.tenant.id
+    );
+    assert!(matches!(
+        f.core.resolve_tenant("nope.example").await,
+        Err(CoreError::NotFound(_))
+    ));
+    assert!(matches!(
+        f.core.resolve_tenant("../etc").await,
+        Err(CoreError::NotFound(_))
+    ));
+}
+
+#[tokio::test]
+async fn user_defaults_and_upn_rules() {
+    let f = fixture().await;
+    let u = f
+        .core
+        .create_user(f.tenant.id, new_user("Alice@Contoso.Sesame.Local", None))
+        .await
+        .unwrap();
+    assert_eq!(u.user_principal_name, "alice@contoso.sesame.local");
+    assert_eq!(u.immutable_id, default_immutable_id(u.id));
+    assert!(u.account_enabled);
+    // Same UPN differently cased: conflict.
+    let dup = f
+        .core
+        .create_user(f.tenant.id, new_user("ALICE@contoso.sesame.local", None))
+        .await;
+    assert!(matches!(dup, Err(CoreError::Conflict(_))), "{dup:?}");
+    // Unverified domain: refused.
+    let other = f
+        .core
+        .create_user(f.tenant.id, new_user("bob@fabrikam.example", None))
+        .await;
+    assert!(matches!(other, Err(CoreError::Invalid { .. })));
+    let bad = f
+        .core
+        .create_user(f.tenant.id, new_user("not an email", None))
+        .await;
+    assert!(
+        matches!(bad, Err(CoreError::Invalid { ref field, .. }) if field == "userPrincipalName")
+    );
+    let weak = f
+        .core
+        .create_user(
+            f.tenant.id,
+            new_user("carol@contoso.sesame.local", Some("short")),
+        )
+        .await;
+    assert!(matches!(weak, Err(CoreError::Invalid { ref field, .. }) if field == "password"));
+}
+
+#[tokio::test]
+async fn domain_verification_needs_the_txt_record() {
+    let f = fixture().await;
+    let d = f
+        .core
+        .add_domain(
+            f.tenant.id,
+            NewDomain {
+                name: "Fabrikam.Example".into(),
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(d.name, "fabrikam.example");
+    assert_eq!(d.status, DomainStatus::Unverified);
+    let err = f
+        .core
+        .verify_domain(f.tenant.id, "fabrikam.example")
+        .await
+        .unwrap_err();
+    assert!(matches!(err, CoreError::DomainVerification { .. }));
+    f.dns.0.lock().unwrap().insert(
+        "fabrikam.example".into(),
+        vec!["v=spf1 -all".into(), "sesame-verification=wrong".into()],
+    );
+    assert!(
+        f.core
+            .verify_domain(f.tenant.id, "fabrikam.example")
+            .await
+            .is_err()
+    );
+    f.dns.0.lock().unwrap().insert(
+        "fabrikam.example".into(),
+        vec![format!("{VERIFICATION_PREFIX}{}", d.verification_token)],
+    );
+    let v = f
+        .core
+        .verify_domain(f.tenant.id, "fabrikam.example")
+        .await
+        .unwrap();
+    assert_eq!(v.status, DomainStatus::Verified);
+    assert_eq!(v.verified_at, Some(f.core.now()));
+    // Now users may live in it, and the tenant resolves by it.
+    f.core
+        .create_user(f.tenant.id, new_user("bob@fabrikam.example", None))
+        .await
+        .unwrap();
+    assert_eq!(
+        f.core.resolve_tenant("fabrikam.example").await.unwrap().id,
+        f.tenant.id
+    );
+}
+
+#[tokio::test]
+async fn password_sign_in_success_failure_and_log() {
+    let f = fixture().await;
+    let u = f
+        .core
+        .create_user(
+            f.tenant.id,
+            new_user("alice@contoso.sesame.local", Some("Correct-Horse-1")),
+        )
+        .await
+        .unwrap();
+    let secret = outcome(&f, "ALICE@contoso.sesame.local", "Correct-Horse-1")
+        .await
+        .unwrap();
+    let (session, user) = f
+        .core
+        .current_session(f.tenant.id, &secret)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(user.id, u.id);
+    assert_eq!(session.expires_at, f.core.now() + time::Duration::hours(12));
+    assert_eq!(
+        outcome(&f, "alice@contoso.sesame.local", "wrong").await,
+        Err(SignInFailure::InvalidCredentials)
+    );
+    assert_eq!(
+        outcome(&f, "nobody@contoso.sesame.local", "x").await,
+        Err(SignInFailure::InvalidCredentials)
+    );
+    assert_eq!(
+        outcome(&f, "garbage", "x").await,
+        Err(SignInFailure::InvalidCredentials)
+    );
+    let log = f
+        .core
+        .store()
+        .list_sign_ins(
+            f.tenant.id,
+            &SignInQuery::default(),
+            &PageRequest::new(None, None),
+        )
+        .await
+        .unwrap();
+    let results: Vec<_> = log
+        .items
+        .iter()
+        .map(|e| (e.result, e.reason.clone()))
+        .collect();
+    assert_eq!(results.len(), 4);
+    assert_eq!(results[3], (SignInResult::Success, None));
+    assert_eq!(
+        results[2],
+        (
+            SignInResult::Failure,
+            Some("SESAME-2001 wrong password".into())
+        )
+    );
+    assert_eq!(
+        results[1],
+        (
+            SignInResult::Failure,
+            Some("SESAME-2001 unknown user".into())
+        )
+    );
+    assert!(
+        log.items
+            .iter()
+            .all(|e| e.ip.as_deref() == Some("127.0.0.1"))
+    );
+    // Sessions end with sign-out and with expiry.
+    f.core.sign_out(f.tenant.id, &secret).await.unwrap();
+    assert!(
+        f.core
+            .current_session(f.tenant.id, &secret)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let again = outcome(&f, "alice@contoso.sesame.local", "Correct-Horse-1")
+        .await
+        .unwrap();
+    f.clock.advance(time::Duration::hours(13));
+    assert!(
+        f.core
+            .current_session(f.tenant.id, &again)
+            .await
+            .unwrap()
+            .is_none()
+    );
+}
+
+#[tokio::test]
+async fn lockout_after_threshold_then_release() {
+    let f = fixture().await;
+    f.core
+        .create_user(
+            f.tenant.id,
+            new_user("alice@contoso.sesame.local", Some("Correct-Horse-1")),
+        )
+        .await
+        .unwrap();
+    let upn = "alice@contoso.sesame.local";
+    for _ in 0..4 {
+        assert_eq!(
+            outcome(&f, upn, "bad").await,
+            Err(SignInFailure::InvalidCredentials)
+        );
+    }
+    let until = f.core.now() + time::Duration::minutes(15);
+    assert_eq!(
+        outcome(&f, upn, "bad").await,
+        Err(SignInFailure::Locked { until })
+    );
+    // Even the right password fails while locked.
+    assert_eq!(
+        outcome(&f, upn, "Correct-Horse-1").await,
+        Err(SignInFailure::Locked { until })
+    );
+    f.clock.advance(time::Duration::minutes(16));
+    assert!(outcome(&f, upn, "Correct-Horse-1").await.is_ok());
+    // A success resets the counter: four more failures do not lock.
+    for _ in 0..4 {
+        assert_eq!(
+            outcome(&f, upn, "bad").await,
+            Err(SignInFailure::InvalidCredentials)
+        );
+    }
+    assert!(outcome(&f, upn, "Correct-Horse-1").await.is_ok());
+}
+
+#[tokio::test]
+async fn admin_reset_clears_lockout_and_disabled_accounts_cannot_sign_in() {
+    let f = fixture().await;
+    let u = f
+        .core
+        .create_user(
+            f.tenant.id,
+            new_user("alice@contoso.sesame.local", Some("Correct-Horse-1")),
+        )
+        .await
+        .unwrap();
+    let upn = "alice@contoso.sesame.local";
+    for _ in 0..5 {
+        let _ = outcome(&f, upn, "bad").await;
+    }
+    assert!(matches!(
+        outcome(&f, upn, "Correct-Horse-1").await,
+        Err(SignInFailure::Locked { .. })
+    ));
+    f.core
+        .set_password(f.tenant.id, u.id, "New-Password-2".into())
+        .await
+        .unwrap();
+    let secret = outcome(&f, upn, "New-Password-2").await.unwrap();
+    let patch = UserPatch {
+        account_enabled: Some(false),
+        ..Default::default()
+    };
+    f.core.update_user(f.tenant.id, u.id, patch).await.unwrap();
+    assert!(
+        f.core
+            .current_session(f.tenant.id, &secret)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert_eq!(
+        outcome(&f, upn, "New-Password-2").await,
+        Err(SignInFailure::Disabled)
+    );
+}
+
+#[tokio::test]
+async fn admin_tokens_scope_and_bootstrap() {
+    let f = fixture().await;
+    let first = f.core.bootstrap_admin_token().await.unwrap().unwrap();
+    assert!(f.core.bootstrap_admin_token().await.unwrap().is_none());
+    assert_eq!(
+        f.core.authenticate_admin(&first.secret).await.unwrap(),
+        AdminScope::Global
+    );
+    let limited = f
+        .core
+        .create_admin_token("ops", Some(f.tenant.id))
+        .await
+        .unwrap();
+    let scope = f.core.authenticate_admin(&limited.secret).await.unwrap();
+    assert_eq!(scope, AdminScope::Tenant(f.tenant.id));
+    assert!(scope.check_tenant(f.tenant.id).is_ok());
+    assert!(matches!(
+        scope.check_tenant(TenantId(uuid::Uuid::nil())),
+        Err(CoreError::Forbidden)
+    ));
+    assert!(matches!(scope.require_global(), Err(CoreError::Forbidden)));
+    assert!(matches!(
+        f.core.authenticate_admin("sesame_at_nope").await,
+        Err(CoreError::Unauthenticated)
+    ));
+    // Only the digest is stored.
+    let stored = f.core.store().list_admin_tokens().await.unwrap();
+    assert!(
+        stored
+            .iter()
+            .all(|t| t.digest.len() == 64 && t.digest != first.secret)
+    );
+    assert!(
+        f.core
+            .install_admin_token("env", "too-short")
+            .await
+            .is_err()
+    );
+    let env_secret = "x".repeat(40);
+    f.core
+        .install_admin_token("env", &env_secret)
+        .await
+        .unwrap();
+    f.core
+        .install_admin_token("env", &env_secret)
+        .await
+        .unwrap();
+    assert_eq!(
+        f.core.authenticate_admin(&env_secret).await.unwrap(),
+        AdminScope::Global
+    );
+}
+
+#[tokio::test]
+async fn assignment_directly_or_through_a_group() {
+    let f = fixture().await;
+    let t = f.tenant.id;
+    let alice = f
+        .core
+        .create_user(t, new_user("alice@contoso.sesame.local", None))
+        .await
+        .unwrap();
+    let bob = f
+        .core
+        .create_user(t, new_user("bob@contoso.sesame.local", None))
+        .await
+        .unwrap();
+    let carol = f
+        .core
+        .create_user(t, new_user("carol@contoso.sesame.local", None))
+        .await
+        .unwrap();
+    let app = f
+        .core
+        .create_app(
+            t,
+            NewApp {
+                name: "AWS".into(),
+                enabled: None,
+            },
+        )
+        .await
+        .unwrap();
+    let sales = f
+        .core
+        .create_group(
+            t,
+            NewGroup {
+                display_name: "Sales".into(),
+                description: None,
+            },
+        )
+        .await
+        .unwrap();
+    f.core
+        .store()
+        .add_member(t, sales.id, bob.id)
+        .await
+        .unwrap();
+    let direct = NewAssignment {
+        principal_type: PrincipalType::User,
+        principal_id: alice.id.0,
+        app_role: None,
+    };
+    f.core.assign_app(t, app.id, direct).await.unwrap();
+    let group = NewAssignment {
+        principal_type: PrincipalType::Group,
+        principal_id: sales.id.0,
+        app_role: None,
+    };
+    f.core.assign_app(t, app.id, group).await.unwrap();
+    assert!(f.core.is_assigned(t, app.id, alice.id).await.unwrap());
+    assert!(f.core.is_assigned(t, app.id, bob.id).await.unwrap());
+    assert!(!f.core.is_assigned(t, app.id, carol.id).await.unwrap());
+}
