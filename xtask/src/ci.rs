@@ -1,5 +1,189 @@
-//! `cargo xtask ci`.
+//! `cargo xtask ci`: what CI and the README's test command run, in order, stopping at the first
+//! failure. A throwaway PostgreSQL is started when `SESAME_TEST_POSTGRES_URL` is unset, so the
+//! store conformance suite and the durability test run on both backends, and is stopped at the
+//! end, also after a failure.
+
+use crate::pg::Throwaway;
+use crate::util;
+use anyhow::{Context, bail};
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
 
 pub fn run() -> anyhow::Result<()> {
-    anyhow::bail!("not written yet")
+    let root = util::project_root();
+    let xmlsec = root.join("crates/sesame-xmlsec");
+    let mut timings: Vec<(String, Duration)> = Vec::new();
+    let result = run_steps(&root, &xmlsec, &mut timings);
+    println!();
+    println!("ci summary");
+    for (name, took) in &timings {
+        println!("  {:>7.1} s  {name}", took.as_secs_f64());
+    }
+    match &result {
+        Ok(()) => println!("ci: PASS"),
+        Err(e) => println!("ci: FAIL: {e:#}"),
+    }
+    result
+}
+
+fn run_steps(
+    root: &Path,
+    xmlsec: &Path,
+    timings: &mut Vec<(String, Duration)>,
+) -> anyhow::Result<()> {
+    let mut step = |name: &str, f: &mut dyn FnMut() -> anyhow::Result<()>| {
+        println!();
+        println!("==> {name}");
+        let started = Instant::now();
+        let result = f();
+        let took = started.elapsed();
+        timings.push((name.to_string(), took));
+        match &result {
+            Ok(()) => println!("<== {name}: ok ({:.1} s)", took.as_secs_f64()),
+            Err(e) => println!("<== {name}: FAILED ({:.1} s): {e:#}", took.as_secs_f64()),
+        }
+        result.with_context(|| format!("step `{name}` failed"))
+    };
+
+    step("cargo fmt --all -- --check", &mut || {
+        cargo(root, &["fmt", "--all", "--", "--check"], &[])
+    })?;
+    step(
+        "cargo clippy --workspace --all-targets -- -D warnings",
+        &mut || {
+            cargo(
+                root,
+                &[
+                    "clippy",
+                    "--workspace",
+                    "--all-targets",
+                    "--",
+                    "-D",
+                    "warnings",
+                ],
+                &[],
+            )
+        },
+    )?;
+
+    // Held until the function returns: its Drop stops the cluster on success and failure alike.
+    let mut throwaway: Option<Throwaway> = None;
+    let mut pg_url = String::new();
+    step("PostgreSQL for the tests", &mut || {
+        match std::env::var("SESAME_TEST_POSTGRES_URL") {
+            Ok(url) if !url.is_empty() => {
+                println!("using SESAME_TEST_POSTGRES_URL from the environment");
+                pg_url = url;
+            }
+            _ => {
+                let t = Throwaway::start()?;
+                println!("started a throwaway cluster: {}", t.url);
+                pg_url = t.url.clone();
+                throwaway = Some(t);
+            }
+        }
+        Ok(())
+    })?;
+    let pg_env = [("SESAME_TEST_POSTGRES_URL", pg_url.as_str())];
+
+    step("cargo test --workspace", &mut || {
+        let suites = cargo_test(root, &pg_env)?;
+        println!();
+        for (backend, file) in [
+            ("SQLite", "tests/sqlite.rs"),
+            ("PostgreSQL", "tests/postgres.rs"),
+        ] {
+            match suites.iter().find(|(f, _)| f == file) {
+                Some((_, result)) => {
+                    println!("store conformance suite on {backend} ({file}): {result}")
+                }
+                None => bail!("the store conformance suite did not run on {backend} ({file})"),
+            }
+        }
+        Ok(())
+    })?;
+
+    let xmlsec_env = [("SESAME_REQUIRE_XMLSEC1", "1")];
+    step("crates/sesame-xmlsec: cargo fmt --check", &mut || {
+        cargo(xmlsec, &["fmt", "--check"], &[])
+    })?;
+    step(
+        "crates/sesame-xmlsec: cargo clippy --all-targets -- -D warnings",
+        &mut || {
+            cargo(
+                xmlsec,
+                &["clippy", "--all-targets", "--", "-D", "warnings"],
+                &[],
+            )
+        },
+    )?;
+    step(
+        "crates/sesame-xmlsec: cargo test (SESAME_REQUIRE_XMLSEC1=1)",
+        &mut || cargo(xmlsec, &["test"], &xmlsec_env),
+    )?;
+
+    step("cargo xtask durability", &mut || {
+        crate::durability::run_with(Some(&pg_url))
+    })?;
+    drop(throwaway);
+    Ok(())
+}
+
+fn cargo(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> anyhow::Result<()> {
+    let mut cmd = util::cargo();
+    cmd.current_dir(dir).args(args);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let status = cmd.status().context("cannot run cargo")?;
+    if !status.success() {
+        bail!("cargo {} exited with {status}", args.join(" "));
+    }
+    Ok(())
+}
+
+/// `cargo test --workspace`, echoed line by line; returns `(test file, result line)` for each
+/// integration test binary of `sesame-store-sql`, so the log can say on which backends the
+/// conformance suite ran.
+fn cargo_test(root: &Path, env: &[(&str, &str)]) -> anyhow::Result<Vec<(String, String)>> {
+    let (reader, writer) = std::io::pipe().context("cannot create a pipe")?;
+    let mut cmd: Command = util::cargo();
+    cmd.current_dir(root)
+        .args(["test", "--workspace"])
+        .stdout(writer.try_clone()?)
+        .stderr(writer);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let mut child = util::ChildGuard(Some(cmd.spawn().context("cannot run cargo test")?));
+    // Our copies of the pipe's write end are gone with `cmd`; EOF comes when cargo exits.
+    drop(cmd);
+    let mut suites = Vec::new();
+    let mut current: Option<String> = None;
+    for line in BufReader::new(reader).lines() {
+        let line = line.context("reading cargo test's output")?;
+        println!("{line}");
+        let trimmed = line.trim();
+        if let Some(rest) = trimmed.strip_prefix("Running ") {
+            current = rest
+                .split_whitespace()
+                .next()
+                .filter(|f| f.starts_with("tests/"))
+                .map(str::to_string);
+        } else if trimmed.starts_with("test result:")
+            && let Some(file) = current.take()
+        {
+            suites.push((file, trimmed.to_string()));
+        }
+    }
+    let status = match child.0.as_mut() {
+        Some(c) => c.wait().context("waiting for cargo test")?,
+        None => bail!("cargo test was not started"),
+    };
+    if !status.success() {
+        bail!("cargo test --workspace exited with {status}");
+    }
+    Ok(suites)
 }

@@ -8,10 +8,10 @@
 mod bench;
 mod ci;
 mod durability;
-#[allow(dead_code)] // TEMP until durability lands
+mod fixture;
 mod http;
+mod pg;
 mod tidy;
-#[allow(dead_code)] // TEMP
 mod util;
 
 use std::process::ExitCode;

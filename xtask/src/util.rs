@@ -196,12 +196,6 @@ impl Drop for Server {
 /// A child process killed and reaped on drop (CLI runs, helper scripts).
 pub struct ChildGuard(pub Option<Child>);
 
-impl ChildGuard {
-    pub fn take(&mut self) -> Option<Child> {
-        self.0.take()
-    }
-}
-
 impl Drop for ChildGuard {
     fn drop(&mut self) {
         if let Some(mut child) = self.0.take() {
