@@ -12,6 +12,7 @@ impl Core {
             tenant_id: tenant,
             name: input.name.trim().to_string(),
             enabled: input.enabled.unwrap_or(true),
+            saml: None,
             version: 1,
             created_at: self.now(),
         };

@@ -164,6 +164,9 @@ pub struct Application {
     pub tenant_id: TenantId,
     pub name: String,
     pub enabled: bool,
+    /// SAML single sign-on settings, when the app uses SAML.
+    #[serde(default)]
+    pub saml: Option<crate::SamlAppSettings>,
     pub version: i64,
     #[serde(with = "time::serde::rfc3339")]
     #[schema(value_type = String, format = DateTime)]

@@ -5,11 +5,13 @@
 
 mod directory;
 mod ids;
+mod saml;
 mod security;
 mod validate;
 
 pub use directory::*;
 pub use ids::*;
+pub use saml::*;
 pub use security::*;
 pub use validate::*;
 

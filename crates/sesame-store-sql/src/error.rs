@@ -56,6 +56,11 @@ const UNIQUE_RULES: &[(&str, &str, &str)] = &[
         "assignments.app_id, assignments.group_id",
         "assignment",
     ),
+    (
+        "app_certificates_pkey",
+        "app_certificates.id",
+        "app_certificate",
+    ),
     ("sessions_pkey", "sessions.id_digest", "session"),
     ("sign_ins_pkey", "sign_ins.id", "sign_in.id"),
     ("admin_tokens_pkey", "admin_tokens.id", "admin_token"),

@@ -167,15 +167,30 @@ pub(crate) struct AppRow {
     enabled: bool,
     version: i64,
     created_ns: i64,
+    saml_json: Option<String>,
+}
+
+/// The JSON column of an application's SAML settings.
+pub(crate) fn saml_json(app: &Application) -> StoreResult<Option<String>> {
+    app.saml
+        .as_ref()
+        .map(serde_json::to_string)
+        .transpose()
+        .map_err(|_| StoreError::Backend("cannot encode SAML settings".to_owned()))
 }
 
 impl AppRow {
     pub(crate) fn into_model(self) -> StoreResult<Application> {
+        let saml = match &self.saml_json {
+            Some(j) => Some(serde_json::from_str(j).map_err(|_| corrupt("app"))?),
+            None => None,
+        };
         Ok(Application {
             id: id(&self.id, "app")?,
             tenant_id: id(&self.tenant_id, "app")?,
             name: self.name,
             enabled: self.enabled,
+            saml,
             version: self.version,
             created_at: time(self.created_ns)?,
         })
@@ -295,4 +310,35 @@ impl AdminTokenRow {
 /// Converts fetched rows, failing on the first corrupt one.
 pub(crate) fn all<R, T>(rows: Vec<R>, f: impl Fn(R) -> StoreResult<T>) -> StoreResult<Vec<T>> {
     rows.into_iter().map(f).collect()
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct AppCertificateRow {
+    id: String,
+    tenant_id: String,
+    app_id: String,
+    certificate: String,
+    thumbprint: String,
+    sealed_private_key: Vec<u8>,
+    active: bool,
+    not_before_ns: i64,
+    not_after_ns: i64,
+    created_ns: i64,
+}
+
+impl AppCertificateRow {
+    pub(crate) fn into_model(self) -> StoreResult<sesame_model::AppCertificate> {
+        Ok(sesame_model::AppCertificate {
+            id: self.id.parse().map_err(|_| corrupt("app certificate"))?,
+            tenant_id: id(&self.tenant_id, "app certificate")?,
+            app_id: id(&self.app_id, "app certificate")?,
+            certificate: self.certificate,
+            thumbprint: self.thumbprint,
+            sealed_private_key: self.sealed_private_key,
+            active: self.active,
+            not_before: time(self.not_before_ns)?,
+            not_after: time(self.not_after_ns)?,
+            created_at: time(self.created_ns)?,
+        })
+    }
 }

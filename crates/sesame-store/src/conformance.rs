@@ -26,11 +26,13 @@
 
 mod directory;
 mod groups;
+mod saml;
 mod security;
 mod users;
 
 pub use directory::*;
 pub use groups::*;
+pub use saml::*;
 pub use security::*;
 pub use users::*;
 
@@ -110,6 +112,11 @@ macro_rules! conformance_tests {
             assignments_to_users_and_groups,
             assignment_sentinels,
             isolation_groups_and_apps,
+            // SAML applications
+            app_saml_settings_round_trip,
+            app_certificates_add_list_activate_delete,
+            app_certificate_sentinels_and_isolation,
+            app_delete_removes_certificates,
             // sessions, sign-in log, admin tokens, misc
             session_create_get_delete,
             session_sentinels,
@@ -230,6 +237,7 @@ pub fn app_fixture(tenant: &Tenant, name: &str) -> Application {
         tenant_id: tenant.id,
         name: name.to_owned(),
         enabled: true,
+        saml: None,
         version: 1,
         created_at: now(),
     }

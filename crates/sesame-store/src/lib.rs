@@ -73,8 +73,11 @@ pub trait UserStore {
     async fn get_user(&self, tenant: TenantId, id: UserId) -> StoreResult<User>;
     /// `upn` is compared case-insensitively.
     async fn find_user_by_upn(&self, tenant: TenantId, upn: &str) -> StoreResult<User>;
-    async fn find_user_by_immutable_id(&self, tenant: TenantId, immutable_id: &str)
-    -> StoreResult<User>;
+    async fn find_user_by_immutable_id(
+        &self,
+        tenant: TenantId,
+        immutable_id: &str,
+    ) -> StoreResult<User>;
     async fn list_users(&self, tenant: TenantId, page: &PageRequest) -> StoreResult<Page<User>>;
     async fn count_users(&self, tenant: TenantId) -> StoreResult<u64>;
     /// Runs `update` on the stored user in a transaction, bumps `version`, and returns the result.
@@ -91,7 +94,8 @@ pub trait UserStore {
 #[async_trait]
 pub trait CredentialStore {
     /// NotFound `password` when the user has no local password.
-    async fn get_password(&self, tenant: TenantId, user: UserId) -> StoreResult<PasswordCredential>;
+    async fn get_password(&self, tenant: TenantId, user: UserId)
+    -> StoreResult<PasswordCredential>;
     /// Creates or replaces the user's password credential. NotFound `user` if no such user.
     async fn put_password(&self, credential: &PasswordCredential) -> StoreResult<()>;
     async fn update_password(
@@ -118,8 +122,12 @@ pub trait GroupStore {
     /// NotFound `group` / `user`; Conflict `group.member` if already a member.
     async fn add_member(&self, tenant: TenantId, group: GroupId, user: UserId) -> StoreResult<()>;
     /// NotFound `group.member` if the user is not a member.
-    async fn remove_member(&self, tenant: TenantId, group: GroupId, user: UserId)
-    -> StoreResult<()>;
+    async fn remove_member(
+        &self,
+        tenant: TenantId,
+        group: GroupId,
+        user: UserId,
+    ) -> StoreResult<()>;
     async fn list_members(
         &self,
         tenant: TenantId,
@@ -134,8 +142,11 @@ pub trait AppStore {
     /// Conflict `app.id`.
     async fn create_app(&self, app: &Application) -> StoreResult<()>;
     async fn get_app(&self, tenant: TenantId, id: AppId) -> StoreResult<Application>;
-    async fn list_apps(&self, tenant: TenantId, page: &PageRequest)
-    -> StoreResult<Page<Application>>;
+    async fn list_apps(
+        &self,
+        tenant: TenantId,
+        page: &PageRequest,
+    ) -> StoreResult<Page<Application>>;
     async fn update_app(
         &self,
         tenant: TenantId,
@@ -146,7 +157,8 @@ pub trait AppStore {
     /// NotFound `app` / `user` / `group`; Conflict `assignment` if the principal already has it.
     async fn assign(&self, assignment: &Assignment) -> StoreResult<()>;
     /// NotFound `assignment`.
-    async fn unassign(&self, tenant: TenantId, app: AppId, principal: Principal) -> StoreResult<()>;
+    async fn unassign(&self, tenant: TenantId, app: AppId, principal: Principal)
+    -> StoreResult<()>;
     async fn list_assignments(&self, tenant: TenantId, app: AppId) -> StoreResult<Vec<Assignment>>;
     /// Assignments of one principal, across the tenant's applications.
     async fn list_principal_assignments(
@@ -154,6 +166,33 @@ pub trait AppStore {
         tenant: TenantId,
         principal: Principal,
     ) -> StoreResult<Vec<Assignment>>;
+}
+
+/// SAML signing certificates of applications (several published, one active).
+#[async_trait]
+pub trait AppCertificateStore {
+    /// NotFound `app`; Conflict `app_certificate` on a duplicate id.
+    async fn add_app_certificate(&self, cert: &AppCertificate) -> StoreResult<()>;
+    /// Oldest first.
+    async fn list_app_certificates(
+        &self,
+        tenant: TenantId,
+        app: AppId,
+    ) -> StoreResult<Vec<AppCertificate>>;
+    /// Makes `id` the only active certificate of the app, atomically. NotFound `app_certificate`.
+    async fn activate_app_certificate(
+        &self,
+        tenant: TenantId,
+        app: AppId,
+        id: uuid::Uuid,
+    ) -> StoreResult<()>;
+    /// NotFound `app_certificate`.
+    async fn delete_app_certificate(
+        &self,
+        tenant: TenantId,
+        app: AppId,
+        id: uuid::Uuid,
+    ) -> StoreResult<()>;
 }
 
 #[async_trait]
@@ -201,6 +240,7 @@ pub trait Store:
     + CredentialStore
     + GroupStore
     + AppStore
+    + AppCertificateStore
     + SessionStore
     + SignInLog
     + AdminTokenStore

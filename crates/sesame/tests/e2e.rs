@@ -40,7 +40,7 @@ impl Server {
     fn wait_ready(&self) {
         let deadline = Instant::now() + Duration::from_secs(30);
         while Instant::now() < deadline {
-            if let Ok(r) = reqwest::blocking_get(&format!("{}/readyz", self.url())) {
+            if let Ok(r) = poll::blocking_get(&format!("{}/readyz", self.url())) {
                 if r == 200 {
                     return;
                 }
@@ -94,8 +94,7 @@ impl Drop for Server {
 }
 
 /// A tiny blocking GET for readiness polling, without a second HTTP client crate.
-mod reqwest {
-    pub use ::reqwest::*;
+mod poll {
     pub fn blocking_get(url: &str) -> std::io::Result<u16> {
         use std::io::{Read, Write};
         let rest = url.trim_start_matches("http://");

@@ -244,8 +244,8 @@ macro_rules! group_impls {
         impl sesame_store::AppStore for $store {
             async fn create_app(&self, a: &sesame_model::Application) -> sesame_store::StoreResult<()> {
                 sqlx::query(
-                    "INSERT INTO apps (id, tenant_id, name, enabled, version, created_ns) \
-                     VALUES ($1, $2, $3, $4, $5, $6)",
+                    "INSERT INTO apps (id, tenant_id, name, enabled, version, created_ns, saml_json) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7)",
                 )
                 .bind(a.id.to_string())
                 .bind(a.tenant_id.to_string())
@@ -253,6 +253,7 @@ macro_rules! group_impls {
                 .bind(a.enabled)
                 .bind(a.version)
                 .bind($crate::rows::ns(a.created_at)?)
+                .bind($crate::rows::saml_json(a)?)
                 .execute(self.w())
                 .await
                 .map_err($crate::error::db_or_missing("tenant"))?;
@@ -320,8 +321,8 @@ macro_rules! group_impls {
                 a.tenant_id = tenant;
                 a.version = version + 1;
                 sqlx::query(
-                    "UPDATE apps SET name = $3, enabled = $4, version = $5, created_ns = $6 \
-                     WHERE tenant_id = $1 AND id = $2",
+                    "UPDATE apps SET name = $3, enabled = $4, version = $5, created_ns = $6, \
+                     saml_json = $7 WHERE tenant_id = $1 AND id = $2",
                 )
                 .bind(tenant.to_string())
                 .bind(id.to_string())
@@ -329,6 +330,7 @@ macro_rules! group_impls {
                 .bind(a.enabled)
                 .bind(a.version)
                 .bind($crate::rows::ns(a.created_at)?)
+                .bind($crate::rows::saml_json(&a)?)
                 .execute(&mut *tx)
                 .await
                 .map_err(db)?;

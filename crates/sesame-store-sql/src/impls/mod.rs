@@ -9,11 +9,13 @@
 
 mod directory;
 mod groups;
+mod saml;
 mod security;
 mod users;
 
 pub(crate) use directory::directory_impls;
 pub(crate) use groups::group_impls;
+pub(crate) use saml::saml_impls;
 pub(crate) use security::security_impls;
 pub(crate) use users::user_impls;
 
@@ -24,6 +26,7 @@ macro_rules! store_impls {
         $crate::impls::user_impls!($store, for_update = $fu);
         $crate::impls::group_impls!($store, for_update = $fu);
         $crate::impls::security_impls!($store);
+        $crate::impls::saml_impls!($store);
     };
 }
 pub(crate) use store_impls;

@@ -1,0 +1,148 @@
+//! SAML settings of applications and their signing certificates.
+
+use super::*;
+use crate::StoreError::*;
+
+fn cert_fixture(app: &Application, active: bool) -> AppCertificate {
+    AppCertificate {
+        id: seq_id(),
+        tenant_id: app.tenant_id,
+        app_id: app.id,
+        certificate: "MIIC".to_owned(),
+        thumbprint: "AB12".to_owned(),
+        sealed_private_key: vec![1, 2, 3, 0, 255],
+        active,
+        not_before: now(),
+        not_after: now() + time::Duration::days(3 * 365),
+        created_at: now(),
+    }
+}
+
+pub async fn app_saml_settings_round_trip(store: &dyn Store) {
+    let t = new_tenant(store, "A").await;
+    let mut a = app_fixture(&t, "AWS");
+    a.saml = Some(SamlAppSettings {
+        identifiers: vec!["https://signin.aws.amazon.com/saml".into()],
+        reply_urls: vec![ReplyUrl {
+            url: "https://sp.example/acs".into(),
+            index: 0,
+            is_default: true,
+        }],
+        sign_on_url: None,
+        logout_url: Some("https://sp.example/slo".into()),
+        relay_state: None,
+        name_id: NameIdSettings::default(),
+        attributes: default_attributes(),
+        signing_mode: SigningMode::Both,
+        signature_algorithm: SamlSignatureAlgorithm::RsaSha1,
+        assertion_lifetime_secs: 600,
+        encryption_certificate: None,
+        require_signed_requests: true,
+        verification_certificates: vec!["PEM".into()],
+    });
+    store.create_app(&a).await.unwrap();
+    assert_eq!(store.get_app(t.id, a.id).await.unwrap(), a);
+    let updated = store
+        .update_app(
+            t.id,
+            a.id,
+            Box::new(|a| {
+                if let Some(s) = a.saml.as_mut() {
+                    s.identifiers.push("urn:second".into());
+                }
+                Ok(())
+            }),
+        )
+        .await
+        .unwrap();
+    assert_eq!(updated.saml.as_ref().unwrap().identifiers.len(), 2);
+    assert_eq!(store.get_app(t.id, a.id).await.unwrap(), updated);
+    let cleared = store
+        .update_app(
+            t.id,
+            a.id,
+            Box::new(|a| {
+                a.saml = None;
+                Ok(())
+            }),
+        )
+        .await
+        .unwrap();
+    assert_eq!(store.get_app(t.id, a.id).await.unwrap().saml, None);
+    assert_eq!(cleared.saml, None);
+}
+
+pub async fn app_certificates_add_list_activate_delete(store: &dyn Store) {
+    let t = new_tenant(store, "A").await;
+    let a = new_app(store, &t, "AWS").await;
+    let first = cert_fixture(&a, true);
+    let second = cert_fixture(&a, false);
+    store.add_app_certificate(&first).await.unwrap();
+    store.add_app_certificate(&second).await.unwrap();
+    assert_err(
+        store.add_app_certificate(&first).await,
+        Conflict("app_certificate"),
+    );
+    let listed = store.list_app_certificates(t.id, a.id).await.unwrap();
+    assert_eq!(listed, vec![first.clone(), second.clone()]);
+    store
+        .activate_app_certificate(t.id, a.id, second.id)
+        .await
+        .unwrap();
+    let listed = store.list_app_certificates(t.id, a.id).await.unwrap();
+    let active: Vec<_> = listed.iter().filter(|c| c.active).map(|c| c.id).collect();
+    assert_eq!(active, vec![second.id]);
+    store
+        .delete_app_certificate(t.id, a.id, first.id)
+        .await
+        .unwrap();
+    assert_eq!(
+        store.list_app_certificates(t.id, a.id).await.unwrap().len(),
+        1
+    );
+}
+
+pub async fn app_certificate_sentinels_and_isolation(store: &dyn Store) {
+    let t = new_tenant(store, "A").await;
+    let other = new_tenant(store, "B").await;
+    let a = new_app(store, &t, "AWS").await;
+    let c = cert_fixture(&a, true);
+    store.add_app_certificate(&c).await.unwrap();
+    let mut foreign = cert_fixture(&a, true);
+    foreign.tenant_id = other.id;
+    assert_not_found(store.add_app_certificate(&foreign).await);
+    assert!(
+        store
+            .list_app_certificates(other.id, a.id)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_not_found(store.activate_app_certificate(other.id, a.id, c.id).await);
+    assert_not_found(store.delete_app_certificate(other.id, a.id, c.id).await);
+    assert_not_found(store.activate_app_certificate(t.id, a.id, seq_id()).await);
+    assert_not_found(store.delete_app_certificate(t.id, a.id, seq_id()).await);
+    assert_eq!(
+        store.list_app_certificates(t.id, a.id).await.unwrap(),
+        vec![c]
+    );
+}
+
+pub async fn app_delete_removes_certificates(store: &dyn Store) {
+    let t = new_tenant(store, "A").await;
+    let a = new_app(store, &t, "AWS").await;
+    let c = cert_fixture(&a, true);
+    store.add_app_certificate(&c).await.unwrap();
+    store.delete_app(t.id, a.id).await.unwrap();
+    assert!(
+        store
+            .list_app_certificates(t.id, a.id)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let b = new_app(store, &t, "Other").await;
+    let mut reuse = cert_fixture(&b, true);
+    reuse.id = c.id;
+    store.add_app_certificate(&reuse).await.unwrap();
+}
