@@ -12,6 +12,7 @@ mod directory;
 mod error;
 mod groups;
 mod inputs;
+pub mod keys;
 mod password;
 pub mod secrets;
 mod signin;
