@@ -18,11 +18,13 @@
 
 pub mod error;
 pub mod filter;
+pub mod patch;
 pub mod path;
 pub mod schema;
 
 pub use error::{ERROR_SCHEMA, ScimError, error_response};
 pub use filter::{CompareOp, Filter, PatchPath};
+pub use patch::{PATCH_OP_SCHEMA, PatchOpKind, PatchOperation, PatchRequest};
 pub use path::AttrPath;
 pub use schema::{
     AttrType, AttributeDef, ENTERPRISE_USER_SCHEMA, GROUP_RESOURCE, GROUP_SCHEMA, Mutability,

@@ -33,6 +33,12 @@ pub(super) fn matches(f: &Filter, resource: &Value, rt: &ResourceType) -> bool {
     eval(f, resource, Scope::Resource(rt))
 }
 
+/// Whether one value of the complex attribute `def` satisfies a value filter (the part in
+/// brackets of a PATCH path).
+pub(crate) fn matches_element(f: &Filter, element: &Value, def: &'static AttributeDef) -> bool {
+    element.is_object() && eval(f, element, Scope::Element(def))
+}
+
 fn eval(f: &Filter, node: &Value, scope: Scope<'_>) -> bool {
     match f {
         Filter::And(a, b) => eval(a, node, scope) && eval(b, node, scope),

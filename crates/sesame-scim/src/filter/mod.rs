@@ -5,7 +5,7 @@
 //! [`Filter::matches`] evaluates it against a resource held as JSON. The store can translate
 //! the common shapes to indexed queries through [`Filter::as_simple_comparison`].
 
-mod eval;
+pub(crate) mod eval;
 mod parse;
 
 use serde_json::Value;
