@@ -8,7 +8,11 @@ use time::{Duration, OffsetDateTime};
 
 /// The installation's master key. Anything sealed with it is bound to an associated label, so
 /// a sealed value cannot be moved to another record.
-pub struct MasterKey(LessSafeKey);
+pub struct MasterKey {
+    aead: LessSafeKey,
+    /// Derives per-application pseudonyms (pairwise NameIDs) that only this installation can compute.
+    pairwise: aws_lc_rs::hmac::Key,
+}
 
 /// Prefix of sealed values: a format version, so keys can rotate later.
 const SEALED_V1: u8 = 1;
@@ -20,7 +24,14 @@ impl MasterKey {
         }
         let key = UnboundKey::new(&AES_256_GCM, bytes)
             .map_err(|_| CoreError::Internal("master key rejected by AES-256-GCM".into()))?;
-        Ok(MasterKey(LessSafeKey::new(key)))
+        let pairwise = aws_lc_rs::hmac::Key::new(
+            aws_lc_rs::hmac::HMAC_SHA256,
+            &[b"pairwise".as_slice(), bytes].concat(),
+        );
+        Ok(MasterKey {
+            aead: LessSafeKey::new(key),
+            pairwise,
+        })
     }
 
     /// 32 fresh random bytes for a new master key.
@@ -39,7 +50,7 @@ impl MasterKey {
             .fill(&mut nonce)
             .map_err(|_| CoreError::Internal("no randomness for a nonce".into()))?;
         let mut data = plaintext.to_vec();
-        self.0
+        self.aead
             .seal_in_place_append_tag(
                 Nonce::assume_unique_for_key(nonce),
                 Aad::from(label.as_bytes()),
@@ -64,7 +75,7 @@ impl MasterKey {
         nonce.copy_from_slice(&sealed[1..1 + NONCE_LEN]);
         let mut data = sealed[1 + NONCE_LEN..].to_vec();
         let plain = self
-            .0
+            .aead
             .open_in_place(
                 Nonce::assume_unique_for_key(nonce),
                 Aad::from(label.as_bytes()),
@@ -72,6 +83,18 @@ impl MasterKey {
             )
             .map_err(|_| bad())?;
         Ok(plain.to_vec())
+    }
+}
+
+impl MasterKey {
+    /// A stable pseudonym of `subject` for `audience`: HMAC-SHA256 under a key derived from the
+    /// master key, base64url. The same user gets the same value in one app and unlinkable
+    /// values across apps.
+    pub fn pairwise(&self, audience: &str, subject: &str) -> String {
+        use base64::Engine;
+        let tag =
+            aws_lc_rs::hmac::sign(&self.pairwise, format!("{audience}\n{subject}").as_bytes());
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(tag.as_ref())
     }
 }
 

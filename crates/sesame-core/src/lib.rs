@@ -7,6 +7,7 @@
 
 mod admin;
 mod apps;
+pub mod claims;
 mod clock;
 mod directory;
 mod error;
@@ -14,6 +15,7 @@ mod groups;
 mod inputs;
 pub mod keys;
 mod password;
+mod saml_apps;
 pub mod secrets;
 mod signin;
 mod users;
@@ -28,6 +30,7 @@ pub use directory::{TxtResolver, VERIFICATION_PREFIX};
 pub use error::{CoreError, CoreResult};
 pub use inputs::*;
 pub use password::PasswordHasher;
+pub use saml_apps::{RELAY_STATE_MAX, validate_saml_settings};
 pub use signin::{LockoutPolicy, SignInAttempt, SignInFailure, SignInOutcome, SignedIn};
 
 /// Settings of the core that operators may change.
@@ -57,6 +60,8 @@ pub struct Core {
     settings: CoreSettings,
     /// Keeps ids generated within one millisecond in generation order (UUIDv7 counter).
     ids: Arc<std::sync::Mutex<uuid::ContextV7>>,
+    master_key: Option<Arc<keys::MasterKey>>,
+    key_cache: Arc<saml_apps::KeyCache>,
 }
 
 impl Core {
@@ -74,6 +79,8 @@ impl Core {
             passwords,
             settings,
             ids: Arc::new(std::sync::Mutex::new(uuid::ContextV7::new())),
+            master_key: None,
+            key_cache: Arc::default(),
         }
     }
 

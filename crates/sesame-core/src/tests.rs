@@ -493,3 +493,139 @@ async fn assignment_directly_or_through_a_group() {
     assert!(f.core.is_assigned(t, app.id, bob.id).await.unwrap());
     assert!(!f.core.is_assigned(t, app.id, carol.id).await.unwrap());
 }
+
+fn saml_settings() -> SamlAppSettings {
+    SamlAppSettings {
+        identifiers: vec!["https://sp.example/shibboleth".into()],
+        reply_urls: vec![ReplyUrl {
+            url: "https://sp.example/Shibboleth.sso/SAML2/POST".into(),
+            index: 0,
+            is_default: true,
+        }],
+        sign_on_url: None,
+        logout_url: None,
+        relay_state: None,
+        name_id: NameIdSettings::default(),
+        attributes: default_attributes(),
+        signing_mode: SigningMode::Assertion,
+        signature_algorithm: SamlSignatureAlgorithm::RsaSha256,
+        assertion_lifetime_secs: 3600,
+        encryption_certificate: None,
+        require_signed_requests: false,
+        verification_certificates: vec![],
+    }
+}
+
+#[tokio::test]
+async fn saml_app_certificates_roll_over() {
+    let f = fixture().await;
+    let core = f
+        .core
+        .clone()
+        .with_master_key(keys::MasterKey::from_bytes(&[9u8; 32]).unwrap());
+    let t = f.tenant.id;
+    let (app, first) = core
+        .create_saml_app(t, "Shibboleth", saml_settings())
+        .await
+        .unwrap();
+    assert!(first.active);
+    let key = core.active_signing_key(t, app.id).await.unwrap();
+    assert!(
+        std::sync::Arc::ptr_eq(&key, &core.active_signing_key(t, app.id).await.unwrap()),
+        "parsed once, then cached"
+    );
+    let second = core.add_signing_certificate(t, app.id).await.unwrap();
+    assert!(!second.active, "published first, activated later");
+    assert!(
+        core.remove_signing_certificate(t, app.id, first.id)
+            .await
+            .is_err(),
+        "active one stays"
+    );
+    core.activate_signing_certificate(t, app.id, second.id)
+        .await
+        .unwrap();
+    let now_key = core.active_signing_key(t, app.id).await.unwrap();
+    assert_ne!(now_key.certificate_der(), key.certificate_der());
+    core.remove_signing_certificate(t, app.id, first.id)
+        .await
+        .unwrap();
+    let listed = core.list_signing_certificates(t, app.id).await.unwrap();
+    assert_eq!(
+        listed.iter().map(|c| c.id).collect::<Vec<_>>(),
+        vec![second.id]
+    );
+    // Without the master key nothing can be unsealed.
+    assert!(f.core.add_signing_certificate(t, app.id).await.is_err());
+}
+
+#[tokio::test]
+async fn saml_settings_are_validated() {
+    let f = fixture().await;
+    let core = f
+        .core
+        .clone()
+        .with_master_key(keys::MasterKey::from_bytes(&[9u8; 32]).unwrap());
+    let cases: Vec<(&str, Box<dyn Fn(&mut SamlAppSettings)>)> = vec![
+        ("identifiers", Box::new(|s| s.identifiers.clear())),
+        (
+            "identifiers",
+            Box::new(|s| s.identifiers.push(s.identifiers[0].clone())),
+        ),
+        (
+            "replyUrls",
+            Box::new(|s| s.reply_urls[0].url = "http://sp.example/acs".into()),
+        ),
+        (
+            "replyUrls",
+            Box::new(|s| s.reply_urls[0].url = "not a url".into()),
+        ),
+        (
+            "replyUrls",
+            Box::new(|s| s.reply_urls[0].url = "https://sp.example/acs#frag".into()),
+        ),
+        (
+            "replyUrls",
+            Box::new(|s| {
+                let dup = s.reply_urls[0].clone();
+                s.reply_urls.push(dup);
+            }),
+        ),
+        (
+            "relayState",
+            Box::new(|s| s.relay_state = Some("x".repeat(81))),
+        ),
+        (
+            "assertionLifetimeSecs",
+            Box::new(|s| s.assertion_lifetime_secs = 5),
+        ),
+        (
+            "encryptionCertificate",
+            Box::new(|s| s.encryption_certificate = Some("garbage".into())),
+        ),
+        (
+            "verificationCertificates",
+            Box::new(|s| s.require_signed_requests = true),
+        ),
+        (
+            "attributes",
+            Box::new(|s| {
+                let dup = s.attributes[0].clone();
+                s.attributes.push(dup);
+            }),
+        ),
+    ];
+    for (field, mutate) in cases {
+        let mut s = saml_settings();
+        mutate(&mut s);
+        match core.create_saml_app(f.tenant.id, "X", s).await {
+            Err(CoreError::Invalid { field: got, .. }) => assert_eq!(got, field),
+            other => panic!("{field}: expected Invalid, got {:?}", other.map(|_| ())),
+        }
+    }
+    let mut loopback = saml_settings();
+    loopback.reply_urls[0].url = "http://127.0.0.1:8081/acs".into();
+    core.create_saml_app(f.tenant.id, "Local", loopback)
+        .await
+        .unwrap();
+}

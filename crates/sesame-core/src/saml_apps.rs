@@ -1,0 +1,364 @@
+//! SAML applications (SAML-IDP-1, -4): their settings, checked before they are stored, and
+//! their signing certificates with rollover — several published, exactly one active, private
+//! keys sealed with the master key and parsed once into signing keys kept in memory.
+
+use crate::keys::{self, MasterKey};
+use crate::{Core, CoreError, CoreResult};
+use sesame_model::*;
+use sesame_xmlsec::{EncryptionRecipient, SigningKey, TrustedKeys};
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex};
+
+/// Subject of generated signing certificates.
+const CERT_SUBJECT: &str = "Sésame Federated SSO Certificate";
+/// SAML bindings 2.0 §3.4.3 / §3.5.3: RelayState must not exceed 80 bytes.
+pub const RELAY_STATE_MAX: usize = 80;
+
+/// Signing keys parsed from sealed storage, by certificate id.
+#[derive(Default)]
+pub(crate) struct KeyCache(Mutex<HashMap<uuid::Uuid, Arc<SigningKey>>>);
+
+impl Core {
+    /// Installs the master key that seals private keys at rest.
+    pub fn with_master_key(mut self, key: MasterKey) -> Self {
+        self.master_key = Some(Arc::new(key));
+        self
+    }
+
+    fn master_key(&self) -> CoreResult<&MasterKey> {
+        self.master_key
+            .as_deref()
+            .ok_or_else(|| CoreError::Internal("no master key configured".into()))
+    }
+
+    /// Creates an application with SAML settings and its first (active) signing certificate.
+    pub async fn create_saml_app(
+        &self,
+        tenant: TenantId,
+        name: &str,
+        settings: SamlAppSettings,
+    ) -> CoreResult<(Application, AppCertificate)> {
+        validate_saml_settings(&settings)?;
+        let app = self
+            .create_app(
+                tenant,
+                crate::NewApp {
+                    name: name.to_string(),
+                    enabled: Some(true),
+                },
+            )
+            .await?;
+        let app = self
+            .store
+            .update_app(
+                tenant,
+                app.id,
+                Box::new(move |a| {
+                    a.saml = Some(settings);
+                    Ok(())
+                }),
+            )
+            .await?;
+        let cert = self.add_signing_certificate(tenant, app.id).await?;
+        Ok((app, cert))
+    }
+
+    /// Replaces the app's SAML settings; generates a first signing certificate if it has none.
+    pub async fn set_saml_settings(
+        &self,
+        tenant: TenantId,
+        app: AppId,
+        settings: SamlAppSettings,
+    ) -> CoreResult<Application> {
+        validate_saml_settings(&settings)?;
+        let updated = self
+            .store
+            .update_app(
+                tenant,
+                app,
+                Box::new(move |a| {
+                    a.saml = Some(settings);
+                    Ok(())
+                }),
+            )
+            .await?;
+        if self
+            .store
+            .list_app_certificates(tenant, app)
+            .await?
+            .is_empty()
+        {
+            self.add_signing_certificate(tenant, app).await?;
+        }
+        Ok(updated)
+    }
+
+    /// Generates a new signing certificate. It is published at once (metadata lists every
+    /// certificate) but becomes active only if the app had none: rollover is add, then activate.
+    pub async fn add_signing_certificate(
+        &self,
+        tenant: TenantId,
+        app: AppId,
+    ) -> CoreResult<AppCertificate> {
+        self.store.get_app(tenant, app).await?;
+        let master = self.master_key()?;
+        let now = self.now();
+        let generated = tokio::task::spawn_blocking(move || {
+            keys::generate_signing_certificate(CERT_SUBJECT, now)
+        })
+        .await
+        .map_err(|e| CoreError::Internal(format!("key generation task: {e}")))??;
+        let id = self.new_uuid();
+        let first = self
+            .store
+            .list_app_certificates(tenant, app)
+            .await?
+            .is_empty();
+        let cert = AppCertificate {
+            id,
+            tenant_id: tenant,
+            app_id: app,
+            certificate: base64_std(&generated.certificate_der),
+            thumbprint: keys::thumbprint(&generated.certificate_der),
+            sealed_private_key: master
+                .seal(&seal_label(tenant, app, id), &generated.private_key_pkcs8)?,
+            active: first,
+            not_before: generated.not_before,
+            not_after: generated.not_after,
+            created_at: now,
+        };
+        self.store.add_app_certificate(&cert).await?;
+        tracing::info!(tenant = %tenant, app = %app, thumbprint = %cert.thumbprint, active = first, "signing certificate added");
+        Ok(cert)
+    }
+
+    pub async fn list_signing_certificates(
+        &self,
+        tenant: TenantId,
+        app: AppId,
+    ) -> CoreResult<Vec<AppCertificate>> {
+        self.store.get_app(tenant, app).await?;
+        Ok(self.store.list_app_certificates(tenant, app).await?)
+    }
+
+    pub async fn activate_signing_certificate(
+        &self,
+        tenant: TenantId,
+        app: AppId,
+        id: uuid::Uuid,
+    ) -> CoreResult<()> {
+        self.store.activate_app_certificate(tenant, app, id).await?;
+        tracing::info!(tenant = %tenant, app = %app, certificate = %id, "signing certificate activated");
+        Ok(())
+    }
+
+    /// Removes a published certificate; the active one cannot be removed.
+    pub async fn remove_signing_certificate(
+        &self,
+        tenant: TenantId,
+        app: AppId,
+        id: uuid::Uuid,
+    ) -> CoreResult<()> {
+        let certs = self.store.list_app_certificates(tenant, app).await?;
+        let cert = certs
+            .iter()
+            .find(|c| c.id == id)
+            .ok_or(CoreError::NotFound("app_certificate"))?;
+        if cert.active {
+            return Err(CoreError::invalid(
+                "certificate",
+                "the active signing certificate cannot be removed; activate another one first",
+            ));
+        }
+        self.store.delete_app_certificate(tenant, app, id).await?;
+        if let Ok(mut cache) = self.key_cache.0.lock() {
+            cache.remove(&id);
+        }
+        Ok(())
+    }
+
+    /// The active signing key of the app, parsed once and then served from memory.
+    pub async fn active_signing_key(
+        &self,
+        tenant: TenantId,
+        app: AppId,
+    ) -> CoreResult<Arc<SigningKey>> {
+        let certs = self.store.list_app_certificates(tenant, app).await?;
+        let cert = certs.into_iter().find(|c| c.active).ok_or_else(|| {
+            CoreError::invalid(
+                "certificate",
+                "the application has no active signing certificate",
+            )
+        })?;
+        if let Some(k) = self
+            .key_cache
+            .0
+            .lock()
+            .ok()
+            .and_then(|c| c.get(&cert.id).cloned())
+        {
+            return Ok(k);
+        }
+        let pkcs8 = self
+            .master_key()?
+            .open(&seal_label(tenant, app, cert.id), &cert.sealed_private_key)?;
+        let der = base64_decode(&cert.certificate)?;
+        let key = Arc::new(
+            SigningKey::from_pkcs8_der(&pkcs8, &der)
+                .map_err(|e| CoreError::Internal(format!("stored signing key unusable: {e}")))?,
+        );
+        if let Ok(mut cache) = self.key_cache.0.lock() {
+            cache.insert(cert.id, key.clone());
+        }
+        Ok(key)
+    }
+}
+
+/// The associated data binding a sealed key to its record.
+fn seal_label(tenant: TenantId, app: AppId, id: uuid::Uuid) -> String {
+    format!("sesame/app-signing-key/{tenant}/{app}/{id}")
+}
+
+fn base64_std(bytes: &[u8]) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
+pub(crate) fn base64_decode(s: &str) -> CoreResult<Vec<u8>> {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD
+        .decode(s.trim())
+        .map_err(|_| CoreError::Internal("stored certificate is not base64".into()))
+}
+
+/// An absolute https URL, or http on a loopback host (local development and tests).
+fn check_url(field: &str, value: &str) -> CoreResult<()> {
+    let bad = |why: &str| CoreError::invalid(field, format!("{value:?} {why}"));
+    if value.len() > 2048 {
+        return Err(bad("is longer than 2048 characters"));
+    }
+    let url = url::Url::parse(value).map_err(|_| bad("is not an absolute URL"))?;
+    if url.fragment().is_some() {
+        return Err(bad("must not have a #fragment"));
+    }
+    let loopback = matches!(url.host_str(), Some("localhost") | Some("[::1]"))
+        || url.host_str().is_some_and(|h| h.starts_with("127."));
+    match url.scheme() {
+        "https" => Ok(()),
+        "http" if loopback => Ok(()),
+        _ => Err(bad(
+            "must use https (http is accepted only on loopback hosts)",
+        )),
+    }
+}
+
+/// Checks settings before they are stored, so a bad value fails the admin call, not a sign-in.
+pub fn validate_saml_settings(s: &SamlAppSettings) -> CoreResult<()> {
+    if s.identifiers.is_empty() || s.identifiers.len() > 50 {
+        return Err(CoreError::invalid(
+            "identifiers",
+            "give 1 to 50 identifiers (entityIDs)",
+        ));
+    }
+    let mut seen = HashSet::new();
+    for id in &s.identifiers {
+        if id.is_empty()
+            || id.len() > 1024
+            || id.chars().any(|c| c.is_whitespace() || c.is_control())
+        {
+            return Err(CoreError::invalid(
+                "identifiers",
+                format!("{id:?} is not a valid identifier"),
+            ));
+        }
+        if !seen.insert(id) {
+            return Err(CoreError::invalid(
+                "identifiers",
+                format!("{id:?} is listed twice"),
+            ));
+        }
+    }
+    if s.reply_urls.is_empty() || s.reply_urls.len() > 256 {
+        return Err(CoreError::invalid("replyUrls", "give 1 to 256 reply URLs"));
+    }
+    let mut indexes = HashSet::new();
+    for r in &s.reply_urls {
+        check_url("replyUrls", &r.url)?;
+        if !indexes.insert(r.index) {
+            return Err(CoreError::invalid(
+                "replyUrls",
+                format!("index {} is used twice", r.index),
+            ));
+        }
+    }
+    if s.reply_urls.iter().filter(|r| r.is_default).count() > 1 {
+        return Err(CoreError::invalid(
+            "replyUrls",
+            "at most one reply URL can be the default",
+        ));
+    }
+    for (field, v) in [("signOnUrl", &s.sign_on_url), ("logoutUrl", &s.logout_url)] {
+        if let Some(v) = v {
+            check_url(field, v)?;
+        }
+    }
+    if let Some(rs) = &s.relay_state {
+        if rs.len() > RELAY_STATE_MAX {
+            return Err(CoreError::invalid(
+                "relayState",
+                format!("at most {RELAY_STATE_MAX} bytes"),
+            ));
+        }
+    }
+    if s.attributes.len() > 100 {
+        return Err(CoreError::invalid(
+            "attributes",
+            "at most 100 attribute statements",
+        ));
+    }
+    let mut names = HashSet::new();
+    for a in &s.attributes {
+        if a.name.trim().is_empty() || a.name.len() > 1024 {
+            return Err(CoreError::invalid(
+                "attributes",
+                "every attribute needs a name",
+            ));
+        }
+        if !names.insert((&a.name, &a.name_format)) {
+            return Err(CoreError::invalid(
+                "attributes",
+                format!("attribute {:?} is mapped twice", a.name),
+            ));
+        }
+    }
+    if !(60..=86_400).contains(&s.assertion_lifetime_secs) {
+        return Err(CoreError::invalid(
+            "assertionLifetimeSecs",
+            "must be between 60 and 86400",
+        ));
+    }
+    if let Some(pem) = &s.encryption_certificate {
+        EncryptionRecipient::from_certificate_pem(pem).map_err(|e| {
+            CoreError::invalid(
+                "encryptionCertificate",
+                format!("not a usable RSA certificate: {e}"),
+            )
+        })?;
+    }
+    let mut trusted = TrustedKeys::new();
+    for pem in &s.verification_certificates {
+        trusted.add_certificate_pem(pem).map_err(|e| {
+            CoreError::invalid(
+                "verificationCertificates",
+                format!("not a usable certificate: {e}"),
+            )
+        })?;
+    }
+    if s.require_signed_requests && s.verification_certificates.is_empty() {
+        return Err(CoreError::invalid(
+            "verificationCertificates",
+            "signed requests are required but no verification certificate is configured",
+        ));
+    }
+    Ok(())
+}
