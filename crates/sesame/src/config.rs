@@ -29,6 +29,10 @@ pub struct ServeArgs {
     /// DNS server (ip:port) used to verify domains [default: the system's resolver].
     #[arg(long, env = "SESAME_DNS_SERVER")]
     pub dns_server: Option<SocketAddr>,
+    /// File holding the 32-byte master key that seals private keys at rest (created on first
+    /// start if missing) [default: <data-dir>/master.key]. `SESAME_MASTER_KEY` (base64) wins.
+    #[arg(long, env = "SESAME_MASTER_KEY_FILE")]
+    pub master_key_file: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, clap::ValueEnum)]
@@ -48,6 +52,7 @@ struct FileConfig {
     public_url: Option<String>,
     log_format: Option<LogFormat>,
     dns_server: Option<SocketAddr>,
+    master_key_file: Option<PathBuf>,
 }
 
 /// The resolved configuration.
@@ -59,6 +64,7 @@ pub struct Config {
     pub public_url: String,
     pub log_format: LogFormat,
     pub dns_server: Option<SocketAddr>,
+    pub master_key_file: PathBuf,
 }
 
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
@@ -91,7 +97,13 @@ impl Config {
         if !(public_url.starts_with("http://") || public_url.starts_with("https://")) {
             bail!("public URL must start with http:// or https:// (got {public_url})");
         }
+        let master_key_file = args
+            .master_key_file
+            .clone()
+            .or(file.master_key_file)
+            .unwrap_or_else(|| data_dir.join("master.key"));
         Ok(Config {
+            master_key_file,
             listen,
             database_url,
             data_dir,
@@ -134,6 +146,7 @@ mod tests {
             public_url: None,
             log_format: None,
             dns_server: None,
+            master_key_file: None,
         }
     }
 
@@ -168,4 +181,40 @@ mod tests {
         std::fs::write(&file, "lisen = 1\n").unwrap();
         assert!(Config::resolve(&args).is_err());
     }
+}
+
+/// The master key: `SESAME_MASTER_KEY` (base64 of 32 bytes), else the key file, created with
+/// a fresh random key (mode 0600) when it does not exist yet.
+pub fn load_master_key(path: &Path) -> anyhow::Result<sesame_core::keys::MasterKey> {
+    use base64::Engine;
+    let b64 = base64::engine::general_purpose::STANDARD;
+    if let Ok(v) = std::env::var("SESAME_MASTER_KEY") {
+        let bytes = b64
+            .decode(v.trim())
+            .context("SESAME_MASTER_KEY is not base64")?;
+        return Ok(sesame_core::keys::MasterKey::from_bytes(&bytes)?);
+    }
+    if !path.exists() {
+        use std::io::Write;
+        use std::os::unix::fs::OpenOptionsExt;
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir)
+                .with_context(|| format!("cannot create {}", dir.display()))?;
+        }
+        let key = sesame_core::keys::MasterKey::generate_bytes()?;
+        let mut f = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(path)
+            .with_context(|| format!("cannot create the master key file {}", path.display()))?;
+        writeln!(f, "{}", b64.encode(key)).context("writing the master key")?;
+        tracing::warn!(path = %path.display(), "created a new master key; back it up with the database");
+    }
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read the master key file {}", path.display()))?;
+    let bytes = b64
+        .decode(text.trim())
+        .with_context(|| format!("{} does not hold a base64 key", path.display()))?;
+    Ok(sesame_core::keys::MasterKey::from_bytes(&bytes)?)
 }

@@ -30,13 +30,15 @@ pub async fn open_core(config: &Config) -> anyhow::Result<Core> {
         .with_context(|| format!("cannot open the store at {}", redact(&config.database_url)))?;
     let dns = Arc::new(crate::dns::HickoryTxt::new(config.dns_server)?);
     let passwords = PasswordHasher::recommended()?;
+    let master_key = crate::config::load_master_key(&config.master_key_file)?;
     Ok(Core::new(
         store,
         Arc::new(SystemClock),
         dns,
         passwords,
         CoreSettings::default(),
-    ))
+    )
+    .with_master_key(master_key))
 }
 
 pub async fn run(args: ServeArgs) -> anyhow::Result<()> {

@@ -8,6 +8,7 @@ mod directory;
 mod extract;
 mod groups;
 pub mod openapi;
+mod saml;
 mod signins;
 mod users;
 
@@ -78,6 +79,23 @@ pub fn routes() -> Router<AppState> {
             delete(groups::remove_member),
         )
         .route("/tenants/{tenant}/apps", get(apps::list).post(apps::create))
+        .route("/tenants/{tenant}/apps/saml", post(saml::create))
+        .route(
+            "/tenants/{tenant}/apps/{app}/saml",
+            get(saml::get).put(saml::put),
+        )
+        .route(
+            "/tenants/{tenant}/apps/{app}/saml/certificates",
+            get(saml::certificates).post(saml::add_certificate),
+        )
+        .route(
+            "/tenants/{tenant}/apps/{app}/saml/certificates/{id}/activate",
+            post(saml::activate_certificate),
+        )
+        .route(
+            "/tenants/{tenant}/apps/{app}/saml/certificates/{id}",
+            delete(saml::remove_certificate),
+        )
         .route(
             "/tenants/{tenant}/apps/{app}",
             get(apps::get).patch(apps::update).delete(apps::remove),

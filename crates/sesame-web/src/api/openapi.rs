@@ -21,6 +21,8 @@ use utoipa::{Modify, OpenApi};
         groups::members, groups::add_member, groups::remove_member,
         apps::list, apps::create, apps::get, apps::update, apps::remove,
         apps::assignments, apps::assign, apps::unassign,
+        saml::create, saml::get, saml::put, saml::certificates, saml::add_certificate,
+        saml::activate_certificate, saml::remove_certificate,
         signins::list, signins::list_tokens, signins::create_token, signins::delete_token,
     )
 )]

@@ -578,9 +578,15 @@ pub enum AppCmd {
         t: TenantArg,
         app: String,
     },
+    /// SAML single sign-on: settings, metadata import, signing certificates.
+    #[command(subcommand)]
+    Saml(super::saml::SamlCmd),
 }
 
 pub async fn app(conn: &Conn, cmd: AppCmd) -> anyhow::Result<()> {
+    if let AppCmd::Saml(cmd) = cmd {
+        return super::saml::run(conn, cmd).await;
+    }
     let c = conn.client()?;
     let o = conn.output;
     match cmd {
@@ -669,6 +675,7 @@ pub async fn app(conn: &Conn, cmd: AppCmd) -> anyhow::Result<()> {
                 .await?,
             ASSIGN_COLS,
         ),
+        AppCmd::Saml(_) => {}
     }
     Ok(())
 }

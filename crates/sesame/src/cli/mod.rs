@@ -3,6 +3,7 @@
 pub mod directory;
 pub mod import;
 pub mod output;
+pub mod saml;
 
 use clap::Args;
 

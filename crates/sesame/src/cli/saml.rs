@@ -1,0 +1,235 @@
+//! `sesame app saml …`: SAML settings and signing certificates of applications.
+
+use super::Conn;
+use super::directory::TenantArg;
+use super::output::{Column, print_done, print_list, print_one};
+use crate::client::seg;
+use anyhow::{Context, bail};
+use clap::{Args, Subcommand};
+use serde_json::{Value, json};
+use std::path::PathBuf;
+
+const CERT_COLS: &[Column] = &[
+    ("id", "id"),
+    ("thumbprint", "thumbprint"),
+    ("active", "active"),
+    ("not before", "notBefore"),
+    ("not after", "notAfter"),
+];
+const SETTINGS_COLS: &[Column] = &[
+    ("identifiers", "identifiers"),
+    ("reply URLs", "replyUrls"),
+    ("sign-on URL", "signOnUrl"),
+    ("logout URL", "logoutUrl"),
+    ("relay state", "relayState"),
+    ("NameID", "nameId"),
+    ("signing mode", "signingMode"),
+    ("algorithm", "signatureAlgorithm"),
+    ("lifetime (s)", "assertionLifetimeSecs"),
+    ("signed requests", "requireSignedRequests"),
+];
+
+#[derive(Debug, Subcommand)]
+pub enum SamlCmd {
+    /// Create a SAML application from SP metadata or from flags.
+    Create(CreateArgs),
+    /// Show an application's SAML settings.
+    Show {
+        #[command(flatten)]
+        t: TenantArg,
+        app: String,
+    },
+    /// Replace an application's SAML settings with a JSON file (as `show --output json` prints).
+    Set {
+        #[command(flatten)]
+        t: TenantArg,
+        app: String,
+        #[arg(long)]
+        settings_file: PathBuf,
+    },
+    /// Signing certificates: list, add (published, inactive), activate, remove.
+    #[command(subcommand)]
+    Cert(CertCmd),
+}
+
+#[derive(Debug, Args)]
+pub struct CreateArgs {
+    #[command(flatten)]
+    t: TenantArg,
+    #[arg(long)]
+    name: String,
+    /// The SP's metadata XML file.
+    #[arg(long, conflicts_with_all = ["metadata_url", "identifier"])]
+    metadata_file: Option<PathBuf>,
+    /// The SP's metadata URL (fetched by this CLI, then sent to the server).
+    #[arg(long, conflicts_with = "identifier")]
+    metadata_url: Option<String>,
+    /// SP entityID (repeatable; the first is the Audience).
+    #[arg(long)]
+    identifier: Vec<String>,
+    /// ACS URL (repeatable; the first is the default).
+    #[arg(long)]
+    reply_url: Vec<String>,
+    #[arg(long)]
+    sign_on_url: Option<String>,
+    #[arg(long)]
+    logout_url: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CertCmd {
+    List {
+        #[command(flatten)]
+        t: TenantArg,
+        app: String,
+    },
+    Add {
+        #[command(flatten)]
+        t: TenantArg,
+        app: String,
+    },
+    Activate {
+        #[command(flatten)]
+        t: TenantArg,
+        app: String,
+        id: String,
+    },
+    Remove {
+        #[command(flatten)]
+        t: TenantArg,
+        app: String,
+        id: String,
+    },
+}
+
+pub async fn run(conn: &Conn, cmd: SamlCmd) -> anyhow::Result<()> {
+    let c = conn.client()?;
+    let o = conn.output;
+    let apps = |t: &TenantArg| format!("/tenants/{}/apps", seg(&t.tenant));
+    match cmd {
+        SamlCmd::Create(a) => {
+            let metadata = match (&a.metadata_file, &a.metadata_url) {
+                (Some(path), _) => Some(
+                    std::fs::read_to_string(path)
+                        .with_context(|| format!("cannot read {}", path.display()))?,
+                ),
+                (None, Some(url)) => Some(fetch_metadata(url).await?),
+                (None, None) => None,
+            };
+            let body = match metadata {
+                Some(xml) => json!({ "name": a.name, "metadata": xml }),
+                None => {
+                    if a.identifier.is_empty() || a.reply_url.is_empty() {
+                        bail!(
+                            "give --metadata-file, --metadata-url, or at least one --identifier and --reply-url"
+                        );
+                    }
+                    let reply_urls: Vec<Value> = a
+                        .reply_url
+                        .iter()
+                        .enumerate()
+                        .map(|(i, u)| json!({ "url": u, "index": i, "isDefault": i == 0 }))
+                        .collect();
+                    json!({ "name": a.name, "settings": {
+                        "identifiers": a.identifier, "replyUrls": reply_urls,
+                        "signOnUrl": a.sign_on_url, "logoutUrl": a.logout_url,
+                    }})
+                }
+            };
+            let created = c.post(&format!("{}/saml", apps(&a.t)), body).await?;
+            match o {
+                super::output::Output::Json => {
+                    println!("{}", serde_json::to_string_pretty(&created)?)
+                }
+                super::output::Output::Table => {
+                    println!(
+                        "application {} created",
+                        created["app"]["id"].as_str().unwrap_or("")
+                    );
+                    print_one(o, &created["app"]["saml"], SETTINGS_COLS);
+                    print_one(o, &created["certificate"], CERT_COLS);
+                }
+            }
+        }
+        SamlCmd::Show { t, app } => print_one(
+            o,
+            &c.get(&format!("{}/{}/saml", apps(&t), seg(&app))).await?,
+            SETTINGS_COLS,
+        ),
+        SamlCmd::Set {
+            t,
+            app,
+            settings_file,
+        } => {
+            let text = std::fs::read_to_string(&settings_file)
+                .with_context(|| format!("cannot read {}", settings_file.display()))?;
+            let settings: Value =
+                serde_json::from_str(&text).context("the settings file is not JSON")?;
+            let a = c
+                .put(&format!("{}/{}/saml", apps(&t), seg(&app)), settings)
+                .await?;
+            print_one(o, &a["saml"], SETTINGS_COLS);
+        }
+        SamlCmd::Cert(CertCmd::List { t, app }) => print_list(
+            o,
+            &c.get_all(&format!("{}/{}/saml/certificates", apps(&t), seg(&app)))
+                .await?,
+            CERT_COLS,
+        ),
+        SamlCmd::Cert(CertCmd::Add { t, app }) => {
+            let cert = c
+                .post(
+                    &format!("{}/{}/saml/certificates", apps(&t), seg(&app)),
+                    json!({}),
+                )
+                .await?;
+            print_one(o, &cert, CERT_COLS);
+        }
+        SamlCmd::Cert(CertCmd::Activate { t, app, id }) => {
+            c.post(
+                &format!(
+                    "{}/{}/saml/certificates/{}/activate",
+                    apps(&t),
+                    seg(&app),
+                    seg(&id)
+                ),
+                json!({}),
+            )
+            .await?;
+            print_done(
+                o,
+                &format!("certificate {id} is now the active signing certificate"),
+            );
+        }
+        SamlCmd::Cert(CertCmd::Remove { t, app, id }) => {
+            c.delete(&format!(
+                "{}/{}/saml/certificates/{}",
+                apps(&t),
+                seg(&app),
+                seg(&id)
+            ))
+            .await?;
+            print_done(o, &format!("certificate {id} removed"));
+        }
+    }
+    Ok(())
+}
+
+/// Downloads SP metadata (at most 1 MiB).
+async fn fetch_metadata(url: &str) -> anyhow::Result<String> {
+    let res = reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(30))
+        .build()?
+        .get(url)
+        .send()
+        .await
+        .with_context(|| format!("cannot fetch {url}"))?;
+    if !res.status().is_success() {
+        bail!("fetching {url} answered HTTP {}", res.status().as_u16());
+    }
+    let bytes = res.bytes().await.context("reading the metadata")?;
+    if bytes.len() > 1024 * 1024 {
+        bail!("the metadata at {url} is larger than 1 MiB");
+    }
+    String::from_utf8(bytes.to_vec()).context("the metadata is not UTF-8")
+}
