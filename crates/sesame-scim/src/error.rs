@@ -43,6 +43,10 @@ pub enum ScimError {
     /// the URI (RFC 7644 §7.5.2).
     #[error("{0}")]
     Sensitive(String),
+    /// 409 `invalidValue`: a `bulkId:` reference names no resource created in this Bulk
+    /// request, or belongs to a reference cycle (RFC 7644 §3.7.3).
+    #[error("{0}")]
+    UnresolvedBulkId(String),
     /// 404: the resource or endpoint does not exist. No `scimType`.
     #[error("{0}")]
     NotFound(String),
@@ -71,7 +75,7 @@ impl ScimError {
             | Self::InvalidVersion(_) => 400,
             Self::Sensitive(_) => 403,
             Self::NotFound(_) => 404,
-            Self::Uniqueness(_) => 409,
+            Self::Uniqueness(_) | Self::UnresolvedBulkId(_) => 409,
             Self::PreconditionFailed(_) => 412,
             Self::PayloadTooLarge(_) => 413,
             Self::NotImplemented(_) => 501,
@@ -88,7 +92,7 @@ impl ScimError {
             Self::InvalidSyntax(_) => "invalidSyntax",
             Self::InvalidPath(_) => "invalidPath",
             Self::NoTarget(_) => "noTarget",
-            Self::InvalidValue(_) => "invalidValue",
+            Self::InvalidValue(_) | Self::UnresolvedBulkId(_) => "invalidValue",
             Self::InvalidVersion(_) => "invalidVers",
             Self::Sensitive(_) => "sensitive",
             Self::NotFound(_)
@@ -111,6 +115,7 @@ impl ScimError {
             | Self::InvalidValue(d)
             | Self::InvalidVersion(d)
             | Self::Sensitive(d)
+            | Self::UnresolvedBulkId(d)
             | Self::NotFound(d)
             | Self::PreconditionFailed(d)
             | Self::PayloadTooLarge(d)

@@ -16,17 +16,31 @@
 // Tests may unwrap: a panic there is a failed test, which is what we want.
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
+pub mod bulk;
+pub mod discovery;
 pub mod error;
 pub mod filter;
+pub mod list;
 pub mod patch;
 pub mod path;
 pub mod schema;
+pub mod select;
 
+pub use bulk::{
+    BULK_REQUEST_SCHEMA, BULK_RESPONSE_SCHEMA, BulkLimits, BulkMethod, BulkOperation,
+    BulkOperationResult, BulkRequest, bulk_response,
+};
+pub use discovery::{
+    ServiceProviderConfig, find_resource_type, find_schema, resource_type_json,
+    resource_types_json, schema_json, schemas_json, service_provider_config_json,
+};
 pub use error::{ERROR_SCHEMA, ScimError, error_response};
 pub use filter::{CompareOp, Filter, PatchPath};
+pub use list::{LIST_RESPONSE_SCHEMA, Page, SortOrder, SortSpec, list_response};
 pub use patch::{PATCH_OP_SCHEMA, PatchOpKind, PatchOperation, PatchRequest};
 pub use path::AttrPath;
 pub use schema::{
     AttrType, AttributeDef, ENTERPRISE_USER_SCHEMA, GROUP_RESOURCE, GROUP_SCHEMA, Mutability,
     ResourceType, Returned, Schema, USER_RESOURCE, USER_SCHEMA, Uniqueness,
 };
+pub use select::AttributeSelection;

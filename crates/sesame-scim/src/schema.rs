@@ -229,6 +229,13 @@ pub struct ResourceType {
     pub extensions: &'static [(&'static Schema, bool)],
 }
 
+/// Resource types are static and identified by their id.
+impl PartialEq for ResourceType {
+    fn eq(&self, other: &Self) -> bool {
+        self.id == other.id
+    }
+}
+
 impl ResourceType {
     /// Every schema of the resource type, core first.
     pub fn schemas(&self) -> impl Iterator<Item = &'static Schema> + '_ {

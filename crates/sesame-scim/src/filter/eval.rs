@@ -222,7 +222,6 @@ fn compare_str(a: &str, e: &str, case_exact: bool, op: CompareOp) -> bool {
 
 /// Orders two attribute values the way filters and `sortBy` do (RFC 7644 §3.4.2.3: "sort
 /// order is determined by the attribute type and caseExact").
-#[allow(dead_code)] // Used by sorting in list.rs.
 pub(crate) fn compare_values(a: &Value, b: &Value, def: &AttributeDef) -> Ordering {
     match def.ty {
         AttrType::Integer | AttrType::Decimal => {
