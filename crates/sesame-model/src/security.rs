@@ -29,6 +29,16 @@ pub struct Session {
     pub expires_at: OffsetDateTime,
 }
 
+/// An application the user reached during an SSO session, remembered for single logout.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionParticipant {
+    pub app_id: AppId,
+    pub name_id: String,
+    pub name_id_format: String,
+    pub session_index: String,
+    pub at: OffsetDateTime,
+}
+
 /// A bearer token for the admin API, global or limited to one tenant.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]

@@ -342,3 +342,24 @@ impl AppCertificateRow {
         })
     }
 }
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct ParticipantRow {
+    app_id: String,
+    name_id: String,
+    name_id_format: String,
+    session_index: String,
+    at_ns: i64,
+}
+
+impl ParticipantRow {
+    pub(crate) fn into_model(self) -> StoreResult<sesame_model::SessionParticipant> {
+        Ok(sesame_model::SessionParticipant {
+            app_id: id(&self.app_id, "session participant")?,
+            name_id: self.name_id,
+            name_id_format: self.name_id_format,
+            session_index: self.session_index,
+            at: time(self.at_ns)?,
+        })
+    }
+}

@@ -117,6 +117,7 @@ macro_rules! conformance_tests {
             app_certificates_add_list_activate_delete,
             app_certificate_sentinels_and_isolation,
             app_delete_removes_certificates,
+            session_participants_recorded_and_cascaded,
             // sessions, sign-in log, admin tokens, misc
             session_create_get_delete,
             session_sentinels,

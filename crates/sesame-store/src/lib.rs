@@ -205,6 +205,19 @@ pub trait SessionStore {
     async fn delete_session(&self, tenant: TenantId, id_digest: &str) -> StoreResult<()>;
     /// Returns how many sessions were ended.
     async fn delete_user_sessions(&self, tenant: TenantId, user: UserId) -> StoreResult<u64>;
+    /// Records (or refreshes) an application reached in the session. NotFound `session` / `app`.
+    async fn add_session_participant(
+        &self,
+        tenant: TenantId,
+        id_digest: &str,
+        participant: &SessionParticipant,
+    ) -> StoreResult<()>;
+    /// The applications reached in the session, oldest first (empty when none or no session).
+    async fn list_session_participants(
+        &self,
+        tenant: TenantId,
+        id_digest: &str,
+    ) -> StoreResult<Vec<SessionParticipant>>;
     /// Removes sessions that expired before `now`, across tenants (housekeeping).
     async fn purge_expired_sessions(&self, now: OffsetDateTime) -> StoreResult<u64>;
 }

@@ -78,6 +78,55 @@ macro_rules! security_impls {
                 Ok(done.rows_affected())
             }
 
+            async fn add_session_participant(
+                &self,
+                tenant: sesame_model::TenantId,
+                id_digest: &str,
+                p: &sesame_model::SessionParticipant,
+            ) -> sesame_store::StoreResult<()> {
+                // Both rows must be in the tenant: the session, and the app.
+                let done = sqlx::query(
+                    "INSERT INTO session_participants (session_digest, tenant_id, app_id, name_id, \
+                     name_id_format, session_index, at_ns) SELECT $1, $2, $3, $4, $5, $6, $7 \
+                     WHERE EXISTS (SELECT 1 FROM sessions WHERE tenant_id = $2 AND id_digest = $1) \
+                     AND EXISTS (SELECT 1 FROM apps WHERE tenant_id = $2 AND id = $3) \
+                     ON CONFLICT (session_digest, app_id) DO UPDATE SET name_id = excluded.name_id, \
+                     name_id_format = excluded.name_id_format, session_index = excluded.session_index, \
+                     at_ns = excluded.at_ns",
+                )
+                .bind(id_digest)
+                .bind(tenant.to_string())
+                .bind(p.app_id.to_string())
+                .bind(&p.name_id)
+                .bind(&p.name_id_format)
+                .bind(&p.session_index)
+                .bind($crate::rows::ns(p.at)?)
+                .execute(self.w())
+                .await
+                .map_err($crate::error::db_or_missing("session"))?;
+                if done.rows_affected() == 0 {
+                    return Err(sesame_store::StoreError::NotFound("session"));
+                }
+                Ok(())
+            }
+
+            async fn list_session_participants(
+                &self,
+                tenant: sesame_model::TenantId,
+                id_digest: &str,
+            ) -> sesame_store::StoreResult<Vec<sesame_model::SessionParticipant>> {
+                let rows = sqlx::query_as::<_, $crate::rows::ParticipantRow>(
+                    "SELECT * FROM session_participants WHERE tenant_id = $1 AND session_digest = $2 \
+                     ORDER BY at_ns, app_id",
+                )
+                .bind(tenant.to_string())
+                .bind(id_digest)
+                .fetch_all(self.r())
+                .await
+                .map_err($crate::error::db)?;
+                $crate::rows::all(rows, $crate::rows::ParticipantRow::into_model)
+            }
+
             async fn purge_expired_sessions(
                 &self,
                 now: time::OffsetDateTime,

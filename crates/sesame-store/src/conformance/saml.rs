@@ -146,3 +146,41 @@ pub async fn app_delete_removes_certificates(store: &dyn Store) {
     reuse.id = c.id;
     store.add_app_certificate(&reuse).await.unwrap();
 }
+
+pub async fn session_participants_recorded_and_cascaded(store: &dyn Store) {
+    let t = new_tenant(store, "A").await;
+    let other = new_tenant(store, "B").await;
+    let u = new_user(store, &t, "alice@a.example").await;
+    let a1 = new_app(store, &t, "One").await;
+    let a2 = new_app(store, &t, "Two").await;
+    let foreign_app = new_app(store, &other, "Foreign").await;
+    let session = Session {
+        id_digest: format!("{:064x}", seq_id().as_u128()),
+        tenant_id: t.id,
+        user_id: u.id,
+        authenticated_at: now(),
+        expires_at: now() + time::Duration::hours(1),
+    };
+    store.create_session(&session).await.unwrap();
+    let p = |app: AppId, idx: &str| SessionParticipant {
+        app_id: app,
+        name_id: "alice".into(),
+        name_id_format: "urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress".into(),
+        session_index: idx.into(),
+        at: now(),
+    };
+    let d = session.id_digest.as_str();
+    store.add_session_participant(t.id, d, &p(a1.id, "_s1")).await.unwrap();
+    store.add_session_participant(t.id, d, &p(a2.id, "_s2")).await.unwrap();
+    store.add_session_participant(t.id, d, &p(a1.id, "_s3")).await.unwrap();
+    let listed = store.list_session_participants(t.id, d).await.unwrap();
+    let got: Vec<_> = listed.iter().map(|p| (p.app_id, p.session_index.as_str())).collect();
+    assert_eq!(got.len(), 2);
+    assert!(got.contains(&(a1.id, "_s3")) && got.contains(&(a2.id, "_s2")), "{got:?}");
+    assert_not_found(store.add_session_participant(t.id, d, &p(foreign_app.id, "_x")).await);
+    assert_not_found(store.add_session_participant(other.id, d, &p(foreign_app.id, "_x")).await);
+    assert_not_found(store.add_session_participant(t.id, "nope", &p(a1.id, "_x")).await);
+    assert!(store.list_session_participants(other.id, d).await.unwrap().is_empty());
+    store.delete_session(t.id, d).await.unwrap();
+    assert!(store.list_session_participants(t.id, d).await.unwrap().is_empty());
+}
