@@ -151,6 +151,13 @@ impl AllowedAlgorithms {
         self
     }
 
+    /// Whether `alg` is allowed as a signature algorithm (for detached signatures verified with
+    /// [`crate::TrustedKeys::verify_raw`]).
+    #[must_use]
+    pub fn allows_signature(&self, alg: SignatureAlgorithm) -> bool {
+        self.signature.contains(&alg)
+    }
+
     pub(crate) fn signature(&self, uri: &str) -> Result<SignatureAlgorithm> {
         SignatureAlgorithm::from_uri(uri)
             .filter(|a| self.signature.contains(a))

@@ -241,6 +241,17 @@ impl SigningKey {
         &self.cert_b64
     }
 
+    /// Signs arbitrary octets with `alg` and returns the raw signature value (PKCS#1 v1.5 for
+    /// RSA, r‖s for ECDSA): for detached signatures such as the SAML HTTP-Redirect binding's
+    /// (SAML bindings 2.0 §3.4.4.1), where the signed octets are a query string, not XML.
+    ///
+    /// # Errors
+    /// `InvalidKey` when the algorithm does not fit the key; `Crypto` for RSA-SHA1 (aws-lc-rs
+    /// offers SHA-1 for verification only) or when the primitive fails.
+    pub fn sign_raw(&self, alg: SignatureAlgorithm, data: &[u8]) -> Result<Vec<u8>> {
+        self.sign(alg, data)
+    }
+
     /// Signs `data` (already canonical SignedInfo bytes) with `alg`.
     pub(crate) fn sign(&self, alg: SignatureAlgorithm, data: &[u8]) -> Result<Vec<u8>> {
         match (&self.inner, alg) {
@@ -392,6 +403,22 @@ impl TrustedKeys {
         self.keys.iter().position(|k| k.spki_der == spki_der)
     }
 
+    /// Verifies a detached signature value `signature` over arbitrary octets `data` with any
+    /// trusted key fitting `alg`; returns the index (insertion order) of the key that verified.
+    /// For the SAML HTTP-Redirect binding (SAML bindings 2.0 §3.4.4.1). The caller checks `alg`
+    /// against its [`crate::AllowedAlgorithms`] first ([`crate::AllowedAlgorithms::allows_signature`]).
+    ///
+    /// # Errors
+    /// `NoTrustedKey` when no trusted key fits `alg`, `SignatureInvalid` when none verifies.
+    pub fn verify_raw(
+        &self,
+        alg: SignatureAlgorithm,
+        data: &[u8],
+        signature: &[u8],
+    ) -> Result<usize> {
+        self.verify(None, alg, data, signature)
+    }
+
     /// Verifies `sig` over `data` with key `index` (or every key when `None`); returns the index
     /// of the key that verified.
     pub(crate) fn verify(
@@ -493,5 +520,108 @@ impl DecryptionKey {
     /// `InvalidKey`.
     pub fn from_pem(pem: &str) -> Result<Self> {
         Self::from_pkcs8_der(&pem_decode(pem, "PRIVATE KEY")?)
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    const RSA_KEY: &str = include_str!("../testdata/keys/rsa.key.pem");
+    const RSA_CERT: &str = include_str!("../testdata/keys/rsa.cert.pem");
+    const RSA2_KEY: &str = include_str!("../testdata/keys/rsa2.key.pem");
+    const RSA2_CERT: &str = include_str!("../testdata/keys/rsa2.cert.pem");
+    const EC_KEY: &str = include_str!("../testdata/keys/ec.key.pem");
+    const EC_CERT: &str = include_str!("../testdata/keys/ec.cert.pem");
+
+    fn trusted(certs: &[&str]) -> TrustedKeys {
+        let mut keys = TrustedKeys::new();
+        for cert in certs {
+            keys.add_certificate_pem(cert).unwrap();
+        }
+        keys
+    }
+
+    #[test]
+    fn raw_signatures_round_trip_per_algorithm() {
+        let rsa = SigningKey::from_pem(RSA_KEY, RSA_CERT).unwrap();
+        let ec = SigningKey::from_pem(EC_KEY, EC_CERT).unwrap();
+        let keys = trusted(&[RSA2_CERT, RSA_CERT, EC_CERT]);
+        let data = b"SAMLRequest=abc&RelayState=xyz&SigAlg=alg";
+        for (key, alg, index) in [
+            (&rsa, SignatureAlgorithm::RsaSha256, 1),
+            (&rsa, SignatureAlgorithm::RsaSha512, 1),
+            (&ec, SignatureAlgorithm::EcdsaSha256, 2),
+        ] {
+            let sig = key.sign_raw(alg, data).unwrap();
+            assert_eq!(keys.verify_raw(alg, data, &sig), Ok(index), "{alg:?}");
+            let mut other = data.to_vec();
+            other.push(b'x');
+            assert_eq!(
+                keys.verify_raw(alg, &other, &sig),
+                Err(XmlSecError::SignatureInvalid),
+                "{alg:?} over changed data"
+            );
+        }
+    }
+
+    #[test]
+    fn allow_lists_answer_for_detached_signatures() {
+        use crate::algorithms::AllowedAlgorithms;
+        let default = AllowedAlgorithms::default();
+        assert!(default.allows_signature(SignatureAlgorithm::RsaSha256));
+        assert!(!default.allows_signature(SignatureAlgorithm::RsaSha1));
+        assert!(
+            default
+                .with_sha1()
+                .allows_signature(SignatureAlgorithm::RsaSha1)
+        );
+    }
+
+    #[test]
+    fn raw_verification_refuses_untrusted_and_mismatched_keys() {
+        let untrusted = SigningKey::from_pem(RSA2_KEY, RSA2_CERT).unwrap();
+        let keys = trusted(&[RSA_CERT]);
+        let sig = untrusted
+            .sign_raw(SignatureAlgorithm::RsaSha256, b"data")
+            .unwrap();
+        assert_eq!(
+            keys.verify_raw(SignatureAlgorithm::RsaSha256, b"data", &sig),
+            Err(XmlSecError::SignatureInvalid)
+        );
+        // An RSA signature presented as ECDSA: no trusted key fits the algorithm.
+        assert_eq!(
+            keys.verify_raw(SignatureAlgorithm::EcdsaSha256, b"data", &sig),
+            Err(XmlSecError::NoTrustedKey)
+        );
+        assert_eq!(
+            TrustedKeys::new().verify_raw(SignatureAlgorithm::RsaSha256, b"data", &sig),
+            Err(XmlSecError::NoTrustedKey)
+        );
+    }
+
+    #[test]
+    fn raw_signing_refuses_algorithms_the_key_cannot_do() {
+        let ec = SigningKey::from_pem(EC_KEY, EC_CERT).unwrap();
+        let rsa = SigningKey::from_pem(RSA_KEY, RSA_CERT).unwrap();
+        assert_eq!(
+            ec.sign_raw(SignatureAlgorithm::RsaSha256, b"d")
+                .err()
+                .map(|e| e.rule()),
+            Some("invalid-key")
+        );
+        assert_eq!(
+            rsa.sign_raw(SignatureAlgorithm::EcdsaSha256, b"d")
+                .err()
+                .map(|e| e.rule()),
+            Some("invalid-key")
+        );
+        assert_eq!(
+            rsa.sign_raw(SignatureAlgorithm::RsaSha1, b"d")
+                .err()
+                .map(|e| e.rule()),
+            Some("crypto")
+        );
     }
 }
