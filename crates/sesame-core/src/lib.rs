@@ -15,6 +15,7 @@ mod groups;
 mod inputs;
 pub mod keys;
 mod password;
+mod portal;
 mod saml_apps;
 pub mod secrets;
 mod signin;

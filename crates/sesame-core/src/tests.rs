@@ -629,3 +629,144 @@ async fn saml_settings_are_validated() {
         .await
         .unwrap();
 }
+
+#[tokio::test]
+async fn sealed_contexts_expire_and_resist_tampering() {
+    let f = fixture().await;
+    let core = f
+        .core
+        .clone()
+        .with_master_key(keys::MasterKey::from_bytes(&[9u8; 32]).unwrap());
+    let sealed = core
+        .seal_context("saml", &("req-1".to_string(), 42u32))
+        .unwrap();
+    assert_eq!(
+        core.open_context::<(String, u32)>("saml", &sealed),
+        Some(("req-1".into(), 42))
+    );
+    assert_eq!(
+        core.open_context::<(String, u32)>("other", &sealed),
+        None,
+        "bound to its purpose"
+    );
+    let mut chars: Vec<char> = sealed.chars().collect();
+    let i = chars.len() / 2;
+    chars[i] = if chars[i] == 'A' { 'B' } else { 'A' };
+    let tampered: String = chars.into_iter().collect();
+    assert_eq!(core.open_context::<(String, u32)>("saml", &tampered), None);
+    f.clock.advance(time::Duration::minutes(16));
+    assert_eq!(
+        core.open_context::<(String, u32)>("saml", &sealed),
+        None,
+        "expired"
+    );
+}
+
+#[tokio::test]
+async fn portal_lists_enabled_assigned_apps_with_roles() {
+    let f = fixture().await;
+    let t = f.tenant.id;
+    let alice = f
+        .core
+        .create_user(t, new_user("alice@contoso.sesame.local", None))
+        .await
+        .unwrap();
+    let sales = f
+        .core
+        .create_group(
+            t,
+            NewGroup {
+                display_name: "Sales".into(),
+                description: None,
+            },
+        )
+        .await
+        .unwrap();
+    f.core
+        .store()
+        .add_member(t, sales.id, alice.id)
+        .await
+        .unwrap();
+    let b = f
+        .core
+        .create_app(
+            t,
+            NewApp {
+                name: "b-app".into(),
+                enabled: None,
+            },
+        )
+        .await
+        .unwrap();
+    let a = f
+        .core
+        .create_app(
+            t,
+            NewApp {
+                name: "A-app".into(),
+                enabled: None,
+            },
+        )
+        .await
+        .unwrap();
+    let off = f
+        .core
+        .create_app(
+            t,
+            NewApp {
+                name: "off".into(),
+                enabled: Some(false),
+            },
+        )
+        .await
+        .unwrap();
+    let unassigned = f
+        .core
+        .create_app(
+            t,
+            NewApp {
+                name: "nope".into(),
+                enabled: None,
+            },
+        )
+        .await
+        .unwrap();
+    let _ = unassigned;
+    let to_user = |role: Option<&str>| NewAssignment {
+        principal_type: PrincipalType::User,
+        principal_id: alice.id.0,
+        app_role: role.map(str::to_string),
+    };
+    let to_group = |role: Option<&str>| NewAssignment {
+        principal_type: PrincipalType::Group,
+        principal_id: sales.id.0,
+        app_role: role.map(str::to_string),
+    };
+    f.core
+        .assign_app(t, b.id, to_user(Some("Writer")))
+        .await
+        .unwrap();
+    f.core
+        .assign_app(t, b.id, to_group(Some("Reader")))
+        .await
+        .unwrap();
+    f.core.assign_app(t, a.id, to_group(None)).await.unwrap();
+    f.core.assign_app(t, off.id, to_user(None)).await.unwrap();
+    let names: Vec<String> = f
+        .core
+        .assigned_apps(t, alice.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|a| a.name)
+        .collect();
+    assert_eq!(names, vec!["A-app", "b-app"]);
+    assert_eq!(
+        f.core.app_roles(t, b.id, alice.id).await.unwrap(),
+        vec!["Reader", "Writer"]
+    );
+    assert_eq!(
+        f.core.group_names(t, alice.id).await.unwrap(),
+        vec!["Sales"]
+    );
+}
