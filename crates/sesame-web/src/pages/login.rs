@@ -3,14 +3,14 @@
 //! Forms carry a CSRF token that must equal the `sesame_csrf` cookie (double submit); the
 //! comparison is constant-time. `continue` may only name a path on this origin.
 
-use super::cookies;
+use super::{cookies, current_user, tenant_or_page, to_login, with_cookie};
 use crate::html::{error_page, escape, html_response, page};
 use crate::{AppState, CorrelationId};
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde::Deserialize;
@@ -51,22 +51,6 @@ pub fn safe_continue(target: Option<&str>) -> Option<String> {
     ok.then(|| t.to_string())
 }
 
-async fn tenant_or_page(
-    state: &AppState,
-    key: &str,
-    cid: &CorrelationId,
-) -> Result<Tenant, Response> {
-    state.core.resolve_tenant(key).await.map_err(|e| {
-        let status = crate::error::status_of(&e);
-        let msg = if status == StatusCode::NOT_FOUND {
-            "This organisation does not exist. Check the address you were given."
-        } else {
-            "Sign-in is unavailable right now. Try again in a moment."
-        };
-        error_page(status, e.code(), msg, cid)
-    })
-}
-
 struct Csrf {
     token: String,
     set_cookie: Option<String>,
@@ -92,13 +76,6 @@ fn csrf_for(state: &AppState, headers: &HeaderMap) -> Csrf {
             Csrf { token, set_cookie }
         }
     }
-}
-
-fn with_cookie(mut res: Response, cookie: Option<String>) -> Response {
-    if let Some(c) = cookie.and_then(|c| HeaderValue::from_str(&c).ok()) {
-        res.headers_mut().append(header::SET_COOKIE, c);
-    }
-    res
 }
 
 fn username_form(
@@ -353,11 +330,7 @@ async fn landing(
         Ok(t) => t,
         Err(page) => return page,
     };
-    let name = cookies::name(cookies::SESSION, state.config.https());
-    let current = match cookies::get(&headers, &name) {
-        Some(secret) => state.core.current_session(tenant.id, &secret).await,
-        None => Ok(None),
-    };
+    let current = current_user(&state, &tenant, &headers, &cid).await;
     match current {
         Ok(Some((_, user))) => {
             let body = format!(
@@ -373,16 +346,8 @@ async fn landing(
             );
             html_response(StatusCode::OK, page("Signed in", &body))
         }
-        Ok(None) => {
-            let target = format!("/{}/login?continue=/{}/", tenant.id, tenant.id);
-            (StatusCode::SEE_OTHER, [(header::LOCATION, target)]).into_response()
-        }
-        Err(e) => error_page(
-            crate::error::status_of(&e),
-            e.code(),
-            "Sign-in is unavailable right now.",
-            &cid,
-        ),
+        Ok(None) => to_login(&tenant, &format!("/{}/", tenant.id), None),
+        Err(page) => page,
     }
 }
 
