@@ -104,6 +104,14 @@ pub struct User {
     pub account_enabled: bool,
     pub user_type: UserType,
     pub source: UserSource,
+    /// SCIM `externalId` (RFC 7643 §3.1): the provisioning client's own id for the user.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub external_id: Option<String>,
+    /// SCIM attributes with no directory field (title, phoneNumbers, addresses…, and the
+    /// typed `emails` list), kept as the SCIM client last wrote them; see `sesame_core::scim`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub scim_attributes: Option<serde_json::Map<String, serde_json::Value>>,
     /// Increases by one on every stored change; the basis of ETags and lost-update checks.
     pub version: i64,
     #[serde(with = "time::serde::rfc3339")]
@@ -137,6 +145,8 @@ impl User {
             account_enabled: true,
             user_type: UserType::Member,
             source: UserSource::Local,
+            external_id: None,
+            scim_attributes: None,
             version: 1,
             created_at: now,
             updated_at: now,

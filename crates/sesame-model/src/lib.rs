@@ -6,12 +6,14 @@
 mod directory;
 mod ids;
 mod saml;
+mod scim;
 mod security;
 mod validate;
 
 pub use directory::*;
 pub use ids::*;
 pub use saml::*;
+pub use scim::*;
 pub use security::*;
 pub use validate::*;
 

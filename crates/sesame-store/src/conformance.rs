@@ -27,12 +27,14 @@
 mod directory;
 mod groups;
 mod saml;
+mod scim;
 mod security;
 mod users;
 
 pub use directory::*;
 pub use groups::*;
 pub use saml::*;
+pub use scim::*;
 pub use security::*;
 pub use users::*;
 
@@ -130,6 +132,10 @@ macro_rules! conformance_tests {
             admin_token_crud,
             admin_token_conflicts,
             admin_token_removed_with_its_tenant,
+            // SCIM tokens and SCIM fields of users
+            scim_token_crud,
+            scim_token_conflicts_and_cascade,
+            user_scim_fields_round_trip,
             times_round_trip_exactly,
             unicode_round_trips,
             page_limits_default_and_max,

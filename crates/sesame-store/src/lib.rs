@@ -13,6 +13,9 @@ use time::OffsetDateTime;
 
 #[cfg(feature = "conformance")]
 pub mod conformance;
+mod scim;
+
+pub use scim::ScimTokenStore;
 
 /// The sentinels are part of the contract: callers match on them.
 #[derive(Debug, thiserror::Error)]
@@ -257,6 +260,7 @@ pub trait Store:
     + SessionStore
     + SignInLog
     + AdminTokenStore
+    + ScimTokenStore
     + Send
     + Sync
 {

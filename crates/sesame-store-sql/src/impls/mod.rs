@@ -10,12 +10,14 @@
 mod directory;
 mod groups;
 mod saml;
+pub(crate) mod scim;
 mod security;
 mod users;
 
 pub(crate) use directory::directory_impls;
 pub(crate) use groups::group_impls;
 pub(crate) use saml::saml_impls;
+pub(crate) use scim::scim_impls;
 pub(crate) use security::security_impls;
 pub(crate) use users::user_impls;
 
@@ -27,6 +29,7 @@ macro_rules! store_impls {
         $crate::impls::group_impls!($store, for_update = $fu);
         $crate::impls::security_impls!($store);
         $crate::impls::saml_impls!($store);
+        $crate::impls::scim_impls!($store);
     };
 }
 pub(crate) use store_impls;

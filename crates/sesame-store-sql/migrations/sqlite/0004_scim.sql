@@ -1,0 +1,11 @@
+-- SCIM server bearer tokens (issue 6): one tenant each, stored as SHA-256 digests.
+CREATE TABLE scim_tokens (
+    id TEXT NOT NULL PRIMARY KEY,
+    tenant_id TEXT NOT NULL REFERENCES tenants (id) ON DELETE CASCADE,
+    name TEXT NOT NULL,
+    digest TEXT NOT NULL,
+    created_ns INTEGER NOT NULL,
+    expires_ns INTEGER
+);
+CREATE UNIQUE INDEX scim_tokens_digest_key ON scim_tokens (digest);
+CREATE INDEX scim_tokens_tenant_idx ON scim_tokens (tenant_id);
