@@ -170,17 +170,56 @@ pub async fn session_participants_recorded_and_cascaded(store: &dyn Store) {
         at: now(),
     };
     let d = session.id_digest.as_str();
-    store.add_session_participant(t.id, d, &p(a1.id, "_s1")).await.unwrap();
-    store.add_session_participant(t.id, d, &p(a2.id, "_s2")).await.unwrap();
-    store.add_session_participant(t.id, d, &p(a1.id, "_s3")).await.unwrap();
+    store
+        .add_session_participant(t.id, d, &p(a1.id, "_s1"))
+        .await
+        .unwrap();
+    store
+        .add_session_participant(t.id, d, &p(a2.id, "_s2"))
+        .await
+        .unwrap();
+    store
+        .add_session_participant(t.id, d, &p(a1.id, "_s3"))
+        .await
+        .unwrap();
     let listed = store.list_session_participants(t.id, d).await.unwrap();
-    let got: Vec<_> = listed.iter().map(|p| (p.app_id, p.session_index.as_str())).collect();
+    let got: Vec<_> = listed
+        .iter()
+        .map(|p| (p.app_id, p.session_index.as_str()))
+        .collect();
     assert_eq!(got.len(), 2);
-    assert!(got.contains(&(a1.id, "_s3")) && got.contains(&(a2.id, "_s2")), "{got:?}");
-    assert_not_found(store.add_session_participant(t.id, d, &p(foreign_app.id, "_x")).await);
-    assert_not_found(store.add_session_participant(other.id, d, &p(foreign_app.id, "_x")).await);
-    assert_not_found(store.add_session_participant(t.id, "nope", &p(a1.id, "_x")).await);
-    assert!(store.list_session_participants(other.id, d).await.unwrap().is_empty());
+    assert!(
+        got.contains(&(a1.id, "_s3")) && got.contains(&(a2.id, "_s2")),
+        "{got:?}"
+    );
+    assert_not_found(
+        store
+            .add_session_participant(t.id, d, &p(foreign_app.id, "_x"))
+            .await,
+    );
+    assert_not_found(
+        store
+            .add_session_participant(other.id, d, &p(foreign_app.id, "_x"))
+            .await,
+    );
+    assert_not_found(
+        store
+            .add_session_participant(t.id, "nope", &p(a1.id, "_x"))
+            .await,
+    );
+    assert!(
+        store
+            .list_session_participants(other.id, d)
+            .await
+            .unwrap()
+            .is_empty()
+    );
     store.delete_session(t.id, d).await.unwrap();
-    assert!(store.list_session_participants(t.id, d).await.unwrap().is_empty());
+    assert!(
+        store
+            .list_session_participants(t.id, d)
+            .await
+            .unwrap()
+            .is_empty()
+    );
 }
