@@ -256,10 +256,17 @@ fn start_tag<'a, 'i: 'a>(
 }
 
 /// Appends `s` to `out`, replacing the bytes `table` maps (all ASCII, so slicing stays on
-/// character boundaries).
-fn push_escaped(s: &str, out: &mut String, table: fn(u8) -> Option<&'static str>) {
-    let mut last = 0;
-    for (i, b) in s.bytes().enumerate() {
+/// character boundaries). Generic so that the table inlines into the byte loop.
+#[inline]
+fn push_escaped<F: Fn(u8) -> Option<&'static str>>(s: &str, out: &mut String, table: F) {
+    let bytes = s.as_bytes();
+    let Some(first) = bytes.iter().position(|&b| table(b).is_some()) else {
+        out.push_str(s);
+        return;
+    };
+    out.push_str(s.get(..first).unwrap_or_default());
+    let mut last = first;
+    for (i, &b) in bytes.iter().enumerate().skip(first) {
         if let Some(rep) = table(b) {
             out.push_str(s.get(last..i).unwrap_or_default());
             out.push_str(rep);

@@ -48,10 +48,10 @@ pub fn parse<'i>(xml: &'i str, limits: &Limits) -> Result<Document<'i>> {
     }
     // Refuse before parsing further: a DTD is never legitimate in SAML (SAML core 2.0 §1.3 and
     // the bindings forbid it), and refusing it outright rules out every entity expansion trick.
-    if contains(xml, b"<!DOCTYPE") {
+    if xml.contains("<!DOCTYPE") {
         return Err(XmlSecError::DoctypeRefused);
     }
-    if contains(xml, b"<!ENTITY") {
+    if xml.contains("<!ENTITY") {
         return Err(XmlSecError::EntityRefused);
     }
     let options = ParsingOptions {
@@ -70,54 +70,50 @@ pub fn parse<'i>(xml: &'i str, limits: &Limits) -> Result<Document<'i>> {
     Ok(doc)
 }
 
-fn contains(haystack: &str, needle: &[u8]) -> bool {
-    haystack
-        .as_bytes()
-        .windows(needle.len())
-        .any(|w| w == needle)
-}
-
-/// Walks the tree once: depth, node count, attribute count, and no PI inside the document element.
+/// One flat pass over the nodes (document order): depth, node count, attribute count, and no
+/// PI inside the document element. Depth is kept per node in a table indexed by NodeId, so
+/// hostile nesting costs linear time and no recursion.
 fn check_tree(doc: &Document<'_>, limits: &Limits) -> Result<()> {
-    let mut nodes = 0usize;
-    let mut depth = 0usize;
-    for edge in traverse(doc.root()) {
-        match edge {
-            Edge::Open(node) => {
-                nodes += 1;
-                if nodes > limits.max_nodes {
-                    return Err(XmlSecError::TooManyNodes {
-                        limit: limits.max_nodes,
+    let count = doc.descendants().len();
+    if count > limits.max_nodes {
+        return Err(XmlSecError::TooManyNodes {
+            limit: limits.max_nodes,
+        });
+    }
+    let mut depth: Vec<u32> = vec![0; count + 1];
+    for node in doc.descendants() {
+        let parent_depth = node
+            .parent()
+            .and_then(|p| depth.get(p.id().get_usize()).copied())
+            .unwrap_or(0);
+        let own = if node.is_element() {
+            parent_depth + 1
+        } else {
+            parent_depth
+        };
+        if let Some(slot) = depth.get_mut(node.id().get_usize()) {
+            *slot = own;
+        }
+        match node.node_type() {
+            NodeType::Element => {
+                if own as usize > limits.max_depth {
+                    return Err(XmlSecError::TooDeep {
+                        limit: limits.max_depth,
                     });
                 }
-                match node.node_type() {
-                    NodeType::Element => {
-                        depth += 1;
-                        if depth > limits.max_depth {
-                            return Err(XmlSecError::TooDeep {
-                                limit: limits.max_depth,
-                            });
-                        }
-                        let count = node.attributes().len() + own_namespace_count(node);
-                        if count > limits.max_attributes {
-                            return Err(XmlSecError::TooManyAttributes {
-                                limit: limits.max_attributes,
-                            });
-                        }
-                    }
-                    // PIs before or after the document element (an xml-stylesheet, say) are
-                    // harmless; inside it they are SAML content, where they have no place.
-                    NodeType::PI if depth > 0 => {
-                        return Err(XmlSecError::ProcessingInstructionRefused);
-                    }
-                    _ => {}
+                let count = node.attributes().len() + own_namespace_count(node);
+                if count > limits.max_attributes {
+                    return Err(XmlSecError::TooManyAttributes {
+                        limit: limits.max_attributes,
+                    });
                 }
             }
-            Edge::Close(node) => {
-                if node.is_element() {
-                    depth = depth.saturating_sub(1);
-                }
+            // PIs before or after the document element (an xml-stylesheet, say) are harmless;
+            // inside it they are SAML content, where they have no place.
+            NodeType::PI if parent_depth > 0 => {
+                return Err(XmlSecError::ProcessingInstructionRefused);
             }
+            _ => {}
         }
     }
     Ok(())

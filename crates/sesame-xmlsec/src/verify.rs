@@ -311,8 +311,14 @@ fn inclusive_namespaces<'a>(node: Node<'a, '_>) -> Result<Option<&'a str>> {
 
 fn base64_text(node: Node<'_, '_>, what: &'static str) -> Result<Vec<u8>> {
     let text = element_text(node)?;
-    let compact: String = text.chars().filter(|c| !c.is_ascii_whitespace()).collect();
-    B64.decode(compact).map_err(|_| XmlSecError::Base64(what))
+    let decoded = if text.bytes().any(|b| b.is_ascii_whitespace()) {
+        // Line-wrapped base64 (common from other signers): drop the whitespace first.
+        let compact: Vec<u8> = text.bytes().filter(|b| !b.is_ascii_whitespace()).collect();
+        B64.decode(compact)
+    } else {
+        B64.decode(text)
+    };
+    decoded.map_err(|_| XmlSecError::Base64(what))
 }
 
 /// The pieces of a ds:Signature we accept, read strictly.
