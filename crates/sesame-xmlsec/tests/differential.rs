@@ -180,3 +180,46 @@ fn xmlsec1_signed_verifies_with_ours() {
     }
     assert!(checked >= 90, "only {checked} signatures checked");
 }
+
+/// SAML 1.1 wants the Signature last (its Assertion has no Issuer element); the ID is AssertionID.
+#[test]
+fn saml11_assertion_signed_last() {
+    let xml = read("corpus/24_saml11_assertion.xml");
+    let target = &targets(&xml)[0];
+    assert_eq!(target.id_attr, "AssertionID");
+    let options = SignOptions {
+        placement: sesame_xmlsec::Placement::Last,
+        ..SignOptions::default()
+    };
+    let signed = sign_enveloped(&xml, &target.path(), &rsa_key(), &options).unwrap();
+    assert!(
+        signed
+            .trim_end()
+            .ends_with("</ds:Signature></saml:Assertion>")
+    );
+    verify_enveloped(
+        &signed,
+        &target.path(),
+        &trusted(),
+        &VerifyPolicy::default(),
+    )
+    .unwrap();
+    if let Some(bin) = xmlsec1() {
+        let (ok, log) = xmlsec1_verify(&bin, &signed, target, "rsa.cert.pem");
+        assert!(ok, "{log}");
+    }
+}
+
+/// aws-lc-rs signs RSA-SHA1 for nobody (verification only): signing with it is refused up
+/// front rather than silently downgraded or upgraded.
+#[test]
+fn rsa_sha1_signing_is_refused() {
+    let xml = read("corpus/05_pretty_response.xml");
+    let target = &targets(&xml)[0];
+    let options = SignOptions {
+        signature: SignatureAlgorithm::RsaSha1,
+        ..SignOptions::default()
+    };
+    let err = sign_enveloped(&xml, &target.path(), &rsa_key(), &options).unwrap_err();
+    assert_eq!(err.rule(), "crypto");
+}
