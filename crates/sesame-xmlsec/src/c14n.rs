@@ -63,14 +63,18 @@ pub(crate) fn element_qname<'i>(node: Node<'_, 'i>) -> Result<&'i str> {
         .and_then(|s| input.get(s..))
         .ok_or_else(|| XmlSecError::Malformed("element range".into()))?;
     let end = rest
-        .find(|c: char| c.is_ascii_whitespace() || c == '/' || c == '>')
+        .bytes()
+        .position(|b| matches!(b, b' ' | b'\t' | b'\n' | b'\r' | b'/' | b'>'))
         .unwrap_or(rest.len());
     let qname = rest
         .get(..end)
         .ok_or_else(|| XmlSecError::Malformed("element name".into()))?;
     // Guard against a range that does not point where we think: the local part must match.
-    let local = qname.rsplit_once(':').map_or(qname, |(_, l)| l);
-    if local != node.tag_name().name() {
+    let local = node.tag_name().name();
+    let matches = qname.len() == local.len()
+        || (qname.ends_with(local)
+            && qname.as_bytes().get(qname.len() - local.len() - 1) == Some(&b':'));
+    if !qname.ends_with(local) || !matches {
         return Err(XmlSecError::Malformed("element name".into()));
     }
     Ok(qname)
@@ -221,10 +225,10 @@ fn start_tag<'a, 'i: 'a>(
         let in_effect = rendered
             .iter()
             .rev()
-            .find(|(p, _)| *p == prefix)
+            .find(|(p, _)| same(p, prefix))
             .map(|(_, u)| *u)
             .or(if prefix.is_empty() { Some("") } else { None });
-        if in_effect == Some(uri) {
+        if in_effect.is_some_and(|u| same(u, uri)) {
             continue;
         }
         if prefix.is_empty() {
@@ -239,7 +243,18 @@ fn start_tag<'a, 'i: 'a>(
         rendered.push((prefix, uri));
     }
     // C14N 1.0 §2.2: attributes sorted by namespace URI then local name, unqualified first.
-    attrs.sort_unstable_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
+    // Often already in order (always, for canonical input): check before sorting.
+    let order = |a: &(&str, &str, Option<&str>, &str), b: &(&str, &str, Option<&str>, &str)| {
+        let by_uri = if same(a.0, b.0) {
+            std::cmp::Ordering::Equal
+        } else {
+            a.0.cmp(b.0)
+        };
+        by_uri.then_with(|| a.1.cmp(b.1))
+    };
+    if !attrs.is_sorted_by(|a, b| order(a, b).is_le()) {
+        attrs.sort_unstable_by(order);
+    }
     for &(_, local, prefix, value) in attrs.iter() {
         out.push(' ');
         if let Some(p) = prefix {
@@ -255,12 +270,23 @@ fn start_tag<'a, 'i: 'a>(
     Ok(())
 }
 
+/// String equality with a pointer fast path: namespace names and URIs usually come from the
+/// same slot of the document's tables, and this runs for every element.
+#[inline]
+fn same(a: &str, b: &str) -> bool {
+    (a.as_ptr() == b.as_ptr() && a.len() == b.len()) || a == b
+}
+
 /// Appends `s` to `out`, replacing the bytes `table` maps (all ASCII, so slicing stays on
 /// character boundaries). Generic so that the table inlines into the byte loop.
 #[inline]
-fn push_escaped<F: Fn(u8) -> Option<&'static str>>(s: &str, out: &mut String, table: F) {
+fn push_escaped<F, P>(s: &str, out: &mut String, table: F, first_special: P)
+where
+    F: Fn(u8) -> Option<&'static str>,
+    P: Fn(&[u8]) -> Option<usize>,
+{
     let bytes = s.as_bytes();
-    let Some(first) = bytes.iter().position(|&b| table(b).is_some()) else {
+    let Some(first) = first_special(bytes) else {
         out.push_str(s);
         return;
     };
@@ -276,28 +302,56 @@ fn push_escaped<F: Fn(u8) -> Option<&'static str>>(s: &str, out: &mut String, ta
     out.push_str(s.get(last..).unwrap_or_default());
 }
 
+fn min_pos(a: Option<usize>, b: Option<usize>) -> Option<usize> {
+    match (a, b) {
+        (Some(x), Some(y)) => Some(x.min(y)),
+        (x, None) => x,
+        (None, y) => y,
+    }
+}
+
 /// Text node escaping, C14N 1.0 §5.2 ("Text Nodes").
 pub(crate) fn escape_text(text: &str, out: &mut String) {
-    push_escaped(text, out, |b| match b {
-        b'&' => Some("&amp;"),
-        b'<' => Some("&lt;"),
-        b'>' => Some("&gt;"),
-        b'\r' => Some("&#xD;"),
-        _ => None,
-    });
+    push_escaped(
+        text,
+        out,
+        |b| match b {
+            b'&' => Some("&amp;"),
+            b'<' => Some("&lt;"),
+            b'>' => Some("&gt;"),
+            b'\r' => Some("&#xD;"),
+            _ => None,
+        },
+        |b| {
+            min_pos(
+                memchr::memchr3(b'&', b'<', b'>', b),
+                memchr::memchr(b'\r', b),
+            )
+        },
+    );
 }
 
 /// Attribute value escaping, C14N 1.0 §5.2 ("Attribute Nodes").
 pub(crate) fn escape_attr(value: &str, out: &mut String) {
-    push_escaped(value, out, |b| match b {
-        b'&' => Some("&amp;"),
-        b'<' => Some("&lt;"),
-        b'"' => Some("&quot;"),
-        b'\t' => Some("&#x9;"),
-        b'\n' => Some("&#xA;"),
-        b'\r' => Some("&#xD;"),
-        _ => None,
-    });
+    push_escaped(
+        value,
+        out,
+        |b| match b {
+            b'&' => Some("&amp;"),
+            b'<' => Some("&lt;"),
+            b'"' => Some("&quot;"),
+            b'\t' => Some("&#x9;"),
+            b'\n' => Some("&#xA;"),
+            b'\r' => Some("&#xD;"),
+            _ => None,
+        },
+        |b| {
+            min_pos(
+                memchr::memchr3(b'&', b'<', b'"', b),
+                memchr::memchr3(b'\t', b'\n', b'\r', b),
+            )
+        },
+    );
 }
 
 #[cfg(test)]
