@@ -25,6 +25,9 @@ pub enum CoreError {
     Storage(#[source] StoreError),
     #[error("internal failure: {0}")]
     Internal(String),
+    /// A SCIM protocol error (RFC 7644 §3.12), with its own status and `scimType`.
+    #[error("{0}")]
+    Scim(#[from] sesame_scim::ScimError),
 }
 
 pub type CoreResult<T> = Result<T, CoreError>;
@@ -51,6 +54,11 @@ impl CoreError {
             CoreError::Storage(StoreError::Aborted(_)) => "SESAME-1400",
             CoreError::Storage(StoreError::Backend(_)) => "SESAME-1500",
             CoreError::Internal(_) => "SESAME-1500",
+            CoreError::Scim(e) => match e.status() {
+                404 => "SESAME-1404",
+                409 => "SESAME-1409",
+                _ => "SESAME-1400",
+            },
         }
     }
 }

@@ -17,6 +17,7 @@ pub mod keys;
 mod password;
 mod portal;
 mod saml_apps;
+pub mod scim;
 pub mod secrets;
 mod signin;
 mod users;

@@ -89,6 +89,7 @@ pub fn status_of(e: &CoreError) -> StatusCode {
         CoreError::Storage(sesame_store::StoreError::Conflict(_)) => StatusCode::CONFLICT,
         CoreError::Storage(sesame_store::StoreError::Aborted(_)) => StatusCode::BAD_REQUEST,
         CoreError::Storage(_) | CoreError::Internal(_) => StatusCode::SERVICE_UNAVAILABLE,
+        CoreError::Scim(e) => StatusCode::from_u16(e.status()).unwrap_or(StatusCode::BAD_REQUEST),
     }
 }
 

@@ -12,6 +12,7 @@ mod html;
 pub mod metrics;
 mod ops;
 mod pages;
+pub mod scim;
 
 use axum::Router;
 use sesame_core::Core;
@@ -51,6 +52,7 @@ pub fn router(state: AppState) -> Router {
         .merge(ops::routes())
         .nest("/api/v1", api::routes())
         .merge(pages::routes())
+        .merge(scim::routes())
         .fallback(error::not_found_fallback)
         .layer(axum::middleware::from_fn_with_state(
             metrics,

@@ -77,6 +77,13 @@ enum Command {
         #[command(subcommand)]
         cmd: TokenCmd,
     },
+    /// The tenant's SCIM 2.0 server: bearer tokens.
+    Scim {
+        #[command(flatten)]
+        conn: Conn,
+        #[command(subcommand)]
+        cmd: cli::scim::ScimCmd,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -131,5 +138,6 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::App { conn, cmd } => app(&conn, cmd).await,
         Command::Signins { conn, args } => signins(&conn, args).await,
         Command::Token { conn, cmd } => token(&conn, cmd).await,
+        Command::Scim { conn, cmd } => cli::scim::scim(&conn, cmd).await,
     }
 }

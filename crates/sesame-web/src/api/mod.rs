@@ -9,6 +9,7 @@ mod extract;
 mod groups;
 pub mod openapi;
 mod saml;
+mod scim_tokens;
 mod signins;
 mod users;
 
@@ -109,4 +110,12 @@ pub fn routes() -> Router<AppState> {
             delete(apps::unassign),
         )
         .route("/tenants/{tenant}/signins", get(signins::list))
+        .route(
+            "/tenants/{tenant}/scim/tokens",
+            get(scim_tokens::list).post(scim_tokens::create),
+        )
+        .route(
+            "/tenants/{tenant}/scim/tokens/{id}",
+            delete(scim_tokens::revoke),
+        )
 }

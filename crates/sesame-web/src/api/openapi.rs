@@ -24,6 +24,7 @@ use utoipa::{Modify, OpenApi};
         saml::create, saml::get, saml::put, saml::certificates, saml::add_certificate,
         saml::activate_certificate, saml::remove_certificate,
         signins::list, signins::list_tokens, signins::create_token, signins::delete_token,
+        scim_tokens::create, scim_tokens::list, scim_tokens::revoke,
     )
 )]
 pub struct ApiDoc;

@@ -4,6 +4,7 @@ pub mod directory;
 pub mod import;
 pub mod output;
 pub mod saml;
+pub mod scim;
 
 use clap::Args;
 
