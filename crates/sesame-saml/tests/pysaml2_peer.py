@@ -151,12 +151,18 @@ def parse_response(idp_metadata, response_file, request_id):
         sys.exit(1)
     ava = resp.get_identity()
     subject = resp.get_subject()
+    # get_identity() keeps only attributes its converters know; report the raw ones too.
+    raw = {}
+    for statement in resp.assertion.attribute_statement:
+        for attr in statement.attribute:
+            raw[attr.name] = [v.text for v in attr.attribute_value]
     print(json.dumps({
+        "raw_attributes": raw,
         "issuer": resp.issuer(),
         "name_id": subject.text,
         "name_id_format": subject.format,
         "attributes": ava,
-        "session_index": resp.session_index(),
+        "session_index": resp.session_info().get("session_index"),
     }, sort_keys=True))
 
 
