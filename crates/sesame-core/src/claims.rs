@@ -24,9 +24,9 @@ pub struct ClaimInputs<'a> {
     pub user: &'a User,
     pub group_names: &'a [String],
     pub app_roles: &'a [String],
-    pub pairwise: &'a dyn Fn() -> String,
+    pub pairwise: &'a (dyn Fn() -> String + Sync),
     /// A fresh random value, for transient NameIDs.
-    pub transient: &'a dyn Fn() -> String,
+    pub transient: &'a (dyn Fn() -> String + Sync),
 }
 
 pub fn user_field(user: &User, field: UserField) -> Option<String> {

@@ -20,6 +20,7 @@ mod saml_apps;
 pub mod scim;
 pub mod secrets;
 mod signin;
+pub mod sso;
 mod users;
 
 use sesame_model::TenantId;
@@ -32,7 +33,7 @@ pub use directory::{TxtResolver, VERIFICATION_PREFIX};
 pub use error::{CoreError, CoreResult};
 pub use inputs::*;
 pub use password::PasswordHasher;
-pub use saml_apps::{RELAY_STATE_MAX, validate_saml_settings};
+pub use saml_apps::{RELAY_STATE_MAX, saml_settings_from_metadata, validate_saml_settings};
 pub use signin::{LockoutPolicy, SignInAttempt, SignInFailure, SignInOutcome, SignedIn};
 
 /// Settings of the core that operators may change.
@@ -41,6 +42,8 @@ pub struct CoreSettings {
     pub lockout: LockoutPolicy,
     /// How long an SSO session lasts after sign-in.
     pub session_lifetime: time::Duration,
+    /// The external base URL (no trailing slash): issuer and endpoint URLs derive from it.
+    pub public_url: String,
 }
 
 impl Default for CoreSettings {
@@ -48,6 +51,7 @@ impl Default for CoreSettings {
         CoreSettings {
             lockout: LockoutPolicy::default(),
             session_lifetime: time::Duration::hours(12),
+            public_url: "http://127.0.0.1:8080".to_string(),
         }
     }
 }

@@ -70,7 +70,7 @@ fn hash_with(params: &Params, password: &str) -> CoreResult<String> {
 /// Checks an administrator-chosen password against the minimal policy.
 pub fn check_password_policy(password: &str) -> CoreResult<()> {
     let n = password.chars().count();
-    if n < MIN_PASSWORD_LEN || n > 256 {
+    if !(MIN_PASSWORD_LEN..=256).contains(&n) {
         return Err(CoreError::invalid(
             "password",
             format!("must be {MIN_PASSWORD_LEN} to 256 characters"),

@@ -51,7 +51,7 @@ impl Core {
                 Err(e) => return Err(e.into()),
             }
         }
-        apps.sort_by(|a, b| a.name.to_lowercase().cmp(&b.name.to_lowercase()));
+        apps.sort_by_key(|a| a.name.to_lowercase());
         Ok(apps)
     }
 

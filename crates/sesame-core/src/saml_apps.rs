@@ -302,13 +302,14 @@ pub fn validate_saml_settings(s: &SamlAppSettings) -> CoreResult<()> {
             check_url(field, v)?;
         }
     }
-    if let Some(rs) = &s.relay_state {
-        if rs.len() > RELAY_STATE_MAX {
-            return Err(CoreError::invalid(
-                "relayState",
-                format!("at most {RELAY_STATE_MAX} bytes"),
-            ));
-        }
+    if s.relay_state
+        .as_ref()
+        .is_some_and(|rs| rs.len() > RELAY_STATE_MAX)
+    {
+        return Err(CoreError::invalid(
+            "relayState",
+            format!("at most {RELAY_STATE_MAX} bytes"),
+        ));
     }
     if s.attributes.len() > 100 {
         return Err(CoreError::invalid(
@@ -361,4 +362,90 @@ pub fn validate_saml_settings(s: &SamlAppSettings) -> CoreResult<()> {
         ));
     }
     Ok(())
+}
+
+/// SAML settings filled from an SP's metadata (SAML-IDP-1): its entityID, every HTTP-POST
+/// AssertionConsumerService with its index, the HTTP-Redirect SingleLogoutService, its
+/// certificates (signing → request verification, encryption → token encryption), whether it
+/// signs requests, and the first NameID format it lists that Sésame produces.
+pub fn saml_settings_from_metadata(xml: &str) -> CoreResult<SamlAppSettings> {
+    let md = sesame_saml::parse_sp_metadata(xml).map_err(|e| {
+        CoreError::invalid(
+            "metadata",
+            format!("the SP metadata cannot be used ({}): {e}", e.rule()),
+        )
+    })?;
+    let post = sesame_saml::ns::BINDING_HTTP_POST;
+    let reply_urls: Vec<ReplyUrl> = md
+        .assertion_consumer_services
+        .iter()
+        .filter(|e| e.binding == post)
+        .map(|e| ReplyUrl {
+            url: e.location.clone(),
+            index: e.index,
+            is_default: e.is_default == Some(true),
+        })
+        .collect();
+    if reply_urls.is_empty() {
+        return Err(CoreError::invalid(
+            "metadata",
+            "the SP metadata has no HTTP-POST AssertionConsumerService",
+        ));
+    }
+    let logout_url = md
+        .single_logout_services
+        .iter()
+        .find(|e| e.binding == sesame_saml::ns::BINDING_HTTP_REDIRECT)
+        .map(|e| e.location.clone());
+    let format = md
+        .name_id_formats
+        .iter()
+        .find_map(|f| NameIdFormat::from_urn(f));
+    let name_id = match format {
+        Some(NameIdFormat::Persistent) => NameIdSettings {
+            format: NameIdFormat::Persistent,
+            source: NameIdSource::Pairwise,
+        },
+        Some(NameIdFormat::Transient) => NameIdSettings {
+            format: NameIdFormat::Transient,
+            source: NameIdSource::Pairwise,
+        },
+        _ => NameIdSettings::default(),
+    };
+    let settings = SamlAppSettings {
+        identifiers: vec![md.entity_id.clone()],
+        reply_urls,
+        sign_on_url: None,
+        logout_url,
+        relay_state: None,
+        name_id,
+        attributes: default_attributes(),
+        signing_mode: SigningMode::Assertion,
+        signature_algorithm: SamlSignatureAlgorithm::RsaSha256,
+        assertion_lifetime_secs: 3600,
+        encryption_certificate: md
+            .encryption_certificates
+            .first()
+            .map(|der| pem("CERTIFICATE", der)),
+        require_signed_requests: md.authn_requests_signed && !md.signing_certificates.is_empty(),
+        verification_certificates: md
+            .signing_certificates
+            .iter()
+            .map(|der| pem("CERTIFICATE", der))
+            .collect(),
+    };
+    validate_saml_settings(&settings)?;
+    Ok(settings)
+}
+
+/// PEM text of DER bytes (RFC 7468), lines of 64 characters.
+fn pem(label: &str, der: &[u8]) -> String {
+    let b64 = base64_std(der);
+    let mut out = format!("-----BEGIN {label}-----\n");
+    for chunk in b64.as_bytes().chunks(64) {
+        out.push_str(std::str::from_utf8(chunk).unwrap_or_default());
+        out.push('\n');
+    }
+    out.push_str(&format!("-----END {label}-----\n"));
+    out
 }

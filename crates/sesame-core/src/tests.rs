@@ -566,7 +566,8 @@ async fn saml_settings_are_validated() {
         .core
         .clone()
         .with_master_key(keys::MasterKey::from_bytes(&[9u8; 32]).unwrap());
-    let cases: Vec<(&str, Box<dyn Fn(&mut SamlAppSettings)>)> = vec![
+    type Mutation = Box<dyn Fn(&mut SamlAppSettings)>;
+    let cases: Vec<(&str, Mutation)> = vec![
         ("identifiers", Box::new(|s| s.identifiers.clear())),
         (
             "identifiers",

@@ -1,5 +1,7 @@
 //! The admin API through the router: CRUD, pagination, scopes, problem+json for bad input.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 use axum::http::StatusCode;

@@ -1,6 +1,8 @@
 //! Property test: random JSON and random bytes sent to every write endpoint never produce a
 //! 5xx or a panic; every rejection is problem+json with a code; the stored data survives.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 use axum::http::StatusCode;

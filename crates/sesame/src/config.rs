@@ -133,6 +133,42 @@ fn read_file(path: &Path) -> anyhow::Result<FileConfig> {
     toml::from_str(&text).with_context(|| format!("invalid configuration file {}", path.display()))
 }
 
+/// The master key: `SESAME_MASTER_KEY` (base64 of 32 bytes), else the key file, created with
+/// a fresh random key (mode 0600) when it does not exist yet.
+pub fn load_master_key(path: &Path) -> anyhow::Result<sesame_core::keys::MasterKey> {
+    use base64::Engine;
+    let b64 = base64::engine::general_purpose::STANDARD;
+    if let Ok(v) = std::env::var("SESAME_MASTER_KEY") {
+        let bytes = b64
+            .decode(v.trim())
+            .context("SESAME_MASTER_KEY is not base64")?;
+        return Ok(sesame_core::keys::MasterKey::from_bytes(&bytes)?);
+    }
+    if !path.exists() {
+        use std::io::Write;
+        use std::os::unix::fs::OpenOptionsExt;
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir)
+                .with_context(|| format!("cannot create {}", dir.display()))?;
+        }
+        let key = sesame_core::keys::MasterKey::generate_bytes()?;
+        let mut f = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(path)
+            .with_context(|| format!("cannot create the master key file {}", path.display()))?;
+        writeln!(f, "{}", b64.encode(key)).context("writing the master key")?;
+        tracing::warn!(path = %path.display(), "created a new master key; back it up with the database");
+    }
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read the master key file {}", path.display()))?;
+    let bytes = b64
+        .decode(text.trim())
+        .with_context(|| format!("{} does not hold a base64 key", path.display()))?;
+    Ok(sesame_core::keys::MasterKey::from_bytes(&bytes)?)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -181,40 +217,4 @@ mod tests {
         std::fs::write(&file, "lisen = 1\n").unwrap();
         assert!(Config::resolve(&args).is_err());
     }
-}
-
-/// The master key: `SESAME_MASTER_KEY` (base64 of 32 bytes), else the key file, created with
-/// a fresh random key (mode 0600) when it does not exist yet.
-pub fn load_master_key(path: &Path) -> anyhow::Result<sesame_core::keys::MasterKey> {
-    use base64::Engine;
-    let b64 = base64::engine::general_purpose::STANDARD;
-    if let Ok(v) = std::env::var("SESAME_MASTER_KEY") {
-        let bytes = b64
-            .decode(v.trim())
-            .context("SESAME_MASTER_KEY is not base64")?;
-        return Ok(sesame_core::keys::MasterKey::from_bytes(&bytes)?);
-    }
-    if !path.exists() {
-        use std::io::Write;
-        use std::os::unix::fs::OpenOptionsExt;
-        if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir)
-                .with_context(|| format!("cannot create {}", dir.display()))?;
-        }
-        let key = sesame_core::keys::MasterKey::generate_bytes()?;
-        let mut f = std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .open(path)
-            .with_context(|| format!("cannot create the master key file {}", path.display()))?;
-        writeln!(f, "{}", b64.encode(key)).context("writing the master key")?;
-        tracing::warn!(path = %path.display(), "created a new master key; back it up with the database");
-    }
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("cannot read the master key file {}", path.display()))?;
-    let bytes = b64
-        .decode(text.trim())
-        .with_context(|| format!("{} does not hold a base64 key", path.display()))?;
-    Ok(sesame_core::keys::MasterKey::from_bytes(&bytes)?)
 }

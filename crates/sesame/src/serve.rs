@@ -36,7 +36,10 @@ pub async fn open_core(config: &Config) -> anyhow::Result<Core> {
         Arc::new(SystemClock),
         dns,
         passwords,
-        CoreSettings::default(),
+        CoreSettings {
+            public_url: config.public_url.clone(),
+            ..CoreSettings::default()
+        },
     )
     .with_master_key(master_key))
 }

@@ -3,6 +3,8 @@
 //!
 //! Skipped (with a message) when dnsmasq is missing, unless `SESAME_REQUIRE_PEERS=1` (CI).
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use serde_json::Value;
 use std::net::{TcpListener, UdpSocket};
 use std::path::PathBuf;

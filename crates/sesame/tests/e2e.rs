@@ -1,6 +1,8 @@
 //! End to end: the real `sesame` binary on loopback, driven by its own CLI and a plain HTTP
 //! client that signs in through the form like a browser would.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use serde_json::Value;
 use std::net::TcpListener;
 use std::path::PathBuf;
@@ -40,10 +42,8 @@ impl Server {
     fn wait_ready(&self) {
         let deadline = Instant::now() + Duration::from_secs(30);
         while Instant::now() < deadline {
-            if let Ok(r) = poll::blocking_get(&format!("{}/readyz", self.url())) {
-                if r == 200 {
-                    return;
-                }
+            if let Ok(200) = poll::blocking_get(&format!("{}/readyz", self.url())) {
+                return;
             }
             std::thread::sleep(Duration::from_millis(50));
         }

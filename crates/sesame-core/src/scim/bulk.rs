@@ -30,8 +30,14 @@ fn failure(e: &CoreError) -> (u16, Value) {
             409,
             error_response(409, Some("uniqueness"), &format!("{what} already exists")),
         ),
-        CoreError::Invalid { .. } => (400, error_response(400, Some("invalidValue"), &e.to_string())),
-        _ => (500, error_response(500, None, "internal failure; try again")),
+        CoreError::Invalid { .. } => (
+            400,
+            error_response(400, Some("invalidValue"), &e.to_string()),
+        ),
+        _ => (
+            500,
+            error_response(500, None, "internal failure; try again"),
+        ),
     }
 }
 
@@ -62,7 +68,10 @@ impl Core {
                     };
                     if let (Some(b), Some(id)) = (
                         &op.bulk_id,
-                        resource.as_ref().and_then(|r| r.get("id")).and_then(Value::as_str),
+                        resource
+                            .as_ref()
+                            .and_then(|r| r.get("id"))
+                            .and_then(Value::as_str),
                     ) {
                         created.insert(b.clone(), id.to_string());
                     }
@@ -76,9 +85,9 @@ impl Core {
                         bulk_id: op.bulk_id.clone(),
                         version: text("version"),
                         location: text("location").or_else(|| {
-                            op.resource_id.as_ref().map(|_| {
-                                format!("{}{}", base.trim_end_matches('/'), op.path)
-                            })
+                            op.resource_id
+                                .as_ref()
+                                .map(|_| format!("{}{}", base.trim_end_matches('/'), op.path))
                         }),
                         status,
                         response: None,
@@ -137,18 +146,22 @@ impl Core {
         Ok(match (op.method, user) {
             (BulkMethod::Post, true) => Some(self.scim_create_user(tenant, base, data).await?),
             (BulkMethod::Post, false) => Some(self.scim_create_group(tenant, base, data).await?),
-            (BulkMethod::Put, true) => {
-                Some(self.scim_replace_user(tenant, base, id, data, version).await?)
-            }
-            (BulkMethod::Put, false) => {
-                Some(self.scim_replace_group(tenant, base, id, data, version).await?)
-            }
-            (BulkMethod::Patch, true) => {
-                Some(self.scim_patch_user(tenant, base, id, data, version).await?)
-            }
-            (BulkMethod::Patch, false) => {
-                Some(self.scim_patch_group(tenant, base, id, data, version).await?)
-            }
+            (BulkMethod::Put, true) => Some(
+                self.scim_replace_user(tenant, base, id, data, version)
+                    .await?,
+            ),
+            (BulkMethod::Put, false) => Some(
+                self.scim_replace_group(tenant, base, id, data, version)
+                    .await?,
+            ),
+            (BulkMethod::Patch, true) => Some(
+                self.scim_patch_user(tenant, base, id, data, version)
+                    .await?,
+            ),
+            (BulkMethod::Patch, false) => Some(
+                self.scim_patch_group(tenant, base, id, data, version)
+                    .await?,
+            ),
             (BulkMethod::Delete, true) => {
                 self.scim_delete_user(tenant, id, version).await?;
                 None

@@ -17,9 +17,12 @@ use super::{MAX_ATTEMPTS, STALE, check_if_match, invalid, store_err};
 use crate::{Core, CoreError, CoreResult};
 use serde_json::{Map, Value, json};
 use sesame_model::*;
-use sesame_scim::{GROUP_RESOURCE, GROUP_SCHEMA, PatchRequest, ScimError};
+use sesame_scim::{GROUP_RESOURCE, GROUP_SCHEMA, ScimError};
 use sesame_store::StoreError;
 use std::collections::HashSet;
+
+/// Key of the members' client-given `display` values in the group's SCIM data.
+const MEMBER_DISPLAY: &str = "memberDisplay";
 
 fn group_id(raw: &str) -> CoreResult<GroupId> {
     raw.parse()
@@ -30,6 +33,8 @@ fn group_id(raw: &str) -> CoreResult<GroupId> {
 struct GroupFields {
     display_name: String,
     members: Vec<UserId>,
+    /// `externalId` and the `display` the client gave members, kept as SCIM data.
+    kept: Map<String, Value>,
 }
 
 fn parse_group(body: &Value) -> CoreResult<GroupFields> {
@@ -45,6 +50,7 @@ fn parse_group(body: &Value) -> CoreResult<GroupFields> {
     };
     check_text("displayName", &display_name, 256).map_err(|e| invalid(e.to_string()))?;
     let mut members = Vec::new();
+    let mut displays = Map::new();
     let mut seen = HashSet::new();
     match get("members") {
         None | Some(Value::Null) => {}
@@ -55,19 +61,39 @@ fn parse_group(body: &Value) -> CoreResult<GroupFields> {
                     .and_then(|o| sesame_scim::path::get_ci(o, "value"))
                     .and_then(Value::as_str)
                     .ok_or_else(|| invalid("each member needs a 'value' (a user id)"))?;
-                let id: UserId = value
-                    .parse()
-                    .map_err(|_| invalid(format!("member {value:?} is not a user of this tenant")))?;
+                let id: UserId = value.parse().map_err(|_| {
+                    invalid(format!("member {value:?} is not a user of this tenant"))
+                })?;
                 if seen.insert(id) {
                     members.push(id);
+                    if let Some(d) = m
+                        .as_object()
+                        .and_then(|o| sesame_scim::path::get_ci(o, "display"))
+                        .and_then(Value::as_str)
+                    {
+                        displays.insert(id.to_string(), Value::String(d.to_string()));
+                    }
                 }
             }
         }
         Some(_) => return Err(invalid("members must be an array")),
     }
+    let mut kept = Map::new();
+    match get("externalId") {
+        None | Some(Value::Null) => {}
+        Some(Value::String(x)) if !x.trim().is_empty() => {
+            kept.insert("externalId".into(), Value::String(x.trim().to_string()));
+        }
+        Some(Value::String(_)) => {}
+        Some(_) => return Err(invalid("externalId must be a string")),
+    }
+    if !displays.is_empty() {
+        kept.insert(MEMBER_DISPLAY.into(), Value::Object(displays));
+    }
     Ok(GroupFields {
         display_name,
         members,
+        kept,
     })
 }
 
@@ -101,12 +127,22 @@ impl Core {
     pub(super) async fn group_to_scim(&self, group: &Group, base: &str) -> CoreResult<Value> {
         let base = base.trim_end_matches('/');
         let ids = self.all_members(group.tenant_id, group.id).await?;
+        let kept = self
+            .store
+            .get_group_scim_attributes(group.tenant_id, group.id)
+            .await
+            .map_err(store_err)?
+            .unwrap_or_default();
+        let given = kept.get(MEMBER_DISPLAY).and_then(Value::as_object);
         let mut members = Vec::with_capacity(ids.len());
         for id in ids {
             let mut m = json!({"value": id.to_string(), "$ref": format!("{base}/Users/{id}"), "type": "User"});
             match self.store.get_user(group.tenant_id, id).await {
                 Ok(u) => {
-                    let display = u.display_name.unwrap_or(u.user_principal_name);
+                    let display = match given.and_then(|g| g.get(&id.to_string())) {
+                        Some(Value::String(d)) => d.clone(),
+                        _ => u.display_name.unwrap_or(u.user_principal_name),
+                    };
                     m["display"] = Value::String(display);
                 }
                 // Deleted meanwhile: its membership went with it.
@@ -130,6 +166,9 @@ impl Core {
         if !members.is_empty() {
             o["members"] = Value::Array(members);
         }
+        if let Some(x) = kept.get("externalId") {
+            o["externalId"] = x.clone();
+        }
         Ok(o)
     }
 
@@ -139,9 +178,7 @@ impl Core {
             match self.store.get_user(tenant, *id).await {
                 Ok(_) => {}
                 Err(StoreError::NotFound(_)) => {
-                    return Err(invalid(format!(
-                        "member {id} is not a user of this tenant"
-                    )));
+                    return Err(invalid(format!("member {id} is not a user of this tenant")));
                 }
                 Err(e) => return Err(store_err(e)),
             }
@@ -194,6 +231,10 @@ impl Core {
         self.store.create_group(&group).await.map_err(store_err)?;
         self.apply_members(tenant.id, group.id, &[], &f.members)
             .await?;
+        self.store
+            .put_group_scim_attributes(tenant.id, group.id, &f.kept)
+            .await
+            .map_err(store_err)?;
         self.group_to_scim(&group, base).await
     }
 
@@ -230,7 +271,7 @@ impl Core {
         body: &Value,
         if_match: Option<&str>,
     ) -> CoreResult<Value> {
-        let patch = PatchRequest::parse(body)?;
+        let patch = super::patch_request(body)?;
         self.scim_modify_group(tenant, base, id, if_match, |current| {
             let mut next = current.clone();
             Ok(patch.apply(&mut next, &GROUP_RESOURCE)?.then_some(next))
@@ -248,7 +289,11 @@ impl Core {
     ) -> CoreResult<Value> {
         let id = group_id(id)?;
         for _ in 0..MAX_ATTEMPTS {
-            let current = self.store.get_group(tenant.id, id).await.map_err(store_err)?;
+            let current = self
+                .store
+                .get_group(tenant.id, id)
+                .await
+                .map_err(store_err)?;
             check_if_match(if_match, current.version)?;
             let rendered = self.group_to_scim(&current, base).await?;
             let Some(next) = change(&rendered)? else {
@@ -289,6 +334,10 @@ impl Core {
             };
             self.apply_members(tenant.id, id, &before, &f.members)
                 .await?;
+            self.store
+                .put_group_scim_attributes(tenant.id, id, &f.kept)
+                .await
+                .map_err(store_err)?;
             return self.group_to_scim(&group, base).await;
         }
         Err(CoreError::Internal(
@@ -304,8 +353,15 @@ impl Core {
         if_match: Option<&str>,
     ) -> CoreResult<()> {
         let id = group_id(id)?;
-        let g = self.store.get_group(tenant.id, id).await.map_err(store_err)?;
+        let g = self
+            .store
+            .get_group(tenant.id, id)
+            .await
+            .map_err(store_err)?;
         check_if_match(if_match, g.version)?;
-        self.store.delete_group(tenant.id, id).await.map_err(store_err)
+        self.store
+            .delete_group(tenant.id, id)
+            .await
+            .map_err(store_err)
     }
 }

@@ -80,7 +80,10 @@ fn parse(q: &ScimListQuery, rt: &ResourceType) -> CoreResult<Listing> {
 /// Filters, sorts and pages the candidates into a `ListResponse`.
 fn respond(l: &Listing, candidates: Vec<Value>, rt: &ResourceType) -> Value {
     let mut matched: Vec<Value> = match &l.filter {
-        Some(f) => candidates.into_iter().filter(|r| f.matches(r, rt)).collect(),
+        Some(f) => candidates
+            .into_iter()
+            .filter(|r| f.matches(r, rt))
+            .collect(),
         None => candidates,
     };
     if let Some(s) = &l.sort {
@@ -132,10 +135,7 @@ impl Core {
             },
             None => scan_all!(|p| self.store.list_users(tenant.id, p)),
         };
-        let candidates = found
-            .iter()
-            .map(|u| super::user_to_scim(u, base))
-            .collect();
+        let candidates = found.iter().map(|u| super::user_to_scim(u, base)).collect();
         Ok(respond(&l, candidates, &USER_RESOURCE))
     }
 

@@ -108,6 +108,33 @@ fn invalid(msg: impl Into<String>) -> CoreError {
     ScimError::InvalidValue(msg.into()).into()
 }
 
+/// Parses a PATCH body, tolerating a `schemas` member inside an operation's object value
+/// (scim2-tester and some clients send a whole extension object, `schemas` included, as the
+/// value of `add`/`replace` on an extension URN). `schemas` is not an attribute one can patch
+/// that way (RFC 7644 §3.5.2), so it is dropped rather than rejected.
+fn patch_request(body: &serde_json::Value) -> CoreResult<sesame_scim::PatchRequest> {
+    let mut body = body.clone();
+    if let Some(ops) = body
+        .as_object_mut()
+        .and_then(|o| {
+            o.iter_mut()
+                .find(|(k, _)| k.eq_ignore_ascii_case("Operations"))
+        })
+        .and_then(|(_, v)| v.as_array_mut())
+    {
+        for op in ops.iter_mut().filter_map(|o| o.as_object_mut()) {
+            if let Some(v) = op
+                .iter_mut()
+                .find(|(k, _)| k.eq_ignore_ascii_case("value"))
+                .and_then(|(_, v)| v.as_object_mut())
+            {
+                v.retain(|k, _| !k.eq_ignore_ascii_case("schemas"));
+            }
+        }
+    }
+    Ok(sesame_scim::PatchRequest::parse(&body)?)
+}
+
 impl Core {
     /// Creates a SCIM token for `tenant`, valid for `lifetime` when given.
     pub async fn create_scim_token(

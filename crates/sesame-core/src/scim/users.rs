@@ -29,8 +29,7 @@ use crate::{Core, CoreError, CoreResult};
 use serde_json::{Map, Value, json};
 use sesame_model::*;
 use sesame_scim::{
-    AttrType, AttributeDef, ENTERPRISE_USER_SCHEMA, PatchRequest, ScimError, USER_RESOURCE,
-    USER_SCHEMA,
+    AttrType, AttributeDef, ENTERPRISE_USER_SCHEMA, ScimError, USER_RESOURCE, USER_SCHEMA,
 };
 use sesame_store::StoreError;
 use time::format_description::well_known::Rfc3339;
@@ -97,7 +96,8 @@ fn mails_of(emails: Option<&Value>) -> (Option<String>, Vec<String>) {
                 .filter_map(|e| {
                     let o = e.as_object()?;
                     let value = trimmed(o.get("value"))?;
-                    let work = trimmed(o.get("type")).is_some_and(|t| t.eq_ignore_ascii_case("work"));
+                    let work =
+                        trimmed(o.get("type")).is_some_and(|t| t.eq_ignore_ascii_case("work"));
                     let primary = o.get("primary").and_then(as_bool).unwrap_or(false);
                     Some((value, work, primary))
                 })
@@ -216,7 +216,10 @@ fn canonical(def: &AttributeDef, v: &Value) -> Option<Value> {
         let kept: Map<String, Value> = o
             .iter()
             .filter(|(_, v)| !v.is_null())
-            .filter_map(|(k, v)| def.sub_attribute(k).map(|s| (s.name.to_string(), v.clone())))
+            .filter_map(|(k, v)| {
+                def.sub_attribute(k)
+                    .map(|s| (s.name.to_string(), v.clone()))
+            })
             .collect();
         (!kept.is_empty()).then_some(Value::Object(kept))
     };
@@ -251,9 +254,11 @@ fn check_mail(v: &str) -> CoreResult<String> {
 }
 
 fn parse_user(body: &Value) -> CoreResult<UserFields> {
-    let obj = body
-        .as_object()
-        .ok_or_else(|| CoreError::from(ScimError::InvalidSyntax("a User must be a JSON object".into())))?;
+    let obj = body.as_object().ok_or_else(|| {
+        CoreError::from(ScimError::InvalidSyntax(
+            "a User must be a JSON object".into(),
+        ))
+    })?;
     let mut kept = Map::new();
     let mut password = None;
     let mut external_id = None;
@@ -432,7 +437,7 @@ impl Core {
         body: &Value,
         if_match: Option<&str>,
     ) -> CoreResult<Value> {
-        let patch = PatchRequest::parse(body)?;
+        let patch = super::patch_request(body)?;
         self.scim_modify_user(tenant, base, id, if_match, |current| {
             let mut next = current.clone();
             Ok(patch.apply(&mut next, &USER_RESOURCE)?.then_some(next))
@@ -453,7 +458,11 @@ impl Core {
     ) -> CoreResult<Value> {
         let id = user_id(id)?;
         for _ in 0..MAX_ATTEMPTS {
-            let current = self.store.get_user(tenant.id, id).await.map_err(store_err)?;
+            let current = self
+                .store
+                .get_user(tenant.id, id)
+                .await
+                .map_err(store_err)?;
             check_if_match(if_match, current.version)?;
             let rendered = user_to_scim(&current, base);
             let Some(next) = change(&rendered)? else {
@@ -506,8 +515,15 @@ impl Core {
         if_match: Option<&str>,
     ) -> CoreResult<()> {
         let id = user_id(id)?;
-        let user = self.store.get_user(tenant.id, id).await.map_err(store_err)?;
+        let user = self
+            .store
+            .get_user(tenant.id, id)
+            .await
+            .map_err(store_err)?;
         check_if_match(if_match, user.version)?;
-        self.store.delete_user(tenant.id, id).await.map_err(store_err)
+        self.store
+            .delete_user(tenant.id, id)
+            .await
+            .map_err(store_err)
     }
 }

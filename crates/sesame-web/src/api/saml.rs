@@ -15,7 +15,10 @@ use utoipa::ToSchema;
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct NewSamlApp {
     pub name: String,
-    pub settings: SamlAppSettings,
+    /// The settings; or give `metadata` instead.
+    pub settings: Option<SamlAppSettings>,
+    /// The SP's SAML metadata XML, from which the settings are filled.
+    pub metadata: Option<String>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -35,9 +38,14 @@ pub async fn create(
     ApiJson(input): ApiJson<NewSamlApp>,
 ) -> Result<(StatusCode, Json<CreatedSamlApp>), ApiError> {
     let t = tenant(&state, scope, &key).await?;
+    let settings = match (input.settings, input.metadata) {
+        (Some(s), None) => s,
+        (None, Some(xml)) => sesame_core::saml_settings_from_metadata(&xml)?,
+        _ => return Err(CoreError::invalid("settings", "give either settings or metadata").into()),
+    };
     let (app, certificate) = state
         .core
-        .create_saml_app(t.id, &input.name, input.settings)
+        .create_saml_app(t.id, &input.name, settings)
         .await?;
     Ok((
         StatusCode::CREATED,

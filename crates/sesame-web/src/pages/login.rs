@@ -301,8 +301,10 @@ async fn logout(
     };
     let https = state.config.https();
     let name = cookies::name(cookies::SESSION, https);
-    if let Some(secret) = cookies::get(&headers, &name) {
-        if let Err(e) = state.core.sign_out(tenant.id, &secret).await {
+    if let Some(secret) = cookies::get(&headers, &name)
+        && let Err(e) = state.core.sign_out(tenant.id, &secret).await
+    {
+        {
             return error_page(
                 crate::error::status_of(&e),
                 e.code(),

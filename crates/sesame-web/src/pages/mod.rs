@@ -4,6 +4,7 @@
 mod cookies;
 mod login;
 mod portal;
+mod saml;
 
 use crate::html::error_page;
 use crate::{AppState, CorrelationId};
@@ -13,7 +14,9 @@ use axum::response::{IntoResponse, Response};
 use sesame_model::{Session, Tenant, User};
 
 pub fn routes() -> Router<AppState> {
-    login::routes().merge(portal::routes())
+    login::routes()
+        .merge(portal::routes())
+        .merge(saml::routes())
 }
 
 /// The tenant named in the URL, or the error page to show instead.

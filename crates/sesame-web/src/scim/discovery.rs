@@ -30,7 +30,10 @@ pub async fn schemas(
     Path(key): Path<String>,
 ) -> ScimResult<Response> {
     authorize(&state, &headers, &key).await?;
-    Ok(scim_json(StatusCode::OK, &schemas_json(&base_url(&state, &key))))
+    Ok(scim_json(
+        StatusCode::OK,
+        &schemas_json(&base_url(&state, &key)),
+    ))
 }
 
 pub async fn schema(
@@ -40,7 +43,10 @@ pub async fn schema(
 ) -> ScimResult<Response> {
     authorize(&state, &headers, &key).await?;
     let s = find_schema(&id).ok_or_else(|| ScimError::NotFound(format!("no schema {id:?}")))?;
-    Ok(scim_json(StatusCode::OK, &schema_json(s, &base_url(&state, &key))))
+    Ok(scim_json(
+        StatusCode::OK,
+        &schema_json(s, &base_url(&state, &key)),
+    ))
 }
 
 pub async fn resource_types(
@@ -108,4 +114,18 @@ pub async fn unknown(
         .unwrap_or_default();
     authorize(&state, &headers, &key).await?;
     Err(ScimError::NotFound("no such SCIM endpoint".into()).into())
+}
+
+/// `POST /.search` at the root (RFC 7644 §3.4.3): searching several resource types at once
+/// is not offered; 501 says so (the RFC lets servers decline it).
+pub async fn search_all(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(key): Path<String>,
+) -> ScimResult<Response> {
+    authorize(&state, &headers, &key).await?;
+    Err(ScimError::NotImplemented(
+        "search /Users/.search or /Groups/.search; one resource type at a time".into(),
+    )
+    .into())
 }

@@ -29,7 +29,10 @@ pub const SCIM_CONTENT_TYPE: &str = "application/scim+json";
 pub fn routes() -> Router<AppState> {
     use resources::{group, groups, user, users};
     Router::new()
-        .route("/{tenant}/scim/v2/Users", get(users::list).post(users::create))
+        .route(
+            "/{tenant}/scim/v2/Users",
+            get(users::list).post(users::create),
+        )
         .route("/{tenant}/scim/v2/Users/.search", post(users::search))
         .route(
             "/{tenant}/scim/v2/Users/{id}",
@@ -56,14 +59,21 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/{tenant}/scim/v2/Schemas", get(discovery::schemas))
         .route("/{tenant}/scim/v2/Schemas/{id}", get(discovery::schema))
-        .route("/{tenant}/scim/v2/ResourceTypes", get(discovery::resource_types))
+        .route(
+            "/{tenant}/scim/v2/ResourceTypes",
+            get(discovery::resource_types),
+        )
         .route(
             "/{tenant}/scim/v2/ResourceTypes/{id}",
             get(discovery::resource_type),
         )
         .route("/{tenant}/scim/v2/Bulk", post(discovery::bulk))
+        .route("/{tenant}/scim/v2/.search", post(discovery::search_all))
         .route("/{tenant}/scim/v2", get(discovery::unknown))
-        .route("/{tenant}/scim/v2/{*rest}", axum::routing::any(discovery::unknown))
+        .route(
+            "/{tenant}/scim/v2/{*rest}",
+            axum::routing::any(discovery::unknown),
+        )
 }
 
 /// A SCIM error response.
@@ -87,14 +97,10 @@ impl IntoResponse for ScimFailure {
         let status = status_of(&e);
         let body = match &e {
             CoreError::Scim(s) => s.to_response(),
-            CoreError::Conflict(what) => error_response(
-                409,
-                Some("uniqueness"),
-                &format!("{what} already exists"),
-            ),
-            CoreError::Invalid { .. } => {
-                error_response(400, Some("invalidValue"), &e.to_string())
+            CoreError::Conflict(what) => {
+                error_response(409, Some("uniqueness"), &format!("{what} already exists"))
             }
+            CoreError::Invalid { .. } => error_response(400, Some("invalidValue"), &e.to_string()),
             CoreError::Unauthenticated => error_response(
                 401,
                 None,
@@ -131,7 +137,10 @@ pub fn scim_json(status: StatusCode, body: &Value) -> Response {
     let bytes = serde_json::to_vec(body).unwrap_or_default();
     (
         status,
-        [(header::CONTENT_TYPE, HeaderValue::from_static(SCIM_CONTENT_TYPE))],
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static(SCIM_CONTENT_TYPE),
+        )],
         bytes,
     )
         .into_response()
@@ -178,7 +187,12 @@ pub fn json_body(headers: &HeaderMap, body: &Bytes) -> ScimResult<Value> {
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .map(|v| {
-            let mime = v.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+            let mime = v
+                .split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase();
             mime.is_empty() || mime.ends_with("/json") || mime.ends_with("+json")
         })
         .unwrap_or(true);

@@ -2,8 +2,7 @@
 //! delete. Both resource types share one set of functions chosen by [`Kind`].
 
 use super::{
-    ScimFailure, ScimResult, authorize, base_url, if_match, json_body, resource_response,
-    scim_json,
+    ScimFailure, ScimResult, authorize, base_url, if_match, json_body, resource_response, scim_json,
 };
 use crate::AppState;
 use axum::body::Bytes;
@@ -14,9 +13,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::Value;
 use sesame_core::scim::{ScimListQuery, if_match_admits};
-use sesame_scim::{
-    AttributeSelection, GROUP_RESOURCE, ResourceType, ScimError, USER_RESOURCE,
-};
+use sesame_scim::{AttributeSelection, GROUP_RESOURCE, ResourceType, ScimError, USER_RESOURCE};
 
 #[derive(Clone, Copy)]
 pub enum Kind {
@@ -92,7 +89,10 @@ async fn list_with(
         Kind::User => state.core.scim_list_users(&tenant, &base, &p.list).await?,
         Kind::Group => state.core.scim_list_groups(&tenant, &base, &p.list).await?,
     };
-    Ok(scim_json(StatusCode::OK, &select_list(list, kind.rt(), &sel)))
+    Ok(scim_json(
+        StatusCode::OK,
+        &select_list(list, kind.rt(), &sel),
+    ))
 }
 
 async fn list(
@@ -182,9 +182,12 @@ async fn get_one(
         Kind::Group => state.core.scim_get_group(&tenant, &base, &id).await?,
     };
     // RFC 7644 §3.14: If-None-Match on a GET answers 304 when the version is unchanged.
-    let version = r["meta"]["version"]
-        .as_str()
-        .and_then(|v| v.trim_start_matches("W/").trim_matches('"').parse::<i64>().ok());
+    let version = r["meta"]["version"].as_str().and_then(|v| {
+        v.trim_start_matches("W/")
+            .trim_matches('"')
+            .parse::<i64>()
+            .ok()
+    });
     if let (Some(h), Some(v)) = (
         headers
             .get(header::IF_NONE_MATCH)

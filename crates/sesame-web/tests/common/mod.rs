@@ -1,6 +1,6 @@
 //! A router on an in-memory SQLite store, with a global admin token, for API tests.
 
-#![allow(dead_code)]
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
 use async_trait::async_trait;
 use axum::Router;

@@ -1,0 +1,853 @@
+//! SAML 2.0 single sign-on as identity provider (SAML-IDP-2 … -9): accepting AuthnRequests,
+//! answering them for a signed-in user, IdP-initiated sign-in, and the IdP metadata.
+//!
+//! Flow: the web layer decodes the binding and calls [`Core::accept_authn_request`], which
+//! checks everything that does not depend on the user (issuer, signature, destination, ACS,
+//! NameID policy) and returns a [`PendingSso`]. The web layer seals it into the sign-in page's
+//! `continue` URL when nobody is signed in, then calls [`Core::complete_sso`] with the session.
+//! Every refusal is an [`SsoFailure`] — an error page, never a redirect — and a sign-in log entry.
+
+use crate::claims::{ClaimInputs, map_claims};
+use crate::{Core, CoreError, CoreResult};
+use serde::{Deserialize, Serialize};
+use sesame_model::*;
+use sesame_saml::metadata::IndexedEndpoint;
+use sesame_saml::{MessageKind, RedirectMessage, rules};
+use sesame_xmlsec::{
+    AllowedAlgorithms, DigestAlgorithm, EncryptionRecipient, SignatureAlgorithm, TrustedKeys,
+};
+use time::Duration;
+
+/// Validity of the bearer SubjectConfirmationData (the time to post the Response).
+const SUBJECT_CONFIRMATION_LIFETIME: Duration = Duration::minutes(5);
+/// Assertions are valid from a little before issuance, for SPs whose clock runs behind.
+const NOT_BEFORE_SKEW: Duration = Duration::minutes(5);
+/// How long IdP metadata may be cached and relied upon.
+const METADATA_VALIDITY: Duration = Duration::days(7);
+
+/// Who asks, for the sign-in log.
+#[derive(Debug, Clone, Default)]
+pub struct RequestMeta {
+    pub ip: Option<String>,
+    pub correlation_id: String,
+}
+
+/// An AuthnRequest as received, after the binding's decoding.
+pub struct IncomingRequest {
+    pub xml: String,
+    pub relay_state: Option<String>,
+    /// The Redirect binding's message, whose query-string signature covers the request.
+    pub redirect: Option<RedirectMessage>,
+    /// The URL the request was sent to, as the SP saw it (checked against Destination).
+    pub received_url: String,
+}
+
+/// A request validated and waiting for a signed-in user. Carried sealed by the browser.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PendingSso {
+    pub app_id: AppId,
+    /// The AuthnRequest's ID; `None` for IdP-initiated sign-in.
+    pub request_id: Option<String>,
+    pub audience: String,
+    pub acs_url: String,
+    pub relay_state: Option<String>,
+    pub force_authn: bool,
+    pub is_passive: bool,
+    pub requested_format: Option<NameIdFormat>,
+    /// Unix seconds: ForceAuthn needs a sign-in after this instant.
+    pub received_at: i64,
+}
+
+/// A refused SAML request: shown as an error page with `code`, logged with `detail`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SsoFailure {
+    pub code: &'static str,
+    /// 400 for a bad request, 403 for a policy refusal, 503 when the store fails.
+    pub status: u16,
+    /// What the user reads.
+    pub message: String,
+}
+
+/// A SAML message to deliver by the HTTP-POST binding (an auto-submitted form).
+#[derive(Debug, Clone)]
+pub struct SamlPost {
+    pub url: String,
+    pub kind: MessageKind,
+    pub xml: String,
+    pub relay_state: Option<String>,
+}
+
+impl SsoFailure {
+    fn new(code: &'static str, status: u16, message: impl Into<String>) -> Self {
+        SsoFailure {
+            code,
+            status,
+            message: message.into(),
+        }
+    }
+
+    fn from_core(e: &CoreError) -> Self {
+        tracing::error!(error = %e, "SAML flow failed");
+        SsoFailure::new(
+            e.code(),
+            503,
+            "Sign-in is unavailable right now. Try again in a moment.",
+        )
+    }
+}
+
+/// Codes of SAML refusals (README, "Error codes").
+pub mod codes {
+    pub const UNKNOWN_APPLICATION: &str = "SESAME-3001";
+    pub const MALFORMED_REQUEST: &str = "SESAME-3002";
+    pub const ACS_NOT_REGISTERED: &str = "SESAME-3003";
+    pub const BAD_SIGNATURE: &str = "SESAME-3004";
+    pub const NOT_ASSIGNED: &str = "SESAME-3005";
+    pub const APP_DISABLED: &str = "SESAME-3006";
+    pub const NAME_ID: &str = "SESAME-3007";
+    pub const STALE_REQUEST: &str = "SESAME-3008";
+    pub const ISSUANCE: &str = "SESAME-3009";
+    pub const NO_PASSIVE: &str = "SESAME-3010";
+}
+
+impl Core {
+    /// The issuer (entityID) of the tenant's IdP: `{public-url}/{tenant-id}/` (SAML-IDP-8).
+    pub fn idp_entity_id(&self, tenant: TenantId) -> String {
+        format!("{}/{tenant}/", self.settings.public_url)
+    }
+
+    /// The SSO and SLO endpoint of the tenant.
+    pub fn idp_sso_url(&self, tenant: TenantId) -> String {
+        format!("{}/{tenant}/saml2", self.settings.public_url)
+    }
+
+    /// The tenant's SAML application whose identifiers include `entity_id`.
+    pub async fn find_saml_app(
+        &self,
+        tenant: TenantId,
+        entity_id: &str,
+    ) -> CoreResult<Option<Application>> {
+        let mut page = PageRequest::new(Some(PageRequest::MAX_LIMIT), None);
+        loop {
+            let apps = self.store.list_apps(tenant, &page).await?;
+            if let Some(app) = apps.items.into_iter().find(|a| {
+                a.saml
+                    .as_ref()
+                    .is_some_and(|s| s.identifiers.iter().any(|i| i == entity_id))
+            }) {
+                return Ok(Some(app));
+            }
+            match apps.next {
+                Some(next) => page.after = Some(next),
+                None => return Ok(None),
+            }
+        }
+    }
+
+    /// Validates an AuthnRequest (SAML core §3.4.1, profiles §4.1.4.1) up to the user.
+    pub async fn accept_authn_request(
+        &self,
+        tenant: &Tenant,
+        req: IncomingRequest,
+        meta: &RequestMeta,
+    ) -> Result<PendingSso, SsoFailure> {
+        let refuse = |app: Option<AppId>, f: SsoFailure, detail: String| async move {
+            self.log_saml(tenant.id, app, None, "", &f, &detail, meta)
+                .await;
+            Err(f)
+        };
+        let unverified = match sesame_saml::parse_authn_request(&req.xml) {
+            Ok(r) => r,
+            Err(e) => {
+                let f = SsoFailure::new(
+                    codes::MALFORMED_REQUEST,
+                    400,
+                    "The application sent a sign-in request Sésame cannot read.",
+                );
+                return refuse(
+                    None,
+                    f,
+                    format!("unreadable AuthnRequest: {} ({e})", e.rule()),
+                )
+                .await;
+            }
+        };
+        let issuer = unverified.header.issuer.clone();
+        let app = match self.find_saml_app(tenant.id, &issuer).await {
+            Ok(Some(a)) => a,
+            Ok(None) => {
+                let f = SsoFailure::new(
+                    codes::UNKNOWN_APPLICATION,
+                    400,
+                    format!(
+                        "The application with identifier {issuer:?} is not registered in this organisation."
+                    ),
+                );
+                return refuse(None, f, format!("unknown SP issuer {issuer:?}")).await;
+            }
+            Err(e) => return Err(SsoFailure::from_core(&e)),
+        };
+        let Some(settings) = app.saml.clone() else {
+            return Err(SsoFailure::new(
+                codes::UNKNOWN_APPLICATION,
+                400,
+                "This application is not set up for SAML.",
+            ));
+        };
+        if !app.enabled {
+            let f = SsoFailure::new(
+                codes::APP_DISABLED,
+                403,
+                format!("The application {} is disabled.", app.name),
+            );
+            return refuse(Some(app.id), f, "application disabled".into()).await;
+        }
+
+        // Signature (SAML-IDP-6): verified when the app has certificates, required when set.
+        let request = match self.check_request_signature(&settings, &req) {
+            Ok(Some(verified)) => verified,
+            Ok(None) => unverified,
+            Err(detail) => {
+                let f = SsoFailure::new(
+                    codes::BAD_SIGNATURE,
+                    400,
+                    "The sign-in request's signature is missing or invalid.",
+                );
+                return refuse(Some(app.id), f, detail).await;
+            }
+        };
+        let signed = settings.require_signed_requests
+            || req.redirect.as_ref().is_some_and(|m| m.signature.is_some());
+        let now = self.now();
+        let checks = rules::request_version_is_2_0(&request.header.version)
+            .and_then(|_| {
+                rules::request_issue_instant_within_skew(
+                    &request.header,
+                    now,
+                    rules::DEFAULT_CLOCK_SKEW,
+                )
+            })
+            .and_then(|_| {
+                rules::request_destination_matches(&request.header, &req.received_url, signed)
+            });
+        if let Err(e) = checks {
+            let f = SsoFailure::new(
+                codes::STALE_REQUEST,
+                400,
+                format!("The sign-in request was refused: {e}."),
+            );
+            return refuse(Some(app.id), f, format!("rule {} failed: {e}", e.rule())).await;
+        }
+        let endpoints = registered_endpoints(&settings);
+        let acs = match rules::acs_url_is_registered(&request, &endpoints) {
+            Ok(e) => e.location.clone(),
+            Err(e) => {
+                let f = SsoFailure::new(
+                    codes::ACS_NOT_REGISTERED,
+                    400,
+                    "The reply URL in the request does not match the reply URLs configured for the application.",
+                );
+                return refuse(Some(app.id), f, format!("rule {} failed: {e}", e.rule())).await;
+            }
+        };
+        let supported = [
+            NameIdFormat::Persistent.urn(),
+            NameIdFormat::EmailAddress.urn(),
+            NameIdFormat::Transient.urn(),
+        ];
+        let requested_format = match rules::name_id_format_is_supported(&request, &supported) {
+            Ok(f) => f.and_then(NameIdFormat::from_urn),
+            Err(e) => {
+                let f = SsoFailure::new(
+                    codes::NAME_ID,
+                    400,
+                    format!("The application asks for a NameID format Sésame cannot provide: {e}."),
+                );
+                return refuse(Some(app.id), f, format!("rule {} failed: {e}", e.rule())).await;
+            }
+        };
+        if req
+            .relay_state
+            .as_ref()
+            .is_some_and(|r| r.len() > crate::RELAY_STATE_MAX)
+        {
+            let f = SsoFailure::new(
+                codes::MALFORMED_REQUEST,
+                400,
+                "The RelayState is longer than 80 bytes.",
+            );
+            return refuse(Some(app.id), f, "RelayState over 80 bytes".into()).await;
+        }
+        Ok(PendingSso {
+            app_id: app.id,
+            request_id: Some(request.header.id.clone()),
+            // The Audience names the SP as it named itself.
+            audience: issuer,
+            acs_url: acs,
+            relay_state: req.relay_state,
+            force_authn: request.force_authn,
+            is_passive: request.is_passive,
+            requested_format,
+            received_at: now.unix_timestamp(),
+        })
+    }
+
+    /// The verified request when a signature was checked; `Err(detail)` when it fails.
+    fn check_request_signature(
+        &self,
+        settings: &SamlAppSettings,
+        req: &IncomingRequest,
+    ) -> Result<Option<sesame_saml::AuthnRequest>, String> {
+        if settings.verification_certificates.is_empty() {
+            return Ok(None);
+        }
+        let mut trusted = TrustedKeys::new();
+        for pem in &settings.verification_certificates {
+            trusted
+                .add_certificate_pem(pem)
+                .map_err(|e| format!("stored verification certificate unusable: {e}"))?;
+        }
+        let allowed = allowed_algorithms(settings);
+        match &req.redirect {
+            Some(msg) => match (&msg.signature, settings.require_signed_requests) {
+                (None, true) => Err(
+                    "AuthnRequest not signed but the application requires signed requests".into(),
+                ),
+                (None, false) => Ok(None),
+                (Some(_), _) => sesame_saml::verify_redirect_signature(msg, &trusted, &allowed)
+                    .map(|_| None)
+                    .map_err(|e| format!("redirect signature rejected by rule {}: {e}", e.rule())),
+            },
+            None => match sesame_saml::verify_authn_request_post(&req.xml, &trusted, &allowed) {
+                Ok(v) => Ok(Some(v.get().clone())),
+                Err(sesame_saml::SamlError::XmlSec(
+                    sesame_xmlsec::XmlSecError::MissingSignature,
+                )) if !settings.require_signed_requests => Ok(None),
+                Err(e) => Err(format!(
+                    "AuthnRequest signature rejected by rule {}: {e}",
+                    e.rule()
+                )),
+            },
+        }
+    }
+
+    /// IdP-initiated sign-in to `app` (a portal launch link): an unsolicited Response to the
+    /// default reply URL with the app's default RelayState.
+    pub async fn idp_initiated(
+        &self,
+        tenant: &Tenant,
+        app: AppId,
+        meta: &RequestMeta,
+    ) -> Result<PendingSso, SsoFailure> {
+        let app = match self.store.get_app(tenant.id, app).await {
+            Ok(a) => a,
+            Err(sesame_store::StoreError::NotFound(_)) => {
+                return Err(SsoFailure::new(
+                    codes::UNKNOWN_APPLICATION,
+                    404,
+                    "This application does not exist.",
+                ));
+            }
+            Err(e) => return Err(SsoFailure::from_core(&e.into())),
+        };
+        let Some(settings) = app.saml.as_ref() else {
+            return Err(SsoFailure::new(
+                codes::UNKNOWN_APPLICATION,
+                400,
+                "This application is not set up for SAML sign-in.",
+            ));
+        };
+        if !app.enabled {
+            let f = SsoFailure::new(
+                codes::APP_DISABLED,
+                403,
+                format!("The application {} is disabled.", app.name),
+            );
+            self.log_saml(
+                tenant.id,
+                Some(app.id),
+                None,
+                "",
+                &f,
+                "application disabled",
+                meta,
+            )
+            .await;
+            return Err(f);
+        }
+        let Some(acs) = settings.default_reply_url() else {
+            return Err(SsoFailure::new(
+                codes::ACS_NOT_REGISTERED,
+                400,
+                "The application has no reply URL.",
+            ));
+        };
+        Ok(PendingSso {
+            app_id: app.id,
+            request_id: None,
+            audience: settings.identifiers.first().cloned().unwrap_or_default(),
+            acs_url: acs.url.clone(),
+            relay_state: settings.relay_state.clone(),
+            force_authn: false,
+            is_passive: false,
+            requested_format: None,
+            received_at: self.now().unix_timestamp(),
+        })
+    }
+
+    /// True when the session may answer `pending` (ForceAuthn needs a sign-in after the request).
+    pub fn session_satisfies(&self, pending: &PendingSso, session: &Session) -> bool {
+        !pending.force_authn || session.authenticated_at.unix_timestamp() >= pending.received_at
+    }
+
+    /// The Response for a signed-in user (SAML-IDP-3, -4, -5, -9).
+    pub async fn complete_sso(
+        &self,
+        tenant: &Tenant,
+        pending: &PendingSso,
+        session: &Session,
+        user: &User,
+        meta: &RequestMeta,
+    ) -> Result<SamlPost, SsoFailure> {
+        let upn = user.user_principal_name.as_str();
+        let fail = |f: SsoFailure, detail: String| async move {
+            self.log_saml(
+                tenant.id,
+                Some(pending.app_id),
+                Some(user.id),
+                upn,
+                &f,
+                &detail,
+                meta,
+            )
+            .await;
+            Err(f)
+        };
+        let app = match self.store.get_app(tenant.id, pending.app_id).await {
+            Ok(a) => a,
+            Err(e) => return Err(SsoFailure::from_core(&e.into())),
+        };
+        let Some(settings) = app.saml.clone() else {
+            return Err(SsoFailure::new(
+                codes::UNKNOWN_APPLICATION,
+                400,
+                "This application is not set up for SAML.",
+            ));
+        };
+        if !app.enabled {
+            let f = SsoFailure::new(
+                codes::APP_DISABLED,
+                403,
+                format!("The application {} is disabled.", app.name),
+            );
+            return fail(f, "application disabled".into()).await;
+        }
+        match self.is_assigned(tenant.id, app.id, user.id).await {
+            Ok(true) => {}
+            Ok(false) => {
+                let f = SsoFailure::new(
+                    codes::NOT_ASSIGNED,
+                    403,
+                    format!(
+                        "Your account {upn} is not assigned to the application {}. Ask your administrator to assign you to it.",
+                        app.name
+                    ),
+                );
+                return fail(f, "user not assigned to the application".into()).await;
+            }
+            Err(e) => return Err(SsoFailure::from_core(&e)),
+        }
+        let issued = match self
+            .issue_response(tenant, &app, &settings, pending, session, user)
+            .await
+        {
+            Ok(i) => i,
+            Err(IssueError::Claims(e)) => {
+                let f = SsoFailure::new(
+                    codes::NAME_ID,
+                    400,
+                    format!("Sésame cannot build the token for this application: {e}"),
+                );
+                return fail(f, format!("claims: {e}")).await;
+            }
+            Err(IssueError::Saml(detail)) => {
+                let f = SsoFailure::new(
+                    codes::ISSUANCE,
+                    500,
+                    "Sésame could not sign the token for this application.",
+                );
+                return fail(f, detail).await;
+            }
+            Err(IssueError::Core(e)) => return Err(SsoFailure::from_core(&e)),
+        };
+        let participant = SessionParticipant {
+            app_id: app.id,
+            name_id: issued.name_id,
+            name_id_format: issued.name_id_format.urn().to_string(),
+            session_index: issued.session_index,
+            at: self.now(),
+        };
+        if let Err(e) = self
+            .store
+            .add_session_participant(tenant.id, &session.id_digest, &participant)
+            .await
+        {
+            tracing::warn!(error = %e, "could not record the SSO participant; single logout will miss it");
+        }
+        self.log_saml_success(tenant.id, app.id, user, meta).await;
+        Ok(SamlPost {
+            url: pending.acs_url.clone(),
+            kind: MessageKind::Response,
+            xml: issued.xml,
+            relay_state: pending.relay_state.clone(),
+        })
+    }
+
+    /// A `NoPassive` Response (SAML core §3.4.1.1): IsPassive and nobody signed in.
+    pub async fn no_passive_response(
+        &self,
+        tenant: &Tenant,
+        pending: &PendingSso,
+        meta: &RequestMeta,
+    ) -> Result<SamlPost, SsoFailure> {
+        let f = SsoFailure::new(
+            codes::NO_PASSIVE,
+            200,
+            "nobody signed in for a passive request",
+        );
+        self.log_saml(
+            tenant.id,
+            Some(pending.app_id),
+            None,
+            "",
+            &f,
+            "IsPassive without a session: answered NoPassive",
+            meta,
+        )
+        .await;
+        let key = self
+            .active_signing_key(tenant.id, pending.app_id)
+            .await
+            .map_err(|e| SsoFailure::from_core(&e))?;
+        let app = self
+            .store
+            .get_app(tenant.id, pending.app_id)
+            .await
+            .map_err(|e| SsoFailure::from_core(&e.into()))?;
+        let (algorithm, digest) = match &app.saml {
+            Some(settings) => signing_algorithms(settings),
+            None => (SignatureAlgorithm::RsaSha256, DigestAlgorithm::Sha256),
+        };
+        let issuer = self.idp_entity_id(tenant.id);
+        let id = saml_id(self.new_uuid());
+        let params = sesame_saml::StatusResponseParams {
+            response_id: &id,
+            issue_instant: self.now(),
+            issuer: &issuer,
+            destination: &pending.acs_url,
+            in_response_to: pending.request_id.as_deref(),
+            status: sesame_saml::Status {
+                code: sesame_saml::StatusCode::Responder,
+                sub_code: Some(sesame_saml::StatusCode::NoPassive),
+                message: None,
+            },
+        };
+        let sign = sesame_saml::SignWith {
+            key: &key,
+            algorithm,
+            digest,
+        };
+        let xml = sesame_saml::build_status_response(&params, Some(&sign)).map_err(|e| {
+            SsoFailure::new(
+                codes::ISSUANCE,
+                500,
+                format!("could not build the response: {e}"),
+            )
+        })?;
+        Ok(SamlPost {
+            url: pending.acs_url.clone(),
+            kind: MessageKind::Response,
+            xml,
+            relay_state: pending.relay_state.clone(),
+        })
+    }
+
+    async fn issue_response(
+        &self,
+        tenant: &Tenant,
+        app: &Application,
+        settings: &SamlAppSettings,
+        pending: &PendingSso,
+        session: &Session,
+        user: &User,
+    ) -> Result<Issued, IssueError> {
+        let groups = self
+            .group_names(tenant.id, user.id)
+            .await
+            .map_err(IssueError::Core)?;
+        let roles = self
+            .app_roles(tenant.id, app.id, user.id)
+            .await
+            .map_err(IssueError::Core)?;
+        let master = self.master_key.clone();
+        let pairwise_subject = format!("{}/{}", tenant.id, user.id);
+        let pairwise_audience = app.id.to_string();
+        let pairwise = move || match &master {
+            Some(m) => m.pairwise(&pairwise_audience, &pairwise_subject),
+            None => String::new(),
+        };
+        let transient = || saml_id(uuid::Uuid::new_v4());
+        let inputs = ClaimInputs {
+            user,
+            group_names: &groups,
+            app_roles: &roles,
+            pairwise: &pairwise,
+            transient: &transient,
+        };
+        let claims =
+            map_claims(settings, pending.requested_format, &inputs).map_err(IssueError::Claims)?;
+        let key = self
+            .active_signing_key(tenant.id, app.id)
+            .await
+            .map_err(IssueError::Core)?;
+        let now = self.now();
+        let issuer = self.idp_entity_id(tenant.id);
+        let response_id = saml_id(self.new_uuid());
+        let assertion_id = saml_id(self.new_uuid());
+        let session_index = saml_id(self.new_uuid());
+        let name_id = sesame_saml::NameId {
+            value: claims.name_id.clone(),
+            format: Some(claims.name_id_format.urn().to_string()),
+            name_qualifier: None,
+            sp_name_qualifier: None,
+        };
+        let attributes: Vec<sesame_saml::Attribute> = claims
+            .attributes
+            .iter()
+            .map(|a| sesame_saml::Attribute {
+                name: a.name.clone(),
+                name_format: a.name_format.clone(),
+                friendly_name: None,
+                values: a.values.clone(),
+            })
+            .collect();
+        let params = sesame_saml::ResponseParams {
+            response_id: &response_id,
+            assertion_id: &assertion_id,
+            issue_instant: now,
+            issuer: &issuer,
+            destination: &pending.acs_url,
+            in_response_to: pending.request_id.as_deref(),
+            audience: &pending.audience,
+            name_id: &name_id,
+            subject_not_on_or_after: now + SUBJECT_CONFIRMATION_LIFETIME,
+            not_before: now - NOT_BEFORE_SKEW,
+            not_on_or_after: now + Duration::seconds(i64::from(settings.assertion_lifetime_secs)),
+            authn_instant: session.authenticated_at,
+            session_index: Some(&session_index),
+            session_not_on_or_after: Some(session.expires_at),
+            authn_context_class_ref: sesame_saml::ns::AC_PASSWORD_PROTECTED_TRANSPORT,
+            attributes: &attributes,
+        };
+        let recipient = match &settings.encryption_certificate {
+            Some(pem) => Some(
+                EncryptionRecipient::from_certificate_pem(pem)
+                    .map_err(|e| IssueError::Saml(format!("encryption certificate: {e}")))?,
+            ),
+            None => None,
+        };
+        let (algorithm, digest) = signing_algorithms(settings);
+        let signer = sesame_saml::Signer {
+            sign: sesame_saml::SignWith {
+                key: &key,
+                algorithm,
+                digest,
+            },
+            mode: match settings.signing_mode {
+                SigningMode::Assertion => sesame_saml::SigningMode::Assertion,
+                SigningMode::Response => sesame_saml::SigningMode::Response,
+                SigningMode::Both => sesame_saml::SigningMode::Both,
+            },
+            encryption: recipient
+                .as_ref()
+                .map(sesame_saml::AssertionEncryption::new),
+        };
+        let xml = sesame_saml::build_response(&params, &signer).map_err(|e| {
+            IssueError::Saml(format!(
+                "building the Response failed at rule {}: {e}",
+                e.rule()
+            ))
+        })?;
+        Ok(Issued {
+            xml,
+            name_id: claims.name_id,
+            name_id_format: claims.name_id_format,
+            session_index,
+        })
+    }
+
+    /// The IdP metadata of one application (SAML-IDP-8): every published signing certificate,
+    /// SSO and SLO endpoints for both bindings, signed with the active key.
+    pub async fn app_metadata(&self, tenant: TenantId, app: AppId) -> CoreResult<String> {
+        let app = self.store.get_app(tenant, app).await?;
+        let settings = app
+            .saml
+            .as_ref()
+            .ok_or(CoreError::NotFound("saml settings"))?;
+        let certs = self.store.list_app_certificates(tenant, app.id).await?;
+        let ders = certs
+            .iter()
+            .map(|c| crate::saml_apps::base64_decode(&c.certificate))
+            .collect::<CoreResult<Vec<_>>>()?;
+        let key = self.active_signing_key(tenant, app.id).await?;
+        let now = self.now();
+        let entity_id = self.idp_entity_id(tenant);
+        let sso = self.idp_sso_url(tenant);
+        let formats = [
+            NameIdFormat::Persistent.urn(),
+            NameIdFormat::EmailAddress.urn(),
+            NameIdFormat::Unspecified.urn(),
+            NameIdFormat::Transient.urn(),
+        ];
+        let id = saml_id(self.new_uuid());
+        let params = sesame_saml::IdpMetadataParams {
+            id: &id,
+            entity_id: &entity_id,
+            valid_until: now + METADATA_VALIDITY,
+            cache_duration: Duration::hours(1),
+            want_authn_requests_signed: settings.require_signed_requests,
+            signing_certificates: &ders,
+            sso_url: &sso,
+            slo_url: Some(&sso),
+            name_id_formats: &formats,
+        };
+        let (algorithm, digest) = signing_algorithms(settings);
+        let sign = sesame_saml::SignWith {
+            key: &key,
+            algorithm,
+            digest,
+        };
+        sesame_saml::idp_metadata(&params, Some(&sign))
+            .map_err(|e| CoreError::Internal(format!("metadata: {e}")))
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) async fn log_saml(
+        &self,
+        tenant: TenantId,
+        app: Option<AppId>,
+        user: Option<UserId>,
+        upn: &str,
+        failure: &SsoFailure,
+        detail: &str,
+        meta: &RequestMeta,
+    ) {
+        tracing::info!(tenant = %tenant, code = failure.code, detail, correlation_id = %meta.correlation_id, "SAML request refused");
+        self.append_event(
+            tenant,
+            app,
+            user,
+            upn,
+            SignInResult::Failure,
+            Some(format!("{} {detail}", failure.code)),
+            meta,
+        )
+        .await;
+    }
+
+    async fn log_saml_success(
+        &self,
+        tenant: TenantId,
+        app: AppId,
+        user: &User,
+        meta: &RequestMeta,
+    ) {
+        self.append_event(
+            tenant,
+            Some(app),
+            Some(user.id),
+            &user.user_principal_name,
+            SignInResult::Success,
+            None,
+            meta,
+        )
+        .await;
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn append_event(
+        &self,
+        tenant: TenantId,
+        app: Option<AppId>,
+        user: Option<UserId>,
+        upn: &str,
+        result: SignInResult,
+        reason: Option<String>,
+        meta: &RequestMeta,
+    ) {
+        let event = SignInEvent {
+            id: SignInId(self.new_uuid()),
+            tenant_id: tenant,
+            at: self.now(),
+            user_id: user,
+            user_principal_name: upn.to_string(),
+            app_id: app,
+            protocol: "saml".to_string(),
+            result,
+            reason,
+            ip: meta.ip.clone(),
+            correlation_id: meta.correlation_id.clone(),
+        };
+        if let Err(e) = self.store.append_sign_in(&event).await {
+            tracing::error!(error = %e, "could not write the sign-in log");
+        }
+    }
+}
+
+struct Issued {
+    xml: String,
+    name_id: String,
+    name_id_format: NameIdFormat,
+    session_index: String,
+}
+
+enum IssueError {
+    Claims(CoreError),
+    Saml(String),
+    Core(CoreError),
+}
+
+/// An XML ID (an NCName): `_` and 32 hex digits.
+fn saml_id(u: uuid::Uuid) -> String {
+    format!("_{}", u.simple())
+}
+
+fn registered_endpoints(settings: &SamlAppSettings) -> Vec<IndexedEndpoint> {
+    settings
+        .reply_urls
+        .iter()
+        .map(|r| IndexedEndpoint {
+            binding: sesame_saml::ns::BINDING_HTTP_POST.to_string(),
+            location: r.url.clone(),
+            index: r.index,
+            is_default: Some(r.is_default),
+        })
+        .collect()
+}
+
+fn signing_algorithms(settings: &SamlAppSettings) -> (SignatureAlgorithm, DigestAlgorithm) {
+    match settings.signature_algorithm {
+        SamlSignatureAlgorithm::RsaSha256 => {
+            (SignatureAlgorithm::RsaSha256, DigestAlgorithm::Sha256)
+        }
+        SamlSignatureAlgorithm::RsaSha1 => (SignatureAlgorithm::RsaSha1, DigestAlgorithm::Sha1),
+    }
+}
+
+/// SHA-1 request signatures are accepted only from apps configured for SHA-1 (compatibility).
+fn allowed_algorithms(settings: &SamlAppSettings) -> AllowedAlgorithms {
+    match settings.signature_algorithm {
+        SamlSignatureAlgorithm::RsaSha1 => AllowedAlgorithms::default().with_sha1(),
+        SamlSignatureAlgorithm::RsaSha256 => AllowedAlgorithms::default(),
+    }
+}

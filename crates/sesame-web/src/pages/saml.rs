@@ -1,0 +1,347 @@
+//! SAML endpoints of the identity provider: `/{tenant}/saml2` (SSO, Redirect and POST
+//! bindings), `/{tenant}/saml2/continue` (back from the sign-in page), IdP-initiated launch
+//! links `/{tenant}/apps/{app}/launch`, and the metadata document.
+//!
+//! Decoding the binding happens here; every decision is `sesame-core`'s. A refused request is
+//! an error page with a code and the correlation id — never a redirect to an unverified URL.
+
+use super::{current_user, tenant_or_page, to_login};
+use crate::html::{error_page, html_response};
+use crate::{AppState, CorrelationId};
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{Path, Query, RawQuery, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use serde::Deserialize;
+use sesame_core::sso::{IncomingRequest, PendingSso, RequestMeta, SamlPost, SsoFailure};
+use sesame_model::{AppId, Tenant};
+
+/// Purpose label of sealed pending requests.
+const PENDING: &str = "saml-pending";
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/{tenant}/saml2", get(sso_redirect).post(sso_post))
+        .route("/{tenant}/saml2/continue", get(sso_continue))
+        .route("/{tenant}/apps/{app}/launch", get(launch))
+        .route(
+            "/{tenant}/federationmetadata/2007-06/federationmetadata.xml",
+            get(metadata),
+        )
+}
+
+fn meta(parts: &Parts, cid: &CorrelationId) -> RequestMeta {
+    RequestMeta {
+        ip: crate::context::client_ip(parts),
+        correlation_id: cid.0.clone(),
+    }
+}
+
+fn failure_page(f: &SsoFailure, cid: &CorrelationId) -> Response {
+    let status = StatusCode::from_u16(f.status).unwrap_or(StatusCode::BAD_REQUEST);
+    error_page(status, f.code, &f.message, cid)
+}
+
+/// The page that POSTs a SAML message to its destination (HTTP-POST binding, bindings §3.5),
+/// auto-submitted by a script allowed by a per-response CSP nonce, with a button for browsers
+/// without JavaScript.
+pub(crate) fn post_page(post: &SamlPost) -> Response {
+    let nonce = sesame_core::secrets::new_short_token();
+    let html = sesame_saml::post_form(
+        &post.url,
+        post.kind,
+        &post.xml,
+        post.relay_state.as_deref(),
+        sesame_saml::AutoSubmit::InlineWithNonce(&nonce),
+    );
+    let mut res = html_response(StatusCode::OK, html);
+    let form_action = origin_of(&post.url).unwrap_or_else(|| "'none'".to_string());
+    let csp = format!(
+        "default-src 'none'; script-src 'nonce-{nonce}'; style-src 'unsafe-inline'; form-action {form_action}; frame-ancestors 'none'"
+    );
+    if let Ok(v) = HeaderValue::from_str(&csp) {
+        res.headers_mut().insert(header::CONTENT_SECURITY_POLICY, v);
+    }
+    res
+}
+
+/// `scheme://host[:port]` of an absolute URL.
+fn origin_of(url: &str) -> Option<String> {
+    let (scheme, rest) = url.split_once("://")?;
+    let host = rest.split(['/', '?', '#']).next()?;
+    (!host.is_empty() && !host.contains(' ') && !host.contains(';'))
+        .then(|| format!("{scheme}://{host}"))
+}
+
+async fn sso_redirect(
+    State(state): State<AppState>,
+    Path(tenant): Path<String>,
+    RawQuery(query): RawQuery,
+    cid: CorrelationId,
+    parts: Parts,
+) -> Response {
+    let tenant = match tenant_or_page(&state, &tenant, &cid).await {
+        Ok(t) => t,
+        Err(page) => return page,
+    };
+    let query = query.unwrap_or_default();
+    let message = match sesame_saml::decode_redirect(&query) {
+        Ok(m) => m,
+        Err(e) => {
+            let f = SsoFailure {
+                code: sesame_core::sso::codes::MALFORMED_REQUEST,
+                status: 400,
+                message: format!("This is not a SAML request Sésame can read ({}).", e.rule()),
+            };
+            return failure_page(&f, &cid);
+        }
+    };
+    let incoming = IncomingRequest {
+        xml: message.xml.clone(),
+        relay_state: message.relay_state.clone(),
+        redirect: Some(message),
+        received_url: received_url(&state, &parts),
+    };
+    handle_request(&state, &tenant, incoming, &parts, &cid).await
+}
+
+#[derive(Deserialize)]
+struct PostForm {
+    #[serde(rename = "SAMLRequest")]
+    saml_request: Option<String>,
+    #[serde(rename = "RelayState")]
+    relay_state: Option<String>,
+}
+
+async fn sso_post(
+    State(state): State<AppState>,
+    Path(tenant): Path<String>,
+    cid: CorrelationId,
+    parts: Parts,
+    body: Bytes,
+) -> Response {
+    let tenant = match tenant_or_page(&state, &tenant, &cid).await {
+        Ok(t) => t,
+        Err(page) => return page,
+    };
+    let malformed = |why: String| {
+        failure_page(
+            &SsoFailure {
+                code: sesame_core::sso::codes::MALFORMED_REQUEST,
+                status: 400,
+                message: why,
+            },
+            &cid,
+        )
+    };
+    let Ok(form) = serde_urlencoded::from_bytes::<PostForm>(&body) else {
+        return malformed("The SAML form could not be read.".into());
+    };
+    let Some(encoded) = form.saml_request else {
+        return malformed("The form carries no SAMLRequest.".into());
+    };
+    let xml = match sesame_saml::decode_post(&encoded) {
+        Ok(x) => x,
+        Err(e) => {
+            return malformed(format!(
+                "The SAMLRequest could not be decoded ({}).",
+                e.rule()
+            ));
+        }
+    };
+    let incoming = IncomingRequest {
+        xml,
+        relay_state: form.relay_state,
+        redirect: None,
+        received_url: received_url(&state, &parts),
+    };
+    handle_request(&state, &tenant, incoming, &parts, &cid).await
+}
+
+/// The URL the request reached, in public terms (for the Destination check).
+fn received_url(state: &AppState, parts: &Parts) -> String {
+    format!("{}{}", state.config.public_url, parts.uri.path())
+}
+
+async fn handle_request(
+    state: &AppState,
+    tenant: &Tenant,
+    incoming: IncomingRequest,
+    parts: &Parts,
+    cid: &CorrelationId,
+) -> Response {
+    let meta = meta(parts, cid);
+    let pending = match state
+        .core
+        .accept_authn_request(tenant, incoming, &meta)
+        .await
+    {
+        Ok(p) => p,
+        Err(f) => return failure_page(&f, cid),
+    };
+    answer(state, tenant, pending, parts, cid).await
+}
+
+/// Answers a validated request: a Response when the session allows, NoPassive for a passive
+/// request without one, otherwise the sign-in page first.
+async fn answer(
+    state: &AppState,
+    tenant: &Tenant,
+    pending: PendingSso,
+    parts: &Parts,
+    cid: &CorrelationId,
+) -> Response {
+    let meta = meta(parts, cid);
+    let current = match current_user(state, tenant, &parts.headers, cid).await {
+        Ok(c) => c,
+        Err(page) => return page,
+    };
+    match current {
+        Some((session, user)) if state.core.session_satisfies(&pending, &session) => {
+            match state
+                .core
+                .complete_sso(tenant, &pending, &session, &user, &meta)
+                .await
+            {
+                Ok(post) => post_page(&post),
+                Err(f) => failure_page(&f, cid),
+            }
+        }
+        _ if pending.is_passive => match state
+            .core
+            .no_passive_response(tenant, &pending, &meta)
+            .await
+        {
+            Ok(post) => post_page(&post),
+            Err(f) => failure_page(&f, cid),
+        },
+        _ => match state.core.seal_context(PENDING, &pending) {
+            Ok(sealed) => to_login(
+                tenant,
+                &format!("/{}/saml2/continue?ctx={sealed}", tenant.id),
+                None,
+            ),
+            Err(e) => error_page(
+                crate::error::status_of(&e),
+                e.code(),
+                "Sign-in is unavailable right now.",
+                cid,
+            ),
+        },
+    }
+}
+
+#[derive(Deserialize)]
+struct ContinueQuery {
+    ctx: String,
+}
+
+async fn sso_continue(
+    State(state): State<AppState>,
+    Path(tenant): Path<String>,
+    Query(q): Query<ContinueQuery>,
+    cid: CorrelationId,
+    parts: Parts,
+) -> Response {
+    let tenant = match tenant_or_page(&state, &tenant, &cid).await {
+        Ok(t) => t,
+        Err(page) => return page,
+    };
+    let Some(pending) = state.core.open_context::<PendingSso>(PENDING, &q.ctx) else {
+        return error_page(
+            StatusCode::BAD_REQUEST,
+            "SESAME-3011",
+            "This sign-in has expired. Go back to the application and sign in again.",
+            &cid,
+        );
+    };
+    let signed_in = matches!(current_user(&state, &tenant, &parts.headers, &cid).await, Ok(Some((ref s, _))) if state.core.session_satisfies(&pending, s));
+    if !signed_in {
+        // Still nobody (or not freshly enough for ForceAuthn): sign in again, then come back.
+        return to_login(
+            &tenant,
+            &format!("/{}/saml2/continue?ctx={}", tenant.id, q.ctx),
+            None,
+        );
+    }
+    answer(&state, &tenant, pending, &parts, &cid).await
+}
+
+async fn launch(
+    State(state): State<AppState>,
+    Path((tenant, app)): Path<(String, String)>,
+    cid: CorrelationId,
+    parts: Parts,
+) -> Response {
+    let tenant = match tenant_or_page(&state, &tenant, &cid).await {
+        Ok(t) => t,
+        Err(page) => return page,
+    };
+    let Ok(app) = app.parse::<AppId>() else {
+        return error_page(
+            StatusCode::NOT_FOUND,
+            "SESAME-3001",
+            "This application does not exist.",
+            &cid,
+        );
+    };
+    match current_user(&state, &tenant, &parts.headers, &cid).await {
+        Ok(Some(_)) => {}
+        Ok(None) => return to_login(&tenant, &format!("/{}/apps/{app}/launch", tenant.id), None),
+        Err(page) => return page,
+    }
+    let pending = match state
+        .core
+        .idp_initiated(&tenant, app, &meta(&parts, &cid))
+        .await
+    {
+        Ok(p) => p,
+        Err(f) => return failure_page(&f, &cid),
+    };
+    answer(&state, &tenant, pending, &parts, &cid).await
+}
+
+#[derive(Deserialize)]
+struct MetadataQuery {
+    appid: Option<String>,
+}
+
+async fn metadata(
+    State(state): State<AppState>,
+    Path(tenant): Path<String>,
+    Query(q): Query<MetadataQuery>,
+    cid: CorrelationId,
+) -> Response {
+    let tenant = match tenant_or_page(&state, &tenant, &cid).await {
+        Ok(t) => t,
+        Err(page) => return page,
+    };
+    let Some(app) = q.appid.as_deref().and_then(|a| a.parse::<AppId>().ok()) else {
+        return error_page(
+            StatusCode::BAD_REQUEST,
+            "SESAME-3012",
+            "Give the application: federationmetadata.xml?appid=<application id>.",
+            &cid,
+        );
+    };
+    match state.core.app_metadata(tenant.id, app).await {
+        Ok(xml) => (
+            StatusCode::OK,
+            [
+                (header::CONTENT_TYPE, "application/samlmetadata+xml"),
+                (header::CACHE_CONTROL, "max-age=3600"),
+            ],
+            xml,
+        )
+            .into_response(),
+        Err(e) => error_page(
+            crate::error::status_of(&e),
+            e.code(),
+            "No SAML metadata for this application.",
+            &cid,
+        ),
+    }
+}
