@@ -136,6 +136,7 @@ macro_rules! conformance_tests {
             scim_token_crud,
             scim_token_conflicts_and_cascade,
             user_scim_fields_round_trip,
+            group_scim_attributes,
             times_round_trip_exactly,
             unicode_round_trips,
             page_limits_default_and_max,

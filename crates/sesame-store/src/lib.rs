@@ -15,7 +15,7 @@ use time::OffsetDateTime;
 pub mod conformance;
 mod scim;
 
-pub use scim::ScimTokenStore;
+pub use scim::{ScimGroupStore, ScimTokenStore};
 
 /// The sentinels are part of the contract: callers match on them.
 #[derive(Debug, thiserror::Error)]
@@ -261,6 +261,7 @@ pub trait Store:
     + SignInLog
     + AdminTokenStore
     + ScimTokenStore
+    + ScimGroupStore
     + Send
     + Sync
 {

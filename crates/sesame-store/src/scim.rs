@@ -1,7 +1,7 @@
 //! The SCIM server's bearer tokens (issue 6): one role trait, kept apart from the directory.
 
 use async_trait::async_trait;
-use sesame_model::{ScimToken, TenantId};
+use sesame_model::{GroupId, ScimToken, TenantId};
 use uuid::Uuid;
 
 use crate::StoreResult;
@@ -17,4 +17,23 @@ pub trait ScimTokenStore {
     async fn list_scim_tokens(&self, tenant: TenantId) -> StoreResult<Vec<ScimToken>>;
     /// Revokes the token. NotFound `scim_token` if the tenant has no such token.
     async fn delete_scim_token(&self, tenant: TenantId, id: Uuid) -> StoreResult<()>;
+}
+
+/// SCIM data of groups with no directory field (`externalId`, the `display` a client gave
+/// each member), kept as a JSON object per group and deleted with the group.
+#[async_trait]
+pub trait ScimGroupStore {
+    /// `None` when the group has none (or does not exist).
+    async fn get_group_scim_attributes(
+        &self,
+        tenant: TenantId,
+        group: GroupId,
+    ) -> StoreResult<Option<serde_json::Map<String, serde_json::Value>>>;
+    /// Creates or replaces them. NotFound `group` if the tenant has no such group.
+    async fn put_group_scim_attributes(
+        &self,
+        tenant: TenantId,
+        group: GroupId,
+        attributes: &serde_json::Map<String, serde_json::Value>,
+    ) -> StoreResult<()>;
 }

@@ -9,3 +9,10 @@ CREATE TABLE scim_tokens (
 );
 CREATE UNIQUE INDEX scim_tokens_digest_key ON scim_tokens (digest);
 CREATE INDEX scim_tokens_tenant_idx ON scim_tokens (tenant_id);
+
+-- SCIM data of groups with no directory column (externalId, members' display), as JSON.
+CREATE TABLE scim_group_attributes (
+    group_id TEXT NOT NULL PRIMARY KEY REFERENCES groups (id) ON DELETE CASCADE,
+    tenant_id TEXT NOT NULL,
+    data TEXT NOT NULL
+);

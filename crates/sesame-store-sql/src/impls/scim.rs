@@ -122,6 +122,56 @@ macro_rules! scim_impls {
                 Ok(())
             }
         }
+
+        #[async_trait::async_trait]
+        impl sesame_store::ScimGroupStore for $store {
+            async fn get_group_scim_attributes(
+                &self,
+                tenant: sesame_model::TenantId,
+                group: sesame_model::GroupId,
+            ) -> sesame_store::StoreResult<Option<serde_json::Map<String, serde_json::Value>>> {
+                let data: Option<String> = sqlx::query_scalar(
+                    "SELECT data FROM scim_group_attributes WHERE tenant_id = $1 AND group_id = $2",
+                )
+                .bind(tenant.to_string())
+                .bind(group.to_string())
+                .fetch_optional(self.r())
+                .await
+                .map_err($crate::error::db)?;
+                data.map(|d| {
+                    serde_json::from_str(&d).map_err(|_| $crate::error::corrupt("group SCIM data"))
+                })
+                .transpose()
+            }
+
+            async fn put_group_scim_attributes(
+                &self,
+                tenant: sesame_model::TenantId,
+                group: sesame_model::GroupId,
+                attributes: &serde_json::Map<String, serde_json::Value>,
+            ) -> sesame_store::StoreResult<()> {
+                let data = serde_json::to_string(attributes).map_err(|_| {
+                    sesame_store::StoreError::Backend("cannot encode group SCIM data".into())
+                })?;
+                // Written only if the group belongs to the tenant.
+                let done = sqlx::query(
+                    "INSERT INTO scim_group_attributes (group_id, tenant_id, data) \
+                     SELECT $1, $2, $3 WHERE EXISTS \
+                     (SELECT 1 FROM groups WHERE tenant_id = $2 AND id = $1) \
+                     ON CONFLICT (group_id) DO UPDATE SET data = excluded.data",
+                )
+                .bind(group.to_string())
+                .bind(tenant.to_string())
+                .bind(data)
+                .execute(self.w())
+                .await
+                .map_err($crate::error::db_or_missing("group"))?;
+                if done.rows_affected() == 0 {
+                    return Err(sesame_store::StoreError::NotFound("group"));
+                }
+                Ok(())
+            }
+        }
     };
 }
 pub(crate) use scim_impls;

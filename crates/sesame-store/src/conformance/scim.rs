@@ -116,3 +116,42 @@ pub async fn user_scim_fields_round_trip(store: &dyn Store) {
     assert_eq!(updated.external_id, None);
     assert_eq!(store.get_user(t.id, u.id).await.unwrap(), updated);
 }
+
+pub async fn group_scim_attributes(store: &dyn Store) {
+    let a = new_tenant(store, "A").await;
+    let b = new_tenant(store, "B").await;
+    let g = new_group(store, &a, "Sales").await;
+    assert_eq!(
+        store.get_group_scim_attributes(a.id, g.id).await.unwrap(),
+        None
+    );
+    let mut attrs = serde_json::Map::new();
+    attrs.insert("externalId".into(), serde_json::json!("G-1"));
+    store
+        .put_group_scim_attributes(a.id, g.id, &attrs)
+        .await
+        .unwrap();
+    attrs.insert("externalId".into(), serde_json::json!("G-2"));
+    store
+        .put_group_scim_attributes(a.id, g.id, &attrs)
+        .await
+        .unwrap();
+    assert_eq!(
+        store.get_group_scim_attributes(a.id, g.id).await.unwrap(),
+        Some(attrs.clone())
+    );
+    // Tenant-scoped: B neither reads nor writes A's group.
+    assert_eq!(
+        store.get_group_scim_attributes(b.id, g.id).await.unwrap(),
+        None
+    );
+    assert_err(
+        store.put_group_scim_attributes(b.id, g.id, &attrs).await,
+        NotFound("group"),
+    );
+    store.delete_group(a.id, g.id).await.unwrap();
+    assert_eq!(
+        store.get_group_scim_attributes(a.id, g.id).await.unwrap(),
+        None
+    );
+}
