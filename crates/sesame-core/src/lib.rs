@@ -20,6 +20,7 @@ mod saml_apps;
 pub mod scim;
 pub mod secrets;
 mod signin;
+pub mod slo;
 pub mod sso;
 mod users;
 

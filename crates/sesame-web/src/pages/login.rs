@@ -1,4 +1,4 @@
-//! `/{tenant}/login` (UPN, then password), `/{tenant}/logout` and `/{tenant}/` (who is signed in).
+//! `/{tenant}/login` (UPN, then password) and `/{tenant}/` (who is signed in).
 //!
 //! Forms carry a CSRF token that must equal the `sesame_csrf` cookie (double submit); the
 //! comparison is constant-time. `continue` may only name a path on this origin.
@@ -20,7 +20,6 @@ use sesame_model::Tenant;
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/{tenant}/login", get(show_login).post(submit_login))
-        .route("/{tenant}/logout", get(logout).post(logout))
         .route("/{tenant}/", get(landing))
 }
 
@@ -287,39 +286,6 @@ async fn submit_login(
             html_response(status, html)
         }
     }
-}
-
-async fn logout(
-    State(state): State<AppState>,
-    Path(tenant): Path<String>,
-    headers: HeaderMap,
-    cid: CorrelationId,
-) -> Response {
-    let tenant = match tenant_or_page(&state, &tenant, &cid).await {
-        Ok(t) => t,
-        Err(page) => return page,
-    };
-    let https = state.config.https();
-    let name = cookies::name(cookies::SESSION, https);
-    if let Some(secret) = cookies::get(&headers, &name)
-        && let Err(e) = state.core.sign_out(tenant.id, &secret).await
-    {
-        {
-            return error_page(
-                crate::error::status_of(&e),
-                e.code(),
-                "Sign-out failed. Try again.",
-                &cid,
-            );
-        }
-    }
-    let body = format!(
-        "<h1>Signed out</h1><p>You have signed out of {}.</p><p><a href=\"/{}/login\">Sign in again</a></p>",
-        escape(&tenant.name),
-        tenant.id
-    );
-    let res = html_response(StatusCode::OK, page("Signed out", &body));
-    with_cookie(res, Some(cookies::set(&name, "", https, "Lax", Some(0))))
 }
 
 async fn landing(

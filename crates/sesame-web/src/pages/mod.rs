@@ -5,6 +5,7 @@ mod cookies;
 mod login;
 mod portal;
 mod saml;
+mod slo;
 
 use crate::html::error_page;
 use crate::{AppState, CorrelationId};
@@ -17,6 +18,7 @@ pub fn routes() -> Router<AppState> {
     login::routes()
         .merge(portal::routes())
         .merge(saml::routes())
+        .merge(slo::routes())
 }
 
 /// The tenant named in the URL, or the error page to show instead.

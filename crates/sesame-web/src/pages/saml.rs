@@ -99,6 +99,10 @@ async fn sso_redirect(
             return failure_page(&f, &cid);
         }
     };
+    if message.kind == sesame_saml::MessageKind::Response {
+        return super::slo::logout_response(&state, &tenant, &message.xml, &parts.headers, &cid)
+            .await;
+    }
     let incoming = IncomingRequest {
         xml: message.xml.clone(),
         relay_state: message.relay_state.clone(),
@@ -112,6 +116,8 @@ async fn sso_redirect(
 struct PostForm {
     #[serde(rename = "SAMLRequest")]
     saml_request: Option<String>,
+    #[serde(rename = "SAMLResponse")]
+    saml_response: Option<String>,
     #[serde(rename = "RelayState")]
     relay_state: Option<String>,
 }
@@ -140,6 +146,17 @@ async fn sso_post(
     let Ok(form) = serde_urlencoded::from_bytes::<PostForm>(&body) else {
         return malformed("The SAML form could not be read.".into());
     };
+    if let Some(encoded) = form.saml_response {
+        return match sesame_saml::decode_post(&encoded) {
+            Ok(xml) => {
+                super::slo::logout_response(&state, &tenant, &xml, &parts.headers, &cid).await
+            }
+            Err(e) => malformed(format!(
+                "The SAMLResponse could not be decoded ({}).",
+                e.rule()
+            )),
+        };
+    }
     let Some(encoded) = form.saml_request else {
         return malformed("The form carries no SAMLRequest.".into());
     };
@@ -174,6 +191,10 @@ async fn handle_request(
     cid: &CorrelationId,
 ) -> Response {
     let meta = meta(parts, cid);
+    if sesame_core::Core::saml_message_name(&incoming.xml).as_deref() == Some("LogoutRequest") {
+        return super::slo::logout_request(state, tenant, incoming, &parts.headers, &meta, cid)
+            .await;
+    }
     let pending = match state
         .core
         .accept_authn_request(tenant, incoming, &meta)

@@ -1,0 +1,390 @@
+//! SAML Single Logout as identity provider (SAML-IDP-7, SAML core §3.7, profiles §4.4).
+//!
+//! Front-channel and sequential: the session ends at once; then the browser visits each other
+//! application of the session that has a logout URL with a signed LogoutRequest (Redirect
+//! binding), comes back with its LogoutResponse, and finally the application that started the
+//! logout gets Sésame's LogoutResponse. The progress travels sealed in a cookie ([`SloState`]),
+//! so any node can carry on.
+
+use crate::sso::{IncomingRequest, RequestMeta, SsoFailure, codes};
+use crate::{Core, CoreError};
+use serde::{Deserialize, Serialize};
+use sesame_model::*;
+use sesame_saml::{MessageKind, RedirectMessage};
+use sesame_xmlsec::{AllowedAlgorithms, SignatureAlgorithm, TrustedKeys};
+
+/// The application that asked for the logout, to be answered at the end.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SloOrigin {
+    pub app_id: AppId,
+    pub request_id: String,
+    pub relay_state: Option<String>,
+}
+
+/// An application still to be logged out.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SloTarget {
+    pub app_id: AppId,
+    pub name_id: String,
+    pub name_id_format: String,
+    pub session_index: String,
+}
+
+/// Progress of one Single Logout.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SloState {
+    pub origin: Option<SloOrigin>,
+    pub remaining: Vec<SloTarget>,
+    /// The ID of the LogoutRequest whose answer we wait for.
+    pub awaiting: Option<String>,
+    /// Some application did not confirm: the final status is PartialLogout.
+    pub partial: bool,
+}
+
+/// What the browser does next.
+pub enum SloStep {
+    /// Visit this URL (a LogoutRequest to the next application, or the final LogoutResponse).
+    Redirect(String),
+    /// Nothing left; no application to answer (logout started at Sésame).
+    Done,
+}
+
+impl Core {
+    /// Root element name of a SAML message, to route it (`AuthnRequest`, `LogoutRequest`…).
+    pub fn saml_message_name(xml: &str) -> Option<String> {
+        let doc = sesame_xmlsec::strict::parse(xml, &sesame_xmlsec::Limits::default()).ok()?;
+        Some(doc.root_element().tag_name().name().to_string())
+    }
+
+    /// Starts a logout at Sésame's own sign-out page: ends the session and lists the
+    /// applications to visit.
+    pub async fn start_logout(
+        &self,
+        tenant: TenantId,
+        session_secret: &str,
+    ) -> Result<SloState, CoreError> {
+        let digest = crate::secrets::digest(session_secret);
+        let targets = self.logout_targets(tenant, &digest, None).await?;
+        self.sign_out(tenant, session_secret).await?;
+        Ok(SloState {
+            origin: None,
+            remaining: targets,
+            awaiting: None,
+            partial: false,
+        })
+    }
+
+    /// Accepts a LogoutRequest from an application (signature checked when it has
+    /// certificates, required when it requires signed requests), ends the session, and lists
+    /// the other applications to visit.
+    pub async fn accept_logout_request(
+        &self,
+        tenant: &Tenant,
+        req: IncomingRequest,
+        session_secret: Option<&str>,
+        meta: &RequestMeta,
+    ) -> Result<SloState, SsoFailure> {
+        let bad = |code: &'static str, message: &str| SsoFailure {
+            code,
+            status: 400,
+            message: message.to_string(),
+        };
+        let unverified = sesame_saml::parse_logout_request(&req.xml).map_err(|_| {
+            bad(
+                codes::MALFORMED_REQUEST,
+                "The application sent a logout request Sésame cannot read.",
+            )
+        })?;
+        let app = match self
+            .find_saml_app(tenant.id, &unverified.header.issuer)
+            .await
+        {
+            Ok(Some(a)) => a,
+            Ok(None) => {
+                return Err(bad(
+                    codes::UNKNOWN_APPLICATION,
+                    "The application asking to log out is not registered.",
+                ));
+            }
+            Err(e) => {
+                return Err(SsoFailure {
+                    code: e.code(),
+                    status: 503,
+                    message: "Logout is unavailable right now.".into(),
+                });
+            }
+        };
+        let Some(settings) = app.saml.clone() else {
+            return Err(bad(
+                codes::UNKNOWN_APPLICATION,
+                "This application is not set up for SAML.",
+            ));
+        };
+        let request = match verify_logout(&settings, &req) {
+            Ok(Some(v)) => v,
+            Ok(None) => unverified,
+            Err(detail) => {
+                let f = bad(
+                    codes::BAD_SIGNATURE,
+                    "The logout request's signature is missing or invalid.",
+                );
+                self.log_saml(tenant.id, Some(app.id), None, "", &f, &detail, meta)
+                    .await;
+                return Err(f);
+            }
+        };
+        if let Err(e) = sesame_saml::rules::logout_request_not_expired(
+            &request,
+            self.now(),
+            sesame_saml::rules::DEFAULT_CLOCK_SKEW,
+        ) {
+            return Err(bad(
+                codes::STALE_REQUEST,
+                &format!("The logout request was refused: {e}."),
+            ));
+        }
+        let mut state = SloState {
+            origin: Some(SloOrigin {
+                app_id: app.id,
+                request_id: request.header.id.clone(),
+                relay_state: req.relay_state,
+            }),
+            remaining: Vec::new(),
+            awaiting: None,
+            partial: false,
+        };
+        if let Some(secret) = session_secret {
+            let digest = crate::secrets::digest(secret);
+            let participants = self
+                .store
+                .list_session_participants(tenant.id, &digest)
+                .await
+                .unwrap_or_default();
+            // SAML core §3.7.3.1: the NameID must be the one issued to this SP in this session.
+            let named = participants
+                .iter()
+                .any(|p| p.app_id == app.id && p.name_id == request.name_id.value);
+            if named {
+                state.remaining = self
+                    .logout_targets(tenant.id, &digest, Some(app.id))
+                    .await
+                    .map_err(|e| SsoFailure {
+                        code: e.code(),
+                        status: 503,
+                        message: "Logout is unavailable right now.".into(),
+                    })?;
+                let _ = self.sign_out(tenant.id, secret).await;
+            } else {
+                // Not this session's principal: nothing of ours to end.
+                state.partial = !participants.is_empty();
+            }
+        }
+        Ok(state)
+    }
+
+    /// The applications of the session with a logout URL, except `except`.
+    async fn logout_targets(
+        &self,
+        tenant: TenantId,
+        digest: &str,
+        except: Option<AppId>,
+    ) -> Result<Vec<SloTarget>, CoreError> {
+        let mut targets = Vec::new();
+        for p in self.store.list_session_participants(tenant, digest).await? {
+            if Some(p.app_id) == except {
+                continue;
+            }
+            let has_logout = match self.store.get_app(tenant, p.app_id).await {
+                Ok(a) => a.saml.as_ref().is_some_and(|s| s.logout_url.is_some()),
+                Err(_) => false,
+            };
+            if has_logout {
+                targets.push(SloTarget {
+                    app_id: p.app_id,
+                    name_id: p.name_id,
+                    name_id_format: p.name_id_format,
+                    session_index: p.session_index,
+                });
+            }
+        }
+        Ok(targets)
+    }
+
+    /// Records an application's LogoutResponse (routing only: a missing or failed answer
+    /// makes the logout partial, never stops it).
+    pub fn record_logout_response(&self, state: &mut SloState, xml: &str) {
+        let ok = match sesame_saml::parse_logout_response(xml) {
+            Ok(r) => {
+                r.status.is_success()
+                    && r.in_response_to.is_some()
+                    && r.in_response_to == state.awaiting
+            }
+            Err(_) => false,
+        };
+        if !ok {
+            state.partial = true;
+        }
+        state.awaiting = None;
+    }
+
+    /// The next browser step: a LogoutRequest to the next application, else the final
+    /// LogoutResponse to the origin.
+    pub async fn next_logout_step(
+        &self,
+        tenant: TenantId,
+        state: &mut SloState,
+    ) -> Result<SloStep, SsoFailure> {
+        let unavailable = |e: CoreError| {
+            tracing::error!(error = %e, "single logout step failed");
+            SsoFailure {
+                code: codes::ISSUANCE,
+                status: 503,
+                message: "Logout could not be completed.".into(),
+            }
+        };
+        let issuer = self.idp_entity_id(tenant);
+        while let Some(target) = state.remaining.first().cloned() {
+            state.remaining.remove(0);
+            let app = match self.store.get_app(tenant, target.app_id).await {
+                Ok(a) => a,
+                Err(_) => {
+                    state.partial = true;
+                    continue;
+                }
+            };
+            let Some(url) = app.saml.as_ref().and_then(|s| s.logout_url.clone()) else {
+                continue;
+            };
+            let key = self
+                .active_signing_key(tenant, app.id)
+                .await
+                .map_err(unavailable)?;
+            let id = format!("_{}", self.new_uuid().simple());
+            let name_id = sesame_saml::NameId {
+                value: target.name_id.clone(),
+                format: Some(target.name_id_format.clone()),
+                name_qualifier: None,
+                sp_name_qualifier: None,
+            };
+            let now = self.now();
+            let params = sesame_saml::LogoutRequestParams {
+                id: &id,
+                issue_instant: now,
+                issuer: &issuer,
+                destination: &url,
+                name_id: &name_id,
+                session_index: Some(&target.session_index),
+                not_on_or_after: Some(now + time::Duration::minutes(5)),
+                reason: Some("urn:oasis:names:tc:SAML:2.0:logout:user"),
+            };
+            let xml = sesame_saml::build_logout_request(&params, None)
+                .map_err(|e| unavailable(CoreError::Internal(format!("LogoutRequest: {e}"))))?;
+            let query = sesame_saml::encode_redirect(
+                &xml,
+                MessageKind::Request,
+                None,
+                Some((&key, SignatureAlgorithm::RsaSha256)),
+            )
+            .map_err(|e| {
+                unavailable(CoreError::Internal(format!("LogoutRequest encoding: {e}")))
+            })?;
+            state.awaiting = Some(id);
+            return Ok(SloStep::Redirect(sesame_saml::bindings::append_query(
+                &url, &query,
+            )));
+        }
+        let Some(origin) = state.origin.take() else {
+            return Ok(SloStep::Done);
+        };
+        let app = self
+            .store
+            .get_app(tenant, origin.app_id)
+            .await
+            .map_err(|e| unavailable(e.into()))?;
+        let Some(url) = app.saml.as_ref().and_then(|s| s.logout_url.clone()) else {
+            // The origin published no logout endpoint: nothing to answer to.
+            return Ok(SloStep::Done);
+        };
+        let key = self
+            .active_signing_key(tenant, app.id)
+            .await
+            .map_err(unavailable)?;
+        let id = format!("_{}", self.new_uuid().simple());
+        let status = if state.partial {
+            sesame_saml::Status::of(sesame_saml::StatusCode::PartialLogout, None)
+        } else {
+            sesame_saml::Status::success()
+        };
+        let params = sesame_saml::LogoutResponseParams {
+            id: &id,
+            issue_instant: self.now(),
+            issuer: &issuer,
+            destination: &url,
+            in_response_to: &origin.request_id,
+            status,
+        };
+        let xml = sesame_saml::build_logout_response(&params, None)
+            .map_err(|e| unavailable(CoreError::Internal(format!("LogoutResponse: {e}"))))?;
+        let query = sesame_saml::encode_redirect(
+            &xml,
+            MessageKind::Response,
+            origin.relay_state.as_deref(),
+            Some((&key, SignatureAlgorithm::RsaSha256)),
+        )
+        .map_err(|e| unavailable(CoreError::Internal(format!("LogoutResponse encoding: {e}"))))?;
+        Ok(SloStep::Redirect(sesame_saml::bindings::append_query(
+            &url, &query,
+        )))
+    }
+}
+
+/// The verified LogoutRequest when a signature was checked; `Err(detail)` when it fails.
+fn verify_logout(
+    settings: &SamlAppSettings,
+    req: &IncomingRequest,
+) -> Result<Option<sesame_saml::LogoutRequest>, String> {
+    if settings.verification_certificates.is_empty() {
+        return if settings.require_signed_requests {
+            Err("no verification certificate".into())
+        } else {
+            Ok(None)
+        };
+    }
+    let mut trusted = TrustedKeys::new();
+    for pem in &settings.verification_certificates {
+        trusted
+            .add_certificate_pem(pem)
+            .map_err(|e| format!("stored verification certificate unusable: {e}"))?;
+    }
+    let allowed = AllowedAlgorithms::default();
+    match &req.redirect {
+        Some(msg) => verify_redirect(msg, &trusted, &allowed, settings.require_signed_requests),
+        None => {
+            match sesame_saml::verify_logout_request_post(&req.xml, &trusted, &allowed) {
+                Ok(v) => Ok(Some(v.get().clone())),
+                Err(sesame_saml::SamlError::XmlSec(
+                    sesame_xmlsec::XmlSecError::MissingSignature,
+                )) if !settings.require_signed_requests => Ok(None),
+                Err(e) => Err(format!(
+                    "LogoutRequest signature rejected by rule {}: {e}",
+                    e.rule()
+                )),
+            }
+        }
+    }
+}
+
+fn verify_redirect(
+    msg: &RedirectMessage,
+    trusted: &TrustedKeys,
+    allowed: &AllowedAlgorithms,
+    required: bool,
+) -> Result<Option<sesame_saml::LogoutRequest>, String> {
+    match &msg.signature {
+        None if required => Err("LogoutRequest not signed".into()),
+        None => Ok(None),
+        Some(_) => sesame_saml::verify_redirect_signature(msg, trusted, allowed)
+            .map(|_| None)
+            .map_err(|e| format!("redirect signature rejected by rule {}: {e}", e.rule())),
+    }
+}

@@ -1,0 +1,154 @@
+//! Sign-out: `/{tenant}/logout` and SAML Single Logout (SAML-IDP-7). The session ends at once;
+//! then the browser visits each application of the session that has a logout URL, and the
+//! application that asked for the logout gets Sésame's answer. Progress travels in the sealed
+//! `sesame_slo` cookie.
+
+use super::{cookies, tenant_or_page, with_cookie};
+use crate::html::{error_page, escape, html_response, page};
+use crate::{AppState, CorrelationId};
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use sesame_core::slo::{SloState, SloStep};
+use sesame_core::sso::{IncomingRequest, RequestMeta};
+use sesame_model::Tenant;
+
+const SLO_COOKIE: &str = "sesame_slo";
+/// Purpose label of the sealed logout progress.
+const SLO_PURPOSE: &str = "saml-slo";
+
+pub fn routes() -> Router<AppState> {
+    Router::new().route("/{tenant}/logout", get(logout).post(logout))
+}
+
+fn session_cookie_clear(state: &AppState) -> String {
+    let https = state.config.https();
+    cookies::set(
+        &cookies::name(cookies::SESSION, https),
+        "",
+        https,
+        "Lax",
+        Some(0),
+    )
+}
+
+fn signed_out_page(state: &AppState, tenant: &Tenant) -> Response {
+    let body = format!(
+        "<h1>Signed out</h1><p>You have signed out of {}.</p><p><a href=\"/{}/login\">Sign in again</a></p>",
+        escape(&tenant.name),
+        tenant.id
+    );
+    let res = html_response(StatusCode::OK, page("Signed out", &body));
+    let res = with_cookie(res, Some(session_cookie_clear(state)));
+    with_cookie(res, Some(slo_cookie(state, None)))
+}
+
+/// The `Set-Cookie` for the logout progress; `None` deletes it.
+fn slo_cookie(state: &AppState, sealed: Option<&str>) -> String {
+    let https = state.config.https();
+    let name = cookies::name(SLO_COOKIE, https);
+    match sealed {
+        Some(v) => cookies::set(&name, v, https, "Lax", Some(600)),
+        None => cookies::set(&name, "", https, "Lax", Some(0)),
+    }
+}
+
+/// Takes the next step of a logout and answers the browser accordingly.
+pub(crate) async fn continue_logout(
+    state: &AppState,
+    tenant: &Tenant,
+    mut slo: SloState,
+    cid: &CorrelationId,
+) -> Response {
+    match state.core.next_logout_step(tenant.id, &mut slo).await {
+        Ok(SloStep::Redirect(url)) => {
+            let sealed =
+                if slo.remaining.is_empty() && slo.awaiting.is_none() && slo.origin.is_none() {
+                    None
+                } else {
+                    state.core.seal_context(SLO_PURPOSE, &slo).ok()
+                };
+            let res = (StatusCode::SEE_OTHER, [(header::LOCATION, url)]).into_response();
+            let res = with_cookie(res, Some(session_cookie_clear(state)));
+            with_cookie(res, Some(slo_cookie(state, sealed.as_deref())))
+        }
+        Ok(SloStep::Done) => signed_out_page(state, tenant),
+        Err(f) => {
+            let status = StatusCode::from_u16(f.status).unwrap_or(StatusCode::BAD_REQUEST);
+            error_page(status, f.code, &f.message, cid)
+        }
+    }
+}
+
+async fn logout(
+    State(state): State<AppState>,
+    Path(tenant): Path<String>,
+    headers: HeaderMap,
+    cid: CorrelationId,
+) -> Response {
+    let tenant = match tenant_or_page(&state, &tenant, &cid).await {
+        Ok(t) => t,
+        Err(page) => return page,
+    };
+    let Some(secret) = cookies::get(
+        &headers,
+        &cookies::name(cookies::SESSION, state.config.https()),
+    ) else {
+        return signed_out_page(&state, &tenant);
+    };
+    match state.core.start_logout(tenant.id, &secret).await {
+        Ok(slo) => continue_logout(&state, &tenant, slo, &cid).await,
+        Err(e) => error_page(
+            crate::error::status_of(&e),
+            e.code(),
+            "Sign-out failed. Try again.",
+            &cid,
+        ),
+    }
+}
+
+/// A LogoutRequest from an application.
+pub(crate) async fn logout_request(
+    state: &AppState,
+    tenant: &Tenant,
+    incoming: IncomingRequest,
+    headers: &HeaderMap,
+    meta: &RequestMeta,
+    cid: &CorrelationId,
+) -> Response {
+    let secret = cookies::get(
+        headers,
+        &cookies::name(cookies::SESSION, state.config.https()),
+    );
+    match state
+        .core
+        .accept_logout_request(tenant, incoming, secret.as_deref(), meta)
+        .await
+    {
+        Ok(slo) => continue_logout(state, tenant, slo, cid).await,
+        Err(f) => {
+            let status = StatusCode::from_u16(f.status).unwrap_or(StatusCode::BAD_REQUEST);
+            error_page(status, f.code, &f.message, cid)
+        }
+    }
+}
+
+/// A LogoutResponse from an application we sent a LogoutRequest to.
+pub(crate) async fn logout_response(
+    state: &AppState,
+    tenant: &Tenant,
+    xml: &str,
+    headers: &HeaderMap,
+    cid: &CorrelationId,
+) -> Response {
+    let sealed = cookies::get(headers, &cookies::name(SLO_COOKIE, state.config.https()));
+    let Some(mut slo) = sealed.and_then(|s| state.core.open_context::<SloState>(SLO_PURPOSE, &s))
+    else {
+        // No logout in progress here (expired, or another browser): the session is gone anyway.
+        return signed_out_page(state, tenant);
+    };
+    state.core.record_logout_response(&mut slo, xml);
+    continue_logout(state, tenant, slo, cid).await
+}
