@@ -5,6 +5,9 @@
 //! scim2-tester lives in a virtualenv at `target/scim-venv` (`.ci/run` creates it). Without it
 //! the test is skipped with a message, unless `SESAME_REQUIRE_PEERS=1` makes that a failure.
 
+// A panic is how a test fails.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
