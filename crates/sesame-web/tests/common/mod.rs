@@ -36,7 +36,8 @@ pub async fn api() -> Api {
         Arc::new(NoDns),
         PasswordHasher::with_params(256, 1, 1).unwrap(),
         CoreSettings::default(),
-    );
+    )
+    .with_master_key(sesame_core::keys::MasterKey::from_bytes(&[7u8; 32]).unwrap());
     core.install_admin_token("test", ADMIN).await.unwrap();
     let state = AppState {
         core: core.clone(),

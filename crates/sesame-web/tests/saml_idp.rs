@@ -1,0 +1,656 @@
+//! The SAML IdP through the router: SP-initiated (Redirect and POST), the sign-in round trip,
+//! IdP-initiated launch, and every refusal path (an error page with a code, no Response, a
+//! sign-in log entry).
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use base64::Engine;
+use common::*;
+use serde_json::{Value, json};
+use sesame_saml::{MessageKind, encode_redirect};
+use sesame_xmlsec::{ElementPath, SignatureAlgorithm, SigningKey, TrustedKeys, VerifyPolicy};
+use std::collections::HashMap;
+use tower::ServiceExt;
+
+const SP: &str = "https://sp.example/sp";
+const ACS: &str = "https://sp.example/acs";
+const KEYS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../sesame-saml/testdata/keys");
+const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD;
+
+struct Browser {
+    cookies: HashMap<String, String>,
+}
+
+struct Page {
+    status: StatusCode,
+    location: Option<String>,
+    text: String,
+}
+
+impl Browser {
+    fn new() -> Self {
+        Browser {
+            cookies: HashMap::new(),
+        }
+    }
+
+    async fn send(&mut self, api: &Api, method: &str, uri: &str, form: Option<String>) -> Page {
+        let mut req = Request::builder().method(method).uri(uri);
+        if !self.cookies.is_empty() {
+            let c: Vec<String> = self
+                .cookies
+                .iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect();
+            req = req.header("cookie", c.join("; "));
+        }
+        let req = match form {
+            Some(f) => req
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(Body::from(f)),
+            None => req.body(Body::empty()),
+        }
+        .unwrap();
+        let res = api.router.clone().oneshot(req).await.unwrap();
+        for v in res.headers().get_all("set-cookie") {
+            let v = v.to_str().unwrap();
+            let (kv, _) = v.split_once(';').unwrap_or((v, ""));
+            let (k, val) = kv.split_once('=').unwrap();
+            if v.contains("Max-Age=0") {
+                self.cookies.remove(k);
+            } else {
+                self.cookies.insert(k.to_string(), val.to_string());
+            }
+        }
+        let status = res.status();
+        let location = res
+            .headers()
+            .get("location")
+            .map(|l| l.to_str().unwrap().to_string());
+        let bytes = axum::body::to_bytes(res.into_body(), usize::MAX)
+            .await
+            .unwrap();
+        Page {
+            status,
+            location,
+            text: String::from_utf8_lossy(&bytes).into_owned(),
+        }
+    }
+
+    async fn get(&mut self, api: &Api, uri: &str) -> Page {
+        self.send(api, "GET", uri, None).await
+    }
+
+    /// Signs in through the form; `continue_to` is followed when given.
+    async fn sign_in(&mut self, api: &Api, tenant: &str, continue_to: Option<&str>) -> Page {
+        let login = self.get(api, &format!("/{tenant}/login")).await;
+        let csrf = field(&login.text, "csrf").unwrap();
+        let mut form =
+            format!("csrf={csrf}&username=alice%40contoso.example&password=Correct-Horse-1");
+        if let Some(c) = continue_to {
+            form.push_str(&format!("&continue={}", urlencode(c)));
+        }
+        let page = self
+            .send(api, "POST", &format!("/{tenant}/login"), Some(form))
+            .await;
+        assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.text);
+        page
+    }
+}
+
+fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                char::from(b).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+fn field(html: &str, name: &str) -> Option<String> {
+    let marker = format!("name=\"{name}\" value=\"");
+    let start = html.find(&marker)? + marker.len();
+    Some(
+        html[start..]
+            .split('"')
+            .next()?
+            .replace("&amp;", "&")
+            .replace("&#43;", "+")
+            .replace("&#x2B;", "+"),
+    )
+}
+
+/// The SAMLResponse XML of an auto-post page.
+fn posted_response(page: &Page) -> String {
+    assert_eq!(page.status, StatusCode::OK, "{}", page.text);
+    let b64 = field(&page.text, "SAMLResponse")
+        .unwrap_or_else(|| panic!("no SAMLResponse in {}", page.text));
+    String::from_utf8(B64.decode(b64).unwrap()).unwrap()
+}
+
+fn assert_refused(page: &Page, status: StatusCode, code: &str) {
+    assert_eq!(page.status, status, "{}", page.text);
+    assert!(page.text.contains(code), "expected {code} in {}", page.text);
+    assert!(
+        !page.text.contains("SAMLResponse"),
+        "no Response after a refusal"
+    );
+    assert!(page.location.is_none(), "never a redirect");
+}
+
+struct World {
+    api: Api,
+    tenant: String,
+    app: String,
+}
+
+async fn world(settings_patch: Value) -> World {
+    let api = api().await;
+    let t = api
+        .json(
+            "POST",
+            "/api/v1/tenants",
+            json!({ "name": "Contoso", "initialDomain": "contoso.example" }),
+        )
+        .await;
+    let tenant = t.body["id"].as_str().unwrap().to_string();
+    let base = format!("/api/v1/tenants/{tenant}");
+    let u = api
+        .json("POST", &format!("{base}/users"), json!({
+            "userPrincipalName": "alice@contoso.example", "givenName": "Alice", "surname": "Martin",
+            "mail": "alice@contoso.example", "password": "Correct-Horse-1"
+        }))
+        .await;
+    assert_eq!(u.status, StatusCode::CREATED, "{}", u.text);
+    let mut settings = json!({
+        "identifiers": [SP],
+        "replyUrls": [{ "url": ACS, "index": 0, "isDefault": true }, { "url": "https://sp.example/acs2", "index": 1 }],
+        "logoutUrl": "https://sp.example/slo",
+        "relayState": "home",
+    });
+    for (k, v) in settings_patch.as_object().unwrap() {
+        settings[k] = v.clone();
+    }
+    let a = api
+        .json(
+            "POST",
+            &format!("{base}/apps/saml"),
+            json!({ "name": "Sample SP", "settings": settings }),
+        )
+        .await;
+    assert_eq!(a.status, StatusCode::CREATED, "{}", a.text);
+    let app = a.body["app"]["id"].as_str().unwrap().to_string();
+    World { api, tenant, app }
+}
+
+impl World {
+    async fn assign(&self) {
+        let r = self
+            .api
+            .json("POST", &format!("/api/v1/tenants/{}/apps/{}/assignments", self.tenant, self.app), json!({
+                "principalType": "user",
+                "principalId": self.api.get(&format!("/api/v1/tenants/{}/users/alice@contoso.example", self.tenant)).await.body["id"],
+            }))
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    }
+
+    fn sso(&self) -> String {
+        format!("/{}/saml2", self.tenant)
+    }
+
+    fn request(&self, acs: &str, extra: &str) -> String {
+        authn_request(
+            &format!("http://127.0.0.1:8080/{}/saml2", self.tenant),
+            acs,
+            SP,
+            extra,
+            time::OffsetDateTime::now_utc(),
+        )
+    }
+
+    fn redirect(&self, xml: &str, sign: Option<&SigningKey>) -> String {
+        let q = encode_redirect(
+            xml,
+            MessageKind::Request,
+            Some("rs-1"),
+            sign.map(|k| (k, SignatureAlgorithm::RsaSha256)),
+        )
+        .unwrap();
+        format!("{}?{q}", self.sso())
+    }
+
+    async fn certificate(&self) -> Vec<u8> {
+        let certs = self
+            .api
+            .get(&format!(
+                "/api/v1/tenants/{}/apps/{}/saml/certificates",
+                self.tenant, self.app
+            ))
+            .await;
+        let active = certs.body["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["active"] == true)
+            .unwrap()
+            .clone();
+        B64.decode(active["certificate"].as_str().unwrap()).unwrap()
+    }
+
+    async fn log_reasons(&self) -> Vec<String> {
+        let log = self
+            .api
+            .get(&format!("/api/v1/tenants/{}/signins", self.tenant))
+            .await;
+        log.body["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["reason"].as_str().unwrap_or("").to_string())
+            .collect()
+    }
+}
+
+fn authn_request(
+    destination: &str,
+    acs: &str,
+    issuer: &str,
+    extra: &str,
+    at: time::OffsetDateTime,
+) -> String {
+    let instant = at
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap();
+    format!(
+        r#"<samlp:AuthnRequest xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ID="_req1" Version="2.0" IssueInstant="{instant}" Destination="{destination}" AssertionConsumerServiceURL="{acs}" ProtocolBinding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST" {extra}><saml:Issuer>{issuer}</saml:Issuer></samlp:AuthnRequest>"#
+    )
+}
+
+fn sp_key(name: &str) -> SigningKey {
+    let key = std::fs::read_to_string(format!("{KEYS}/{name}.key.pem")).unwrap();
+    let cert = std::fs::read_to_string(format!("{KEYS}/{name}.cert.pem")).unwrap();
+    SigningKey::from_pem(&key, &cert).unwrap()
+}
+
+#[tokio::test]
+async fn sp_initiated_redirect_with_sign_in_round_trip() {
+    let w = world(json!({})).await;
+    w.assign().await;
+    let mut b = Browser::new();
+    // Nobody signed in: to the sign-in page, with a sealed context to come back to.
+    let first = b.get(&w.api, &w.redirect(&w.request(ACS, ""), None)).await;
+    assert_eq!(first.status, StatusCode::SEE_OTHER);
+    let login = first.location.unwrap();
+    assert!(
+        login.starts_with(&format!("/{}/login?continue=", w.tenant)),
+        "{login}"
+    );
+    let continue_to = login
+        .split("continue=")
+        .nth(1)
+        .unwrap()
+        .replace("%2F", "/")
+        .replace("%3F", "?")
+        .replace("%3D", "=");
+    let signed_in = b.sign_in(&w.api, &w.tenant, Some(&continue_to)).await;
+    assert_eq!(signed_in.location.as_deref(), Some(continue_to.as_str()));
+    let page = b.get(&w.api, &continue_to).await;
+    let xml = posted_response(&page);
+    assert!(
+        page.text.contains(&format!("action=\"{ACS}\"")),
+        "{}",
+        page.text
+    );
+    assert_eq!(field(&page.text, "RelayState").as_deref(), Some("rs-1"));
+    for needle in [
+        "InResponseTo=\"_req1\"",
+        &format!("Destination=\"{ACS}\""),
+        &format!("<saml:Audience>{SP}</saml:Audience>"),
+        &format!("http://127.0.0.1:8080/{}/", w.tenant),
+        "alice@contoso.example",
+        "urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport",
+        "urn:oasis:names:tc:SAML:2.0:status:Success",
+    ] {
+        assert!(xml.contains(needle), "missing {needle} in {xml}");
+    }
+    // The assertion is signed by the app's active certificate: verified, it names Alice.
+    let mut trusted = TrustedKeys::new();
+    trusted.add_certificate_der(&w.certificate().await).unwrap();
+    let path = ElementPath::root(sesame_saml::ns::PROTOCOL, "Response")
+        .child(sesame_saml::ns::ASSERTION, "Assertion");
+    let verified =
+        sesame_xmlsec::verify_enveloped(&xml, &path, &trusted, &VerifyPolicy::default()).unwrap();
+    assert!(
+        verified
+            .get()
+            .canonical_xml()
+            .contains("alice@contoso.example")
+    );
+    // Already signed in: the next request is answered at once.
+    let again = b.get(&w.api, &w.redirect(&w.request(ACS, ""), None)).await;
+    posted_response(&again);
+    assert!(
+        w.log_reasons().await.iter().any(|r| r.is_empty()),
+        "a success entry"
+    );
+}
+
+#[tokio::test]
+async fn post_binding_and_acs_by_index() {
+    let w = world(json!({})).await;
+    w.assign().await;
+    let mut b = Browser::new();
+    b.sign_in(&w.api, &w.tenant, None).await;
+    let xml = w.request(ACS, "").replace(&format!(" AssertionConsumerServiceURL=\"{ACS}\" ProtocolBinding=\"urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST\""), " AssertionConsumerServiceIndex=\"1\"");
+    let form = format!("SAMLRequest={}&RelayState=x", urlencode(&B64.encode(&xml)));
+    let page = b.send(&w.api, "POST", &w.sso(), Some(form)).await;
+    posted_response(&page);
+    assert!(
+        page.text.contains("action=\"https://sp.example/acs2\""),
+        "{}",
+        page.text
+    );
+}
+
+#[tokio::test]
+async fn refusals_are_error_pages_with_codes_and_log_entries() {
+    let w = world(json!({})).await;
+    let mut b = Browser::new();
+    b.sign_in(&w.api, &w.tenant, None).await;
+    // User not assigned (SAML-IDP-9).
+    let page = b.get(&w.api, &w.redirect(&w.request(ACS, ""), None)).await;
+    assert_refused(&page, StatusCode::FORBIDDEN, "SESAME-3005");
+    w.assign().await;
+    // Unregistered ACS.
+    let page = b
+        .get(
+            &w.api,
+            &w.redirect(&w.request("https://evil.example/acs", ""), None),
+        )
+        .await;
+    assert_refused(&page, StatusCode::BAD_REQUEST, "SESAME-3003");
+    // Unknown SP.
+    let xml = authn_request(
+        &format!("http://127.0.0.1:8080/{}/saml2", w.tenant),
+        ACS,
+        "https://unknown.example",
+        "",
+        time::OffsetDateTime::now_utc(),
+    );
+    let page = b.get(&w.api, &w.redirect(&xml, None)).await;
+    assert_refused(&page, StatusCode::BAD_REQUEST, "SESAME-3001");
+    // Stale request, wrong Destination.
+    let old = authn_request(
+        &format!("http://127.0.0.1:8080/{}/saml2", w.tenant),
+        ACS,
+        SP,
+        "",
+        time::OffsetDateTime::now_utc() - time::Duration::hours(1),
+    );
+    assert_refused(
+        &b.get(&w.api, &w.redirect(&old, None)).await,
+        StatusCode::BAD_REQUEST,
+        "SESAME-3008",
+    );
+    let elsewhere = authn_request(
+        "https://other.example/saml2",
+        ACS,
+        SP,
+        "",
+        time::OffsetDateTime::now_utc(),
+    );
+    assert_refused(
+        &b.get(&w.api, &w.redirect(&elsewhere, None)).await,
+        StatusCode::BAD_REQUEST,
+        "SESAME-3008",
+    );
+    // Garbage and a DOCTYPE.
+    assert_refused(
+        &b.get(&w.api, &format!("{}?SAMLRequest=%%%", w.sso())).await,
+        StatusCode::BAD_REQUEST,
+        "SESAME-3002",
+    );
+    let doctype = format!("<!DOCTYPE x [<!ENTITY a \"b\">]>{}", w.request(ACS, ""));
+    assert_refused(
+        &b.get(&w.api, &w.redirect(&doctype, None)).await,
+        StatusCode::BAD_REQUEST,
+        "SESAME-3002",
+    );
+    // Unsupported NameID policy.
+    let policy = w.request(ACS, "").replace(
+        "</samlp:AuthnRequest>",
+        "<samlp:NameIDPolicy Format=\"urn:example:weird\"/></samlp:AuthnRequest>",
+    );
+    assert_refused(
+        &b.get(&w.api, &w.redirect(&policy, None)).await,
+        StatusCode::BAD_REQUEST,
+        "SESAME-3007",
+    );
+    // Disabled app.
+    let r = w
+        .api
+        .json(
+            "PATCH",
+            &format!("/api/v1/tenants/{}/apps/{}", w.tenant, w.app),
+            json!({ "enabled": false }),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_refused(
+        &b.get(&w.api, &w.redirect(&w.request(ACS, ""), None)).await,
+        StatusCode::FORBIDDEN,
+        "SESAME-3006",
+    );
+    let reasons = w.log_reasons().await;
+    for code in [
+        "SESAME-3001",
+        "SESAME-3003",
+        "SESAME-3005",
+        "SESAME-3006",
+        "SESAME-3007",
+        "SESAME-3008",
+    ] {
+        assert!(
+            reasons.iter().any(|r| r.starts_with(code)),
+            "no log entry for {code}: {reasons:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn signed_requests_when_required() {
+    let cert = std::fs::read_to_string(format!("{KEYS}/sp.cert.pem")).unwrap();
+    let w =
+        world(json!({ "requireSignedRequests": true, "verificationCertificates": [cert] })).await;
+    w.assign().await;
+    let mut b = Browser::new();
+    b.sign_in(&w.api, &w.tenant, None).await;
+    let xml = w.request(ACS, "");
+    assert_refused(
+        &b.get(&w.api, &w.redirect(&xml, None)).await,
+        StatusCode::BAD_REQUEST,
+        "SESAME-3004",
+    );
+    assert_refused(
+        &b.get(&w.api, &w.redirect(&xml, Some(&sp_key("idp2"))))
+            .await,
+        StatusCode::BAD_REQUEST,
+        "SESAME-3004",
+    );
+    // A tampered signed query: RelayState changed after signing.
+    let tampered = w
+        .redirect(&xml, Some(&sp_key("sp")))
+        .replace("RelayState=rs-1", "RelayState=rs-2");
+    assert_refused(
+        &b.get(&w.api, &tampered).await,
+        StatusCode::BAD_REQUEST,
+        "SESAME-3004",
+    );
+    posted_response(&b.get(&w.api, &w.redirect(&xml, Some(&sp_key("sp")))).await);
+    // POST binding: an unsigned request is refused, an enveloped-signed one accepted.
+    let form = format!("SAMLRequest={}", urlencode(&B64.encode(&xml)));
+    assert_refused(
+        &b.send(&w.api, "POST", &w.sso(), Some(form)).await,
+        StatusCode::BAD_REQUEST,
+        "SESAME-3004",
+    );
+    let opts = sesame_xmlsec::SignOptions::default();
+    let signed = sesame_xmlsec::sign_enveloped(
+        &xml,
+        &ElementPath::root(sesame_saml::ns::PROTOCOL, "AuthnRequest"),
+        &sp_key("sp"),
+        &opts,
+    )
+    .unwrap();
+    let form = format!("SAMLRequest={}", urlencode(&B64.encode(&signed)));
+    posted_response(&b.send(&w.api, "POST", &w.sso(), Some(form)).await);
+}
+
+#[tokio::test]
+async fn is_passive_and_force_authn() {
+    let w = world(json!({})).await;
+    w.assign().await;
+    let mut b = Browser::new();
+    // IsPassive without a session: a NoPassive Response to the ACS, not the sign-in page.
+    let page = b
+        .get(
+            &w.api,
+            &w.redirect(&w.request(ACS, "IsPassive=\"true\""), None),
+        )
+        .await;
+    let xml = posted_response(&page);
+    assert!(
+        xml.contains("urn:oasis:names:tc:SAML:2.0:status:NoPassive"),
+        "{xml}"
+    );
+    assert!(!xml.contains("Assertion"), "{xml}");
+    // ForceAuthn with a session: the password is asked again.
+    b.sign_in(&w.api, &w.tenant, None).await;
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let page = b
+        .get(
+            &w.api,
+            &w.redirect(&w.request(ACS, "ForceAuthn=\"true\""), None),
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER);
+    assert!(page.location.unwrap().contains("/login?continue="));
+}
+
+#[tokio::test]
+async fn idp_initiated_launch_portal_and_metadata() {
+    let w = world(json!({})).await;
+    let mut b = Browser::new();
+    let launch = format!("/{}/apps/{}/launch", w.tenant, w.app);
+    let page = b.get(&w.api, &launch).await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER, "sign in first");
+    b.sign_in(&w.api, &w.tenant, None).await;
+    assert_refused(
+        &b.get(&w.api, &launch).await,
+        StatusCode::FORBIDDEN,
+        "SESAME-3005",
+    );
+    w.assign().await;
+    let page = b.get(&w.api, &launch).await;
+    let xml = posted_response(&page);
+    assert!(!xml.contains("InResponseTo"), "unsolicited: {xml}");
+    assert_eq!(field(&page.text, "RelayState").as_deref(), Some("home"));
+    let portal = b.get(&w.api, &format!("/{}/myapps", w.tenant)).await;
+    assert!(
+        portal.text.contains("Sample SP") && portal.text.contains(&launch),
+        "{}",
+        portal.text
+    );
+    assert!(portal.text.contains("alice@contoso.example"));
+    // Rollover: a second certificate is published at once, the first stays active.
+    let added = w
+        .api
+        .json(
+            "POST",
+            &format!(
+                "/api/v1/tenants/{}/apps/{}/saml/certificates",
+                w.tenant, w.app
+            ),
+            json!({}),
+        )
+        .await;
+    assert_eq!(added.status, StatusCode::CREATED);
+    let md = b
+        .get(
+            &w.api,
+            &format!(
+                "/{}/federationmetadata/2007-06/federationmetadata.xml?appid={}",
+                w.tenant, w.app
+            ),
+        )
+        .await;
+    assert_eq!(md.status, StatusCode::OK);
+    assert_eq!(
+        md.text
+            .matches("<md:KeyDescriptor use=\"signing\">")
+            .count(),
+        2,
+        "{}",
+        md.text
+    );
+    assert!(
+        md.text
+            .contains(&format!("entityID=\"http://127.0.0.1:8080/{}/\"", w.tenant))
+    );
+    let bad = b
+        .get(
+            &w.api,
+            &format!(
+                "/{}/federationmetadata/2007-06/federationmetadata.xml",
+                w.tenant
+            ),
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn logout_request_ends_the_session_and_answers_the_sp() {
+    let w = world(json!({})).await;
+    w.assign().await;
+    let mut b = Browser::new();
+    b.sign_in(&w.api, &w.tenant, None).await;
+    let xml = posted_response(&b.get(&w.api, &w.redirect(&w.request(ACS, ""), None)).await);
+    let start = xml.find("<saml:NameID").unwrap();
+    let name_id_value = xml[start..]
+        .split('>')
+        .nth(1)
+        .unwrap()
+        .split('<')
+        .next()
+        .unwrap()
+        .to_string();
+    let instant = time::OffsetDateTime::now_utc()
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap();
+    let logout = format!(
+        r#"<samlp:LogoutRequest xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ID="_lo1" Version="2.0" IssueInstant="{instant}" Destination="http://127.0.0.1:8080/{}/saml2"><saml:Issuer>{SP}</saml:Issuer><saml:NameID Format="urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress">{name_id_value}</saml:NameID></samlp:LogoutRequest>"#,
+        w.tenant
+    );
+    let page = b.get(&w.api, &w.redirect(&logout, None)).await;
+    assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.text);
+    let to = page.location.unwrap();
+    assert!(
+        to.starts_with("https://sp.example/slo?SAMLResponse="),
+        "{to}"
+    );
+    assert!(
+        to.contains("&SigAlg=") && to.contains("&Signature="),
+        "signed LogoutResponse: {to}"
+    );
+    let after = b.get(&w.api, &format!("/{}/", w.tenant)).await;
+    assert_eq!(after.status, StatusCode::SEE_OTHER, "session ended");
+}
