@@ -44,23 +44,19 @@ async fn in_memory_database_works() {
     assert_eq!(store.backend_name(), "sqlite");
 }
 
-/// Rough import speed of the store alone (`cargo test -p sesame-store-sql --test sqlite --
-/// --ignored --nocapture`); the HTTP stack's target is 2,000 users/s.
+/// A thousand creates in a row on a file database all land (the speed is measured by
+/// `cargo xtask bench`, not here).
 #[tokio::test]
-#[ignore]
-async fn create_user_rate() {
+async fn bulk_create_users_on_a_file_database() {
     use sesame_store::conformance::{new_tenant, user_fixture};
     let store = fresh_sqlite().await;
     let t = new_tenant(&*store, "Bulk").await;
-    let n: u32 = 5_000;
-    let start = std::time::Instant::now();
+    let n: u32 = 1_000;
     for i in 0..n {
         store
             .create_user(&user_fixture(&t, &format!("u{i}@bulk.test")))
             .await
             .unwrap();
     }
-    let rate = f64::from(n) / start.elapsed().as_secs_f64();
-    eprintln!("sqlite create_user: {rate:.0} users/s");
     assert_eq!(store.count_users(t.id).await.unwrap(), u64::from(n));
 }
