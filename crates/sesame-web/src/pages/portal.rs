@@ -42,10 +42,16 @@ async fn myapps(
     };
     let mut list = String::new();
     for app in &apps {
+        // Like Entra: an app with a sign-on URL is started at the app (SP-initiated);
+        // otherwise Sésame sends it an unsolicited Response (IdP-initiated).
+        let href = app
+            .saml
+            .as_ref()
+            .and_then(|s| s.sign_on_url.clone())
+            .unwrap_or_else(|| format!("/{}/apps/{}/launch", tenant.id, app.id));
         list.push_str(&format!(
-            "<li><a href=\"/{}/apps/{}/launch\">{}</a></li>",
-            tenant.id,
-            app.id,
+            "<li><a href=\"{}\">{}</a></li>",
+            escape(&href),
             escape(&app.name)
         ));
     }
