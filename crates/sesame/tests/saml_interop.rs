@@ -459,12 +459,56 @@ impl Walk {
     }
 
     fn summary(&self) -> String {
-        let body: String = self.body.chars().take(1500).collect();
+        let hops: Vec<String> = self
+            .hops
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .map(|h| {
+                        let url: String = h[1].as_str().unwrap_or("").chars().take(110).collect();
+                        format!("  {} {} {url}", h[0].as_str().unwrap_or(""), h[2])
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
         format!(
-            "final status {} at {}; error: {:?}\nhops: {}\npage:\n{}",
-            self.status, self.url, self.error, self.hops, body
+            "final status {} at {}; browser error: {:?}\nhops:\n{}\npage text: {}",
+            self.status,
+            self.url.chars().take(150).collect::<String>(),
+            self.error,
+            hops.join("\n"),
+            page_text(&self.body)
         )
     }
+}
+
+/// The visible text of a page, shortened: what a person would read.
+fn page_text(html: &str) -> String {
+    let mut doc = html.to_string();
+    for tag in ["style", "script"] {
+        let (open, close) = (format!("<{tag}"), format!("</{tag}>"));
+        while let Some(a) = doc.find(&open) {
+            let end = doc[a..]
+                .find(&close)
+                .map_or(doc.len(), |b| a + b + close.len());
+            doc.replace_range(a..end, " ");
+        }
+    }
+    let mut text = String::new();
+    let mut in_tag = false;
+    for c in doc.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' => {
+                in_tag = false;
+                text.push(' ');
+            }
+            _ if !in_tag => text.push(c),
+            _ => {}
+        }
+    }
+    let squeezed = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    squeezed.chars().take(700).collect()
 }
 
 impl Browser {
@@ -731,6 +775,7 @@ impl PySp {
     }
 
     fn start(dir: &Path, port: u16, idp_metadata: &Path, entity_id: Option<&str>) -> PySp {
+        std::fs::create_dir_all(dir).unwrap();
         let log = dir.join("pysaml2_sp.log");
         let mut cmd = Command::new(venv_python());
         cmd.arg(Self::script())
@@ -783,14 +828,15 @@ fn alice_lines_pysaml2() -> Vec<String> {
     vec![format!("nameid={ALICE}")]
 }
 
-/// Alice's default claims (Entra's names) as pysaml2 shows them.
+/// Alice's default claims (Entra's claim names), as pysaml2 shows them: its built-in
+/// converters turn the `http://schemas.xmlsoap.org/ws/2005/05/identity/claims/…` names into
+/// friendly ones.
 fn alice_attrs_pysaml2() -> Vec<String> {
-    let c = "http://schemas.xmlsoap.org/ws/2005/05/identity/claims";
     vec![
-        format!("attr.{c}/givenname=Alice"),
-        format!("attr.{c}/surname=Martin"),
-        format!("attr.{c}/emailaddress={ALICE}"),
-        format!("attr.{c}/name={ALICE}"),
+        "attr.givenName=Alice".into(),
+        "attr.surname=Martin".into(),
+        format!("attr.emailAddress={ALICE}"),
+        format!("attr.name={ALICE}"),
     ]
 }
 
@@ -915,7 +961,15 @@ fn pysaml2_sp() {
         let r = expect_signed_in(&w, &expected, &cert, &[sp.key("encrypt")]).and_then(|()| {
             check(w.body.contains("encrypted=True"), || {
                 format!("the assertion was not encrypted: {}", w.summary())
-            })
+            })?;
+            for r in w.responses() {
+                let xml = read(&r);
+                check(
+                    xml.contains("EncryptedAssertion") && !xml.contains(":Assertion "),
+                    || format!("{} carries a plaintext assertion", r.display()),
+                )?;
+            }
+            Ok(())
         });
         sesame.update_settings(&dir, &app, |s| s["encryptionCertificate"] = Value::Null);
         r

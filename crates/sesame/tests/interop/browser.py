@@ -20,6 +20,7 @@ Prints one JSON object: {"status", "url", "body", "hops": [[method, url, status]
 
 import argparse
 import base64
+import html
 import html.parser
 import http.cookiejar
 import json
@@ -96,6 +97,7 @@ def main():
 
     hops, saml = [], []
     signed_in = False
+    logins = 0
     error = None
     method, url, data = "GET", args.start, None
     r = None
@@ -129,21 +131,28 @@ def main():
         if "html" not in ctype:
             break
         forms = parse_forms(r.text)
-        login = next((f for f in forms if {"csrf", "username", "password"}
-                      <= {n for n, _, _ in f["inputs"]}), None)
+        login = next((f for f in forms if "csrf" in {n for n, _, _ in f["inputs"]} and (
+            {"username", "password"} & {n for n, _, _ in f["inputs"]})), None)
         if login is not None:
             if args.user is None:
                 error = "the sign-in form appeared and no credentials were given"
                 break
-            if signed_in:
-                error = "the sign-in form appeared again after signing in"
+            if 'role="alert"' in r.text:
+                alert = r.text.split('role="alert">', 1)[1].split("<", 1)[0]
+                error = f"the sign-in form shows an error: {html.unescape(alert)}"
+                break
+            logins += 1
+            if logins > 3:
+                error = "the sign-in form keeps coming back"
                 break
             fields = {}
             for name, typ, value in login["inputs"]:
                 if name and typ not in ("submit", "button", "checkbox", "radio"):
                     fields[name] = value
+            # Both steps (name, then password) accept what the other step asks for.
             fields["username"] = args.user
-            fields["password"] = args.password
+            if "password" in fields:
+                fields["password"] = args.password
             method, url, data = "POST", urllib.parse.urljoin(url, login["action"] or url), fields
             signed_in = True
             continue

@@ -22,6 +22,7 @@ Sessions are in memory, keyed by a cookie whose name carries the port (cookies i
 """
 
 import argparse
+import base64
 import html
 import logging
 import os
@@ -218,10 +219,10 @@ class Handler(BaseHTTPRequestHandler):
                 "nameid_format": nid.format if nid is not None else "",
                 "issuer": resp.issuer(),
                 "in_response_to": resp.in_response_to or "",
-                "session_index": resp.session_index() or "",
+                "session_index": resp.session_info().get("session_index") or "",
                 "attributes": resp.get_identity(),
                 "relay_state": q.get("RelayState", ""),
-                "encrypted": bool(resp.response.encrypted_assertion),
+                "encrypted": b"EncryptedAssertion" in base64.b64decode(q["SAMLResponse"]),
             }
             self.send_response(303)
             self.send_header("Location", "/protected")

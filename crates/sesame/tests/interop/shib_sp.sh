@@ -137,7 +137,7 @@ EOF
 
     cat > "$dir/httpd.conf" <<EOF
 ServerRoot "$dir"
-ServerName 127.0.0.1
+ServerName 127.0.0.1:$port
 Listen 127.0.0.1:$port
 PidFile "$dir/run/httpd.pid"
 Mutex file:$dir/run default
