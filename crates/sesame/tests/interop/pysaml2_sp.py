@@ -6,7 +6,7 @@
         prints the SP's metadata (ACS HTTP-POST, SLO Redirect and POST, both certificates).
     pysaml2_sp.py serve --dir DIR --port PORT --idp-metadata FILE [--entity-id ID]
         serves, on 127.0.0.1:PORT:
-          /login?binding=redirect|post&sign=0|1&acs=URL&relay=STATE&force=0|1
+          /login?binding=redirect|post&sign=0|1&acs=URL&relay=STATE&force=0|1&passive=0|1
                        SP-initiated sign-in (AuthnRequest; `acs` overrides the ACS URL it names)
           /acs         HTTP-POST AssertionConsumerService (solicited and unsolicited Responses)
           /protected   text/plain `key=value` lines (nameid, nameid_format, attr.NAME, ...) or a
@@ -36,6 +36,7 @@ from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT
 from saml2.client import Saml2Client
 from saml2.config import SPConfig
 from saml2.metadata import create_metadata_string
+from saml2.response import StatusError
 from saml2.saml import NAMEID_FORMAT_EMAILADDRESS
 from saml2.xmldsig import DIGEST_SHA256, SIG_RSA_SHA256
 
@@ -198,6 +199,8 @@ class Handler(BaseHTTPRequestHandler):
                 kwargs["assertion_consumer_service_url"] = q["acs"]
             if q.get("force") == "1":
                 kwargs["force_authn"] = "true"
+            if q.get("passive") == "1":
+                kwargs["is_passive"] = "true"
             sign = q.get("sign") == "1"
             reqid, info = st.client.prepare_for_authenticate(
                 entityid=st.idp, relay_state=q.get("relay", ""), binding=binding,
@@ -206,8 +209,13 @@ class Handler(BaseHTTPRequestHandler):
             st.outstanding[reqid] = "/protected"
             send_http_info(self, info)
         elif path == "/acs" and method == "POST":
-            resp = st.client.parse_authn_request_response(
-                q["SAMLResponse"], BINDING_HTTP_POST, outstanding=st.outstanding)
+            try:
+                resp = st.client.parse_authn_request_response(
+                    q["SAMLResponse"], BINDING_HTTP_POST, outstanding=st.outstanding)
+            except StatusError as e:
+                # A non-success status (NoPassive, Responder...): shown, no session.
+                text(self, 403, f"status_error={type(e).__name__}: {e}\n")
+                return
             if resp is None:
                 text(self, 400, "pysaml2_sp: no valid Response\n")
                 return
