@@ -1,7 +1,8 @@
 //! `cargo xtask ci`: what CI and the README's test command run, in order, stopping at the first
 //! failure. A throwaway PostgreSQL is started when `SESAME_TEST_POSTGRES_URL` is unset, so the
 //! store conformance suite and the durability test run on both backends, and is stopped at the
-//! end, also after a failure. `crates/sesame-xmlsec` gets its own fmt, clippy and test steps only
+//! end, also after a failure. Both fuzz targets of `sesame-xmlsec` run for 60 s each after the
+//! tests; any crash fails CI. `crates/sesame-xmlsec` gets its own fmt, clippy and test steps only
 //! while it is a standalone crate outside the workspace.
 
 use crate::pg::Throwaway;
@@ -126,6 +127,24 @@ fn run_steps(
             &mut || cargo(xmlsec, &["test"], &[XMLSEC_ENV]),
         )?;
     }
+
+    step(
+        &format!(
+            "cargo xtask fuzz ({} s per target)",
+            crate::fuzz::DEFAULT_SECONDS
+        ),
+        &mut || {
+            for r in crate::fuzz::run_with(crate::fuzz::DEFAULT_SECONDS, None)? {
+                println!(
+                    "fuzz {}: {} runs, no crash ({:.1} s)",
+                    r.target,
+                    r.runs.map_or_else(|| "?".to_string(), |n| n.to_string()),
+                    r.took.as_secs_f64()
+                );
+            }
+            Ok(())
+        },
+    )?;
 
     step("cargo xtask durability", &mut || {
         crate::durability::run_with(Some(&pg_url))

@@ -3,12 +3,14 @@
 //! - `tidy`: hygiene checks for ARCHITECTURE.md's invariants (also run as a test).
 //! - `durability`: kill -9 of the server during a 10,000-user import; nothing reported is lost.
 //! - `bench`: cold start, idle RSS and import rate, written to `target/bench/foundation.json`.
+//! - `fuzz [--seconds N] [--corpus DIR]`: both cargo-fuzz targets of `sesame-xmlsec`, N s each.
 //! - `ci`: what CI and the README's test command run, in order.
 
 mod bench;
 mod ci;
 mod durability;
 mod fixture;
+mod fuzz;
 mod http;
 mod pg;
 mod tidy;
@@ -16,7 +18,8 @@ mod util;
 
 use std::process::ExitCode;
 
-const USAGE: &str = "usage: cargo xtask <tidy|durability|bench|ci>";
+const USAGE: &str =
+    "usage: cargo xtask <tidy|durability|bench|fuzz [--seconds N] [--corpus DIR]|ci>";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -24,6 +27,7 @@ fn main() -> ExitCode {
         Some("tidy") => tidy::run(),
         Some("durability") => durability::run(),
         Some("bench") => bench::run(),
+        Some("fuzz") => fuzz::run(&args[1..]),
         Some("ci") => ci::run(),
         Some("help" | "-h" | "--help") => {
             println!("{USAGE}");
