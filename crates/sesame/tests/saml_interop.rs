@@ -10,7 +10,8 @@
 //!
 //! Each test runs its scenarios one after the other and reports every failed scenario at the
 //! end, with the evidence (final status, page text, the SP's log), rather than stopping at the
-//! first. Work files stay in `$TMPDIR/sesame-interop-*` when a test fails.
+//! first. Work files (saved SAML messages, configs, logs) stay in `$TMPDIR/sesame-interop-*`
+//! when a test fails, or always with `SESAME_INTEROP_KEEP=1`.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -178,18 +179,6 @@ fn wait_http(url: &str, what: &str, procs: &mut [&mut Proc]) {
         std::thread::sleep(Duration::from_millis(100));
     }
     panic!("{what} did not answer at {url} within 60 s");
-}
-
-fn wait_port(port: u16, what: &str, proc: &mut Proc) {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while Instant::now() < deadline {
-        if TcpStream::connect(("127.0.0.1", port)).is_ok() {
-            return;
-        }
-        proc.assert_running();
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    panic!("{what} did not listen on port {port} within 60 s");
 }
 
 fn work_dir(name: &str) -> PathBuf {
@@ -652,7 +641,11 @@ impl Report {
             .filter_map(|(n, r)| r.as_ref().err().map(|e| format!("== {n}\n{e}")))
             .collect();
         if failed.is_empty() {
-            let _ = std::fs::remove_dir_all(dir);
+            if std::env::var_os("SESAME_INTEROP_KEEP").is_some() {
+                eprintln!("{test}: work files kept in {}", dir.display());
+            } else {
+                let _ = std::fs::remove_dir_all(dir);
+            }
             return;
         }
         let mut msg = format!(
@@ -1227,7 +1220,6 @@ fn urlencode(s: &str) -> String {
 struct ShibSp {
     dir: PathBuf,
     port: u16,
-    shibd_port: u16,
     shibd: Proc,
     apache: Proc,
 }
@@ -1254,7 +1246,13 @@ impl ShibSp {
         );
     }
 
-    fn start_shibd(dir: &Path, shibd_port: u16) -> Proc {
+    /// Starts shibd and waits for its log to say the listener started. Not by connecting to
+    /// its port: shibd 3.4.1 has crashed here ("malloc(): unsorted double linked list
+    /// corrupted") when a connection closes without a message.
+    fn start_shibd(dir: &Path) -> Proc {
+        let log = dir.join("logs/shibd.log");
+        let started = |text: &str| text.matches("listener service starting").count();
+        let before = started(&read(&log));
         let mut p = Proc::spawn(
             "shibd",
             Command::new("/usr/sbin/shibd")
@@ -1271,7 +1269,16 @@ impl ShibSp {
                         .unwrap(),
                 ),
         );
-        wait_port(shibd_port, "shibd", &mut p);
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while started(&read(&log)) <= before {
+            p.assert_running();
+            assert!(
+                Instant::now() < deadline,
+                "shibd did not start its listener within 60 s: {}",
+                tail(&log, 20)
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
         p
     }
 
@@ -1279,12 +1286,11 @@ impl ShibSp {
         let port = free_port();
         let shibd_port = free_port();
         Self::setup(dir, port, shibd_port, idp_entity, idp_md);
-        let shibd = Self::start_shibd(dir, shibd_port);
+        let shibd = Self::start_shibd(dir);
         let apache = Self::start_apache(dir, port);
         ShibSp {
             dir: dir.to_path_buf(),
             port,
-            shibd_port,
             shibd,
             apache,
         }
@@ -1320,7 +1326,7 @@ impl ShibSp {
     fn restart(&mut self) -> Result<(), String> {
         self.apache.stop();
         self.shibd.stop();
-        self.shibd = Self::start_shibd(&self.dir, self.shibd_port);
+        self.shibd = Self::start_shibd(&self.dir);
         self.apache = Self::start_apache(&self.dir, self.port);
         Ok(())
     }
