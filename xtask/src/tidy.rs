@@ -80,6 +80,7 @@ pub struct CrateDeps {
 }
 
 const PROTOCOL_CRATES: &[&str] = &[
+    "sesame-rsa-sha1",
     "sesame-xmlsec",
     "sesame-saml",
     "sesame-wsfed",
@@ -93,9 +94,11 @@ fn allowed_sesame_deps(name: &str) -> Option<&'static [&'static str]> {
         "sesame-model" => &[],
         "sesame-store" => &["sesame-model"],
         "sesame-store-sql" => &["sesame-model", "sesame-store"],
-        "sesame-xmlsec" | "sesame-oidc" | "sesame-scim" => &[],
-        "sesame-saml" => &["sesame-xmlsec"],
-        "sesame-wsfed" => &["sesame-saml", "sesame-xmlsec"],
+        // The RSA-SHA1 FFI shim depends on nothing of ours; protocol crates may use it.
+        "sesame-rsa-sha1" | "sesame-oidc" | "sesame-scim" => &[],
+        "sesame-xmlsec" => &["sesame-rsa-sha1"],
+        "sesame-saml" => &["sesame-xmlsec", "sesame-rsa-sha1"],
+        "sesame-wsfed" => &["sesame-saml", "sesame-xmlsec", "sesame-rsa-sha1"],
         _ => return None,
     })
 }
@@ -514,6 +517,12 @@ mod tests {
             ),
             ("sesame-store-sql", &[("sesame-web", false)], 1),
             ("sesame-xmlsec", &[("tokio", false)], 1),
+            ("sesame-xmlsec", &[("sesame-rsa-sha1", false)], 0),
+            ("sesame-xmlsec", &[("sesame-saml", false)], 1),
+            ("sesame-saml", &[("sesame-rsa-sha1", false)], 0),
+            ("sesame-rsa-sha1", &[("aws-lc-sys", false)], 0),
+            ("sesame-rsa-sha1", &[("sesame-xmlsec", false)], 1),
+            ("sesame-rsa-sha1", &[("tokio", false)], 1),
             ("sesame-saml", &[("sesame-xmlsec", false)], 0),
             ("sesame-saml", &[("sesame-wsfed", false)], 1),
             (

@@ -121,7 +121,7 @@ pub struct Signer<'k> {
 ///
 /// # Errors
 /// `InvalidInput` for IDs that are not NCNames or equal; `XmlSec` when signing or encryption
-/// fails (e.g. RSA-SHA1 signing, which aws-lc-rs does not offer).
+/// fails (e.g. an algorithm that does not fit the key).
 pub fn build_response(params: &ResponseParams<'_>, signer: &Signer<'_>) -> Result<String> {
     check_id("assertion ID", params.assertion_id)?;
     if params.assertion_id == params.response_id {

@@ -1,7 +1,7 @@
 //! Differential tests of what we issue, judged by independent implementations:
-//! - `xmlsec1 --verify` on every Response (each signing mode), error Response, LogoutRequest,
-//!   LogoutResponse and metadata we emit; `xmlsec1 --decrypt` on encrypted assertions, then the
-//!   inner assertion signature verified again;
+//! - `xmlsec1 --verify` on every Response (each signing mode, and RSA-SHA1), error Response,
+//!   LogoutRequest, LogoutResponse and metadata we emit; `xmlsec1 --decrypt` on encrypted
+//!   assertions, then the inner assertion signature verified again;
 //! - pysaml2 as an SP parses our Responses (plain and encrypted) against our IdP metadata.
 //!
 //! Skipped with a message when a tool is missing, unless `SESAME_REQUIRE_XMLSEC1` /
@@ -160,6 +160,57 @@ fn responses_verify_with_xmlsec1_in_every_mode() {
             .unwrap();
         // Signature right after Issuer (SAML schemas).
         assert!(xml.contains("</saml:Issuer><ds:Signature"), "{mode:?}");
+    }
+}
+
+/// RSA-SHA1 on request (SAML-IDP-4, for SPs that still need it): both signatures of a Response
+/// signed in mode Both verify with xmlsec1, and with ours only when SHA-1 is allowed.
+#[test]
+fn rsa_sha1_responses_verify_with_xmlsec1_and_ours_when_allowed() {
+    let key = signing_key("idp");
+    let signer = Signer {
+        sign: SignWith::with_algorithm(&key, SignatureAlgorithm::RsaSha1),
+        mode: SigningMode::Both,
+        encryption: None,
+    };
+    let xml = response(fixed_now(), &signer, Some("_req1"));
+    assert_eq!(
+        xml.matches("Algorithm=\"http://www.w3.org/2000/09/xmldsig#rsa-sha1\"")
+            .count(),
+        2
+    );
+    assert_eq!(
+        xml.matches("Algorithm=\"http://www.w3.org/2000/09/xmldsig#sha1\"")
+            .count(),
+        2
+    );
+    let response = ElementPath::root(ns::PROTOCOL, "Response");
+    for path in [response.clone(), response.child(ns::ASSERTION, "Assertion")] {
+        let refused = sesame_xmlsec::verify_enveloped(
+            &xml,
+            &path,
+            &trusted(&["idp"]),
+            &VerifyPolicy::default(),
+        )
+        .unwrap_err();
+        assert_eq!(refused.rule(), "disallowed-algorithm");
+        let policy = VerifyPolicy {
+            algorithms: sesame_xmlsec::AllowedAlgorithms::default().with_sha1(),
+            ..VerifyPolicy::default()
+        };
+        let verified =
+            sesame_xmlsec::verify_enveloped(&xml, &path, &trusted(&["idp"]), &policy).unwrap();
+        assert_eq!(
+            verified.info().signature_algorithm,
+            SignatureAlgorithm::RsaSha1
+        );
+    }
+    let Some(bin) = tool("xmlsec1", "SESAME_REQUIRE_XMLSEC1") else {
+        return;
+    };
+    let dir = TempDir::new("sha1");
+    for xpath in [XPATH_ASSERTION_SIG, XPATH_RESPONSE_SIG] {
+        xmlsec1_verify(&bin, &dir, &xml, xpath);
     }
 }
 

@@ -12,6 +12,7 @@ use aws_lc_rs::rsa::{
 use aws_lc_rs::signature::{self, EcdsaKeyPair, KeyPair, ParsedPublicKey, RsaKeyPair};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
+use sesame_rsa_sha1::Sha1RsaSigner;
 
 use crate::algorithms::SignatureAlgorithm;
 use crate::error::{Result, XmlSecError};
@@ -151,8 +152,44 @@ pub(crate) fn certificate_spki(cert_der: &[u8]) -> Result<Spki> {
 }
 
 enum SignerInner {
-    Rsa(RsaKeyPair),
+    Rsa {
+        pair: RsaKeyPair,
+        /// RSA-SHA1, which aws-lc-rs does not sign: the same key, parsed once at load time by
+        /// `sesame-rsa-sha1` (aws-lc's C API). `None` only if that parser refused a key
+        /// aws-lc-rs accepted; RSA-SHA1 signing then fails with `Crypto`.
+        sha1: Option<Sha1RsaSigner>,
+    },
     Ec(EcdsaKeyPair),
+}
+
+/// Wraps a PKCS#1 `RSAPrivateKey` in a PKCS#8 `PrivateKeyInfo` (RFC 5208 §5), version 0,
+/// algorithm rsaEncryption with NULL parameters.
+fn pkcs1_to_pkcs8(pkcs1: &[u8]) -> Vec<u8> {
+    fn tlv(tag: u8, contents: &[u8], out: &mut Vec<u8>) {
+        out.push(tag);
+        let len = contents.len();
+        if len < 0x80 {
+            out.push(len.to_be_bytes().last().copied().unwrap_or_default());
+        } else {
+            let bytes = len.to_be_bytes();
+            let skip = bytes.iter().take_while(|&&b| b == 0).count();
+            let significant = bytes.get(skip..).unwrap_or_default();
+            let count = significant.len().to_be_bytes();
+            out.push(0x80 | count.last().copied().unwrap_or_default());
+            out.extend_from_slice(significant);
+        }
+        out.extend_from_slice(contents);
+    }
+    let mut algorithm = Vec::with_capacity(13);
+    tlv(0x06, OID_RSA, &mut algorithm);
+    tlv(0x05, &[], &mut algorithm);
+    let mut body = Vec::with_capacity(pkcs1.len() + 32);
+    tlv(0x02, &[0], &mut body);
+    tlv(0x30, &algorithm, &mut body);
+    tlv(0x04, pkcs1, &mut body);
+    let mut out = Vec::with_capacity(body.len() + 6);
+    tlv(0x30, &body, &mut out);
+    out
 }
 
 /// A private key with its certificate, ready to sign many documents.
@@ -180,15 +217,21 @@ impl SigningKey {
         let spki = certificate_spki(cert_der)?;
         let inner = match spki.kind {
             KeyKind::Rsa => {
-                let pair = RsaKeyPair::from_pkcs8(key_der)
-                    .or_else(|_| RsaKeyPair::from_der(key_der))
-                    .map_err(|_| XmlSecError::InvalidKey("RSA private key"))?;
+                let (pair, sha1) = match RsaKeyPair::from_pkcs8(key_der) {
+                    Ok(pair) => (pair, Sha1RsaSigner::from_pkcs8_der(key_der).ok()),
+                    Err(_) => {
+                        let pair = RsaKeyPair::from_der(key_der)
+                            .map_err(|_| XmlSecError::InvalidKey("RSA private key"))?;
+                        let pkcs8 = pkcs1_to_pkcs8(key_der);
+                        (pair, Sha1RsaSigner::from_pkcs8_der(&pkcs8).ok())
+                    }
+                };
                 if pair.public_key().as_ref() != spki.key.as_slice() {
                     return Err(XmlSecError::InvalidKey(
                         "certificate does not match the key",
                     ));
                 }
-                SignerInner::Rsa(pair)
+                SignerInner::Rsa { pair, sha1 }
             }
             KeyKind::EcP256 => {
                 let pair =
@@ -226,7 +269,7 @@ impl SigningKey {
     #[must_use]
     pub fn kind(&self) -> KeyKind {
         match self.inner {
-            SignerInner::Rsa(_) => KeyKind::Rsa,
+            SignerInner::Rsa { .. } => KeyKind::Rsa,
             SignerInner::Ec(_) => KeyKind::EcP256,
         }
     }
@@ -245,9 +288,11 @@ impl SigningKey {
     /// RSA, r‖s for ECDSA): for detached signatures such as the SAML HTTP-Redirect binding's
     /// (SAML bindings 2.0 §3.4.4.1), where the signed octets are a query string, not XML.
     ///
+    /// RSA-SHA1 is made by `sesame-rsa-sha1` (aws-lc's C API: aws-lc-rs verifies SHA-1 but does
+    /// not sign with it); the caller decides when SHA-1 is acceptable.
+    ///
     /// # Errors
-    /// `InvalidKey` when the algorithm does not fit the key; `Crypto` for RSA-SHA1 (aws-lc-rs
-    /// offers SHA-1 for verification only) or when the primitive fails.
+    /// `InvalidKey` when the algorithm does not fit the key; `Crypto` when the primitive fails.
     pub fn sign_raw(&self, alg: SignatureAlgorithm, data: &[u8]) -> Result<Vec<u8>> {
         self.sign(alg, data)
     }
@@ -255,17 +300,16 @@ impl SigningKey {
     /// Signs `data` (already canonical SignedInfo bytes) with `alg`.
     pub(crate) fn sign(&self, alg: SignatureAlgorithm, data: &[u8]) -> Result<Vec<u8>> {
         match (&self.inner, alg) {
-            (SignerInner::Rsa(pair), _) if alg.is_rsa() => {
-                let padding: &'static dyn signature::RsaEncoding = match alg {
-                    SignatureAlgorithm::RsaSha512 => &signature::RSA_PKCS1_SHA512,
-                    SignatureAlgorithm::RsaSha256 => &signature::RSA_PKCS1_SHA256,
-                    // aws-lc-rs offers RSA-SHA1 for verification only.
-                    _ => return Err(XmlSecError::Crypto("RSA-SHA1 signing is not available")),
-                };
-                let mut sig = vec![0u8; pair.public_modulus_len()];
-                pair.sign(padding, &self.rng, data, &mut sig)
-                    .map_err(|_| XmlSecError::Crypto("RSA signing"))?;
-                Ok(sig)
+            (SignerInner::Rsa { sha1, .. }, SignatureAlgorithm::RsaSha1) => sha1
+                .as_ref()
+                .ok_or(XmlSecError::Crypto("RSA-SHA1 signing is not available"))?
+                .sign(data)
+                .map_err(|_| XmlSecError::Crypto("RSA signing")),
+            (SignerInner::Rsa { pair, .. }, SignatureAlgorithm::RsaSha256) => {
+                self.sign_rsa(pair, &signature::RSA_PKCS1_SHA256, data)
+            }
+            (SignerInner::Rsa { pair, .. }, SignatureAlgorithm::RsaSha512) => {
+                self.sign_rsa(pair, &signature::RSA_PKCS1_SHA512, data)
             }
             (SignerInner::Ec(pair), SignatureAlgorithm::EcdsaSha256) => pair
                 .sign(&self.rng, data)
@@ -275,6 +319,18 @@ impl SigningKey {
                 "signature algorithm does not fit the key",
             )),
         }
+    }
+
+    fn sign_rsa(
+        &self,
+        pair: &RsaKeyPair,
+        padding: &'static dyn signature::RsaEncoding,
+        data: &[u8],
+    ) -> Result<Vec<u8>> {
+        let mut sig = vec![0u8; pair.public_modulus_len()];
+        pair.sign(padding, &self.rng, data, &mut sig)
+            .map_err(|_| XmlSecError::Crypto("RSA signing"))?;
+        Ok(sig)
     }
 }
 
@@ -551,6 +607,7 @@ mod tests {
         let data = b"SAMLRequest=abc&RelayState=xyz&SigAlg=alg";
         for (key, alg, index) in [
             (&rsa, SignatureAlgorithm::RsaSha256, 1),
+            (&rsa, SignatureAlgorithm::RsaSha1, 1),
             (&rsa, SignatureAlgorithm::RsaSha512, 1),
             (&ec, SignatureAlgorithm::EcdsaSha256, 2),
         ] {
@@ -618,10 +675,78 @@ mod tests {
             Some("invalid-key")
         );
         assert_eq!(
-            rsa.sign_raw(SignatureAlgorithm::RsaSha1, b"d")
+            ec.sign_raw(SignatureAlgorithm::RsaSha1, b"d")
                 .err()
                 .map(|e| e.rule()),
-            Some("crypto")
+            Some("invalid-key")
+        );
+    }
+
+    /// RSA-SHA1 goes through `sesame-rsa-sha1`; the signature is PKCS#1 v1.5 over SHA-1 of the
+    /// data, checked by aws-lc-rs's own RSA-SHA1 verifier, and no other digest verifies it.
+    #[test]
+    fn rsa_sha1_signatures_are_made_and_verify_only_as_sha1() {
+        let rsa = SigningKey::from_pem(RSA_KEY, RSA_CERT).unwrap();
+        assert!(matches!(&rsa.inner, SignerInner::Rsa { sha1: Some(_), .. }));
+        let keys = trusted(&[RSA_CERT]);
+        let data =
+            b"SAMLResponse=abc&SigAlg=http%3A%2F%2Fwww.w3.org%2F2000%2F09%2Fxmldsig%23rsa-sha1";
+        let sig = rsa.sign_raw(SignatureAlgorithm::RsaSha1, data).unwrap();
+        assert_eq!(sig.len(), 256);
+        // PKCS#1 v1.5 is deterministic.
+        assert_eq!(
+            rsa.sign_raw(SignatureAlgorithm::RsaSha1, data).unwrap(),
+            sig
+        );
+        assert_eq!(
+            keys.verify_raw(SignatureAlgorithm::RsaSha1, data, &sig),
+            Ok(0)
+        );
+        for other in [SignatureAlgorithm::RsaSha256, SignatureAlgorithm::RsaSha512] {
+            assert_eq!(
+                keys.verify_raw(other, data, &sig),
+                Err(XmlSecError::SignatureInvalid),
+                "{other:?}"
+            );
+        }
+    }
+
+    /// A PKCS#1 `RSA PRIVATE KEY` signs every RSA algorithm too (wrapped in PKCS#8 for the
+    /// RSA-SHA1 signer), with the same signatures as the PKCS#8 form of the key.
+    #[test]
+    fn pkcs1_keys_sign_every_rsa_algorithm() {
+        let pkcs1 = include_str!("../testdata/keys/rsa.pkcs1.key.pem");
+        assert!(pkcs1.contains("BEGIN RSA PRIVATE KEY"));
+        let from_pkcs1 = SigningKey::from_pem(pkcs1, RSA_CERT).unwrap();
+        let from_pkcs8 = SigningKey::from_pem(RSA_KEY, RSA_CERT).unwrap();
+        let keys = trusted(&[RSA_CERT]);
+        for alg in [
+            SignatureAlgorithm::RsaSha1,
+            SignatureAlgorithm::RsaSha256,
+            SignatureAlgorithm::RsaSha512,
+        ] {
+            let sig = from_pkcs1.sign_raw(alg, b"data").unwrap();
+            assert_eq!(sig, from_pkcs8.sign_raw(alg, b"data").unwrap(), "{alg:?}");
+            assert_eq!(keys.verify_raw(alg, b"data", &sig), Ok(0), "{alg:?}");
+        }
+    }
+
+    #[test]
+    fn pkcs1_wrapping_is_the_pkcs8_der_openssl_writes() {
+        let pkcs1 = pem_decode(
+            include_str!("../testdata/keys/rsa.pkcs1.key.pem"),
+            "RSA PRIVATE KEY",
+        )
+        .unwrap();
+        let pkcs8 = pem_decode(RSA_KEY, "PRIVATE KEY").unwrap();
+        assert_eq!(pkcs1_to_pkcs8(&pkcs1), pkcs8);
+        // Short contents use the one-byte length form.
+        assert_eq!(
+            pkcs1_to_pkcs8(&[0xAA]),
+            [
+                0x30, 0x15, 0x02, 0x01, 0x00, 0x30, 0x0D, 0x06, 0x09, 0x2A, 0x86, 0x48, 0x86, 0xF7,
+                0x0D, 0x01, 0x01, 0x01, 0x05, 0x00, 0x04, 0x01, 0xAA
+            ]
         );
     }
 }

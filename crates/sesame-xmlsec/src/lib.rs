@@ -15,7 +15,9 @@
 //! (certificate expiry and SAML validity windows are the caller's business), SAML semantics
 //! (Issuer, Audience, conditions live in `sesame-saml`), and `unsafe` code. Randomness comes only
 //! from aws-lc-rs (nonces, session keys, OAEP seeds). Keys are parsed once into aws-lc-rs objects
-//! ([`SigningKey`], [`TrustedKeys`], [`DecryptionKey`], [`EncryptionRecipient`]) and reused.
+//! ([`SigningKey`], [`TrustedKeys`], [`DecryptionKey`], [`EncryptionRecipient`]) and reused; the
+//! one primitive aws-lc-rs lacks, RSA-SHA1 signing, comes from the tiny `sesame-rsa-sha1` crate
+//! (aws-lc's C API, where the FFI `unsafe` lives), its signer also built once per key.
 //!
 //! **Deliberately narrow**: exclusive C14N only (no inclusive C14N, no XPath, no XSLT, no
 //! external references, no `Object`, no HMAC, no manifests); one Reference per Signature;

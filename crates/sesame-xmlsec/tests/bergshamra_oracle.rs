@@ -50,6 +50,7 @@ fn ours_signed_verifies_with_bergshamra() {
         for target in targets(&xml) {
             for (key, sig) in [
                 (&rsa, SignatureAlgorithm::RsaSha256),
+                (&rsa, SignatureAlgorithm::RsaSha1),
                 (&ec, SignatureAlgorithm::EcdsaSha256),
             ] {
                 let options = SignOptions {
@@ -68,7 +69,7 @@ fn ours_signed_verifies_with_bergshamra() {
             }
         }
     }
-    assert!(checked >= 60, "{checked}");
+    assert!(checked >= 90, "{checked}");
 }
 
 #[test]
@@ -81,7 +82,8 @@ fn bergshamra_signed_verifies_with_ours() {
     let mut checked = 0;
     for (name, xml) in corpus() {
         for target in targets(&xml) {
-            // RSA-SHA1 is absent: aws-lc (bergshamra's backend, and ours) cannot sign it.
+            // RSA-SHA1 is absent: bergshamra's aws-lc backend cannot sign it (ours signs it
+            // through sesame-rsa-sha1, checked in the other direction above).
             for (key, sig, digest, prefixes) in [
                 (
                     "keys/rsa.key.pem",

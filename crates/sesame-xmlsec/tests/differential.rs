@@ -33,6 +33,9 @@ fn variants() -> Vec<(&'static str, SignatureAlgorithm, DigestAlgorithm)> {
             DigestAlgorithm::Sha256,
         ),
         ("rsa", SignatureAlgorithm::RsaSha512, DigestAlgorithm::Sha1),
+        // RSA-SHA1 (compat), made by sesame-rsa-sha1 over aws-lc's C API.
+        ("rsa", SignatureAlgorithm::RsaSha1, DigestAlgorithm::Sha1),
+        ("rsa", SignatureAlgorithm::RsaSha1, DigestAlgorithm::Sha256),
         (
             "ec",
             SignatureAlgorithm::EcdsaSha256,
@@ -84,7 +87,7 @@ fn ours_signed_verifies_with_ours_and_xmlsec1() {
             }
         }
     }
-    assert!(checked >= 90, "only {checked} signatures checked");
+    assert!(checked >= 150, "only {checked} signatures checked");
 }
 
 /// Signs the Assertion, then the Response around it: both signatures verify with us, and the
@@ -210,16 +213,53 @@ fn saml11_assertion_signed_last() {
     }
 }
 
-/// aws-lc-rs signs RSA-SHA1 for nobody (verification only): signing with it is refused up
-/// front rather than silently downgraded or upgraded.
+/// RSA-SHA1 (compat: SAML-IDP-4 "RSA-SHA1 on request", WS-Federation) is signed through
+/// `sesame-rsa-sha1`: xmlsec1 verifies it, and so do we — but only when the policy allows SHA-1.
+/// The nested case checks both signatures of a Response whose Assertion is signed too.
 #[test]
-fn rsa_sha1_signing_is_refused() {
-    let xml = read("corpus/05_pretty_response.xml");
-    let target = &targets(&xml)[0];
+fn rsa_sha1_signed_verifies_with_xmlsec1_and_with_ours_when_allowed() {
+    let bin = xmlsec1();
+    let trusted = trusted();
     let options = SignOptions {
         signature: SignatureAlgorithm::RsaSha1,
+        digest: DigestAlgorithm::Sha1,
         ..SignOptions::default()
     };
-    let err = sign_enveloped(&xml, &target.path(), &rsa_key(), &options).unwrap_err();
-    assert_eq!(err.rule(), "crypto");
+    let mut checked = 0;
+    for (name, xml) in corpus() {
+        let targets = targets(&xml);
+        let [outer, inner] = targets.as_slice() else {
+            continue;
+        };
+        let once = sign_enveloped(&xml, &inner.path(), &rsa_key(), &options).unwrap();
+        let twice = sign_enveloped(&once, &outer.path(), &rsa_key(), &options).unwrap();
+        assert!(twice.contains("Algorithm=\"http://www.w3.org/2000/09/xmldsig#rsa-sha1\""));
+        assert!(twice.contains("Algorithm=\"http://www.w3.org/2000/09/xmldsig#sha1\""));
+        for target in [inner, outer] {
+            let refused =
+                verify_enveloped(&twice, &target.path(), &trusted, &VerifyPolicy::default())
+                    .unwrap_err();
+            assert_eq!(refused.rule(), "disallowed-algorithm", "{name} {target:?}");
+            let verified = verify_enveloped(&twice, &target.path(), &trusted, &policy())
+                .unwrap_or_else(|e| panic!("{name} {target:?}: {e}"));
+            assert_eq!(
+                verified.info().signature_algorithm,
+                SignatureAlgorithm::RsaSha1
+            );
+        }
+        if let Some(bin) = &bin {
+            let (ok, log) = xmlsec1_verify(bin, &twice, outer, "rsa.cert.pem");
+            assert!(
+                ok,
+                "{name}: xmlsec1 refused our RSA-SHA1 signature:\n{log}\n{twice}"
+            );
+            let (ok, log) = xmlsec1_verify(bin, &once, inner, "rsa.cert.pem");
+            assert!(
+                ok,
+                "{name}: xmlsec1 refused our RSA-SHA1 signature:\n{log}\n{once}"
+            );
+        }
+        checked += 1;
+    }
+    assert!(checked >= 5, "only {checked} nested documents");
 }

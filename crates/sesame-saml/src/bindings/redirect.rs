@@ -250,8 +250,8 @@ pub fn verify_redirect_signature(
 /// signed when `sign` is given (bindings §3.4.4.1). Append it with [`append_query`].
 ///
 /// # Errors
-/// `Binding` if DEFLATE fails; `XmlSec` when the key cannot make the algorithm (RSA-SHA1
-/// signing is not available; an EC key with an RSA algorithm).
+/// `Binding` if DEFLATE fails; `XmlSec` when the key cannot make the algorithm (an EC key with
+/// an RSA algorithm, or the reverse).
 pub fn encode_redirect(
     xml: &str,
     kind: MessageKind,
@@ -366,6 +366,37 @@ mod tests {
         assert_eq!(
             verify_redirect_signature(&m, &keys, &only_512).map_err(|e| e.rule()),
             Err("disallowed-algorithm")
+        );
+    }
+
+    /// RSA-SHA1 on request (SAML-IDP-4): signed, and accepted only where SHA-1 is allowed.
+    #[test]
+    fn rsa_sha1_round_trip_when_sha1_is_allowed() {
+        let k = key();
+        let q = encode_redirect(
+            REQ,
+            MessageKind::Response,
+            Some("rs"),
+            Some((&k, SignatureAlgorithm::RsaSha1)),
+        )
+        .unwrap();
+        assert!(q.contains("&SigAlg=http%3A%2F%2Fwww.w3.org%2F2000%2F09%2Fxmldsig%23rsa-sha1&"));
+        let keys = trusted(include_str!(
+            "../../../sesame-xmlsec/testdata/keys/rsa.cert.pem"
+        ));
+        let m = decode_redirect(&q).unwrap();
+        assert_eq!(
+            verify_redirect_signature(&m, &keys, &AllowedAlgorithms::default())
+                .map_err(|e| e.rule()),
+            Err("disallowed-algorithm")
+        );
+        let sha1 = AllowedAlgorithms::default().with_sha1();
+        let info = verify_redirect_signature(&m, &keys, &sha1).unwrap();
+        assert_eq!(info.algorithm, SignatureAlgorithm::RsaSha1);
+        let tampered = decode_redirect(&q.replace("RelayState=rs", "RelayState=rt")).unwrap();
+        assert_eq!(
+            verify_redirect_signature(&tampered, &keys, &sha1).map_err(|e| e.rule()),
+            Err("signature-invalid")
         );
     }
 
