@@ -205,6 +205,10 @@ pub enum SamlError {
     /// Metadata does not have the shape we can use.
     #[error("metadata: {0}")]
     Metadata(String),
+    /// An SP-side rule refused a Response from a federated IdP ([`crate::sp`]): the failure
+    /// names the rule, the values compared and any XML security cause.
+    #[error("{0}")]
+    SpRule(Box<crate::sp::SpRuleFailure>),
 }
 
 impl SamlError {
@@ -234,6 +238,7 @@ impl SamlError {
             Self::MissingSignature => "missing-signature",
             Self::InvalidInput { .. } => "invalid-input",
             Self::Metadata(_) => "metadata",
+            Self::SpRule(f) => f.rule.name(),
         }
     }
 

@@ -4,7 +4,8 @@
 //! bindings as codecs ([`bindings`]), AuthnRequest and LogoutRequest parsing with signature
 //! checks, Response / LogoutResponse / LogoutRequest issuance, IdP metadata generation and SP
 //! metadata import ([`metadata`]), and the IdP-side validation rules as small named functions
-//! ([`rules`]), each citing the section of the specification it implements.
+//! ([`rules`]), each citing the section of the specification it implements; and the SP side
+//! ([`sp`]): validating Responses from federated IdPs through named rules.
 //!
 //! **Must not touch**: I/O (no sockets, files, tokio, HTTP framework, database), the clock (`now`
 //! is always an argument), randomness for identifiers (IDs come from the caller), and XML
@@ -25,6 +26,7 @@ pub mod ns;
 pub mod response;
 pub mod rules;
 mod sign;
+pub mod sp;
 pub mod status;
 mod xml;
 
@@ -52,4 +54,8 @@ pub use response::{
 };
 pub use sesame_xmlsec::Verified;
 pub use sign::SignWith;
+pub use sp::{
+    Protection, RuleOutcome, SpExpectations, SpRule, SpRuleFailure, ValidatedAssertion,
+    ValidationReport, inspect_response, unverified_in_response_to, validate_response,
+};
 pub use status::{Status, StatusResponse};
