@@ -332,14 +332,6 @@ pub fn validate_saml_settings(s: &SamlAppSettings) -> CoreResult<()> {
             ));
         }
     }
-    if s.signature_algorithm == SamlSignatureAlgorithm::RsaSha1 {
-        // aws-lc-rs verifies RSA-SHA1 but cannot sign with it; refusing here beats failing
-        // every sign-in later.
-        return Err(CoreError::invalid(
-            "signatureAlgorithm",
-            "RSA-SHA1 signing is not available in this build (the crypto library only verifies SHA-1); use rsa-sha256",
-        ));
-    }
     if !(60..=86_400).contains(&s.assertion_lifetime_secs) {
         return Err(CoreError::invalid(
             "assertionLifetimeSecs",

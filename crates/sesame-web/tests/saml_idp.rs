@@ -654,3 +654,25 @@ async fn logout_request_ends_the_session_and_answers_the_sp() {
     let after = b.get(&w.api, &format!("/{}/", w.tenant)).await;
     assert_eq!(after.status, StatusCode::SEE_OTHER, "session ended");
 }
+
+#[tokio::test]
+async fn rsa_sha1_on_request() {
+    let w = world(json!({ "signatureAlgorithm": "rsa-sha1", "signingMode": "both" })).await;
+    w.assign().await;
+    let mut b = Browser::new();
+    b.sign_in(&w.api, &w.tenant, None).await;
+    let xml = posted_response(&b.get(&w.api, &w.redirect(&w.request(ACS, ""), None)).await);
+    assert!(
+        xml.contains("http://www.w3.org/2000/09/xmldsig#rsa-sha1"),
+        "{xml}"
+    );
+    assert!(!xml.contains("rsa-sha256"), "{xml}");
+    let mut trusted = TrustedKeys::new();
+    trusted.add_certificate_der(&w.certificate().await).unwrap();
+    let policy = VerifyPolicy {
+        algorithms: sesame_xmlsec::AllowedAlgorithms::default().with_sha1(),
+        ..VerifyPolicy::default()
+    };
+    let path = ElementPath::root(sesame_saml::ns::PROTOCOL, "Response");
+    sesame_xmlsec::verify_enveloped(&xml, &path, &trusted, &policy).unwrap();
+}
