@@ -21,7 +21,17 @@ const TARGET_USERS_PER_S: f64 = 2_000.0;
 const TARGET_RSS_MB: f64 = 30.0;
 const TARGET_COLD_START_MS: f64 = 200.0;
 
-pub fn run() -> anyhow::Result<()> {
+/// `cargo xtask bench [saml-idp|scim]`: the foundation figures by default.
+pub fn run(args: &[String]) -> anyhow::Result<()> {
+    match args.first().map(String::as_str) {
+        None | Some("foundation") => foundation(),
+        Some("saml-idp") => crate::bench_saml::run(),
+        Some("scim") => crate::bench_scim::run(&args[1..]),
+        Some(other) => bail!("unknown benchmark {other:?}; try foundation, saml-idp or scim"),
+    }
+}
+
+fn foundation() -> anyhow::Result<()> {
     let bin = util::build_release_sesame()?;
     let token = util::admin_token();
 
@@ -117,7 +127,54 @@ pub fn run() -> anyhow::Result<()> {
     Ok(())
 }
 
-fn verdict(pass: bool, target: &str) -> String {
+/// In a debug build of xtask: builds `sesame` and `xtask` in release mode and runs
+/// `target/release/xtask <args>` instead, so that load generators and raw crypto loops are
+/// optimised. Returns `true` when it did (the child's failure is ours).
+pub fn reexec_release(args: &[&str]) -> anyhow::Result<bool> {
+    if !cfg!(debug_assertions) {
+        return Ok(false);
+    }
+    println!("building sesame and xtask (release)…");
+    let status = util::cargo()
+        .current_dir(util::project_root())
+        .args([
+            "build",
+            "--release",
+            "--quiet",
+            "-p",
+            "sesame",
+            "-p",
+            "xtask",
+        ])
+        .status()
+        .context("cannot run cargo build")?;
+    if !status.success() {
+        bail!("cargo build --release -p sesame -p xtask failed");
+    }
+    let bin = util::release_dir().join("xtask");
+    let status = std::process::Command::new(&bin)
+        .args(args)
+        .status()
+        .with_context(|| format!("cannot run {}", bin.display()))?;
+    if !status.success() {
+        bail!("{} {} failed ({status})", bin.display(), args.join(" "));
+    }
+    Ok(true)
+}
+
+/// Writes `report` to `target/bench/<name>`.
+pub fn write_report(name: &str, report: &Value) -> anyhow::Result<()> {
+    let out = util::project_root().join("target/bench");
+    std::fs::create_dir_all(&out).with_context(|| format!("cannot create {}", out.display()))?;
+    let file = out.join(name);
+    std::fs::write(&file, serde_json::to_string_pretty(report)?)
+        .with_context(|| format!("cannot write {}", file.display()))?;
+    println!();
+    println!("written to {}", file.display());
+    Ok(())
+}
+
+pub fn verdict(pass: bool, target: &str) -> String {
     format!("[{} target {target}]", if pass { "PASS" } else { "MISS" })
 }
 
@@ -127,7 +184,7 @@ fn median(values: &[f64]) -> f64 {
     v.get(v.len() / 2).copied().unwrap_or(f64::NAN)
 }
 
-fn spec(bin: &Path, token: &str, dir: &TempDir, database_url: Option<&str>) -> ServeSpec {
+pub fn spec(bin: &Path, token: &str, dir: &TempDir, database_url: Option<&str>) -> ServeSpec {
     ServeSpec {
         bin: bin.to_path_buf(),
         data_dir: dir.path().join("data"),
@@ -225,7 +282,7 @@ fn import_run(
 }
 
 /// `total` GETs of `/healthz` over `concurrency` keep-alive connections; requests per second.
-fn healthz_rate(port: u16, concurrency: usize, total: usize) -> anyhow::Result<f64> {
+pub fn healthz_rate(port: u16, concurrency: usize, total: usize) -> anyhow::Result<f64> {
     let per_conn = total.div_ceil(concurrency);
     let started = Instant::now();
     let workers: Vec<_> = (0..concurrency)

@@ -7,6 +7,8 @@
 //! - `ci`: what CI and the README's test command run, in order.
 
 mod bench;
+mod bench_saml;
+mod bench_scim;
 mod ci;
 mod durability;
 mod fixture;
@@ -18,15 +20,14 @@ mod util;
 
 use std::process::ExitCode;
 
-const USAGE: &str =
-    "usage: cargo xtask <tidy|durability|bench|fuzz [--seconds N] [--corpus DIR]|ci>";
+const USAGE: &str = "usage: cargo xtask <tidy|durability|bench [saml-idp|scim]|fuzz [--seconds N] [--corpus DIR]|ci>";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
         Some("tidy") => tidy::run(),
         Some("durability") => durability::run(),
-        Some("bench") => bench::run(),
+        Some("bench") => bench::run(&args[1..]),
         Some("fuzz") => fuzz::run(&args[1..]),
         Some("ci") => ci::run(),
         Some("help" | "-h" | "--help") => {

@@ -67,14 +67,19 @@ pub fn build_release_sesame() -> anyhow::Result<PathBuf> {
     if !status.success() {
         bail!("cargo build --release -p sesame failed");
     }
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| project_root().join("target"));
-    let bin = target.join("release").join("sesame");
+    let bin = release_dir().join("sesame");
     if !bin.is_file() {
         bail!("{} is missing after the build", bin.display());
     }
     Ok(bin)
+}
+
+/// `target/release` (or `$CARGO_TARGET_DIR/release`).
+pub fn release_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| project_root().join("target"))
+        .join("release")
 }
 
 /// A 40-character admin token for `SESAME_ADMIN_TOKEN`.
