@@ -676,3 +676,96 @@ async fn rsa_sha1_on_request() {
     let path = ElementPath::root(sesame_saml::ns::PROTOCOL, "Response");
     sesame_xmlsec::verify_enveloped(&xml, &path, &trusted, &policy).unwrap();
 }
+
+/// Single Logout across two applications: the logout started at one reaches the other
+/// (front-channel), and the first gets Sésame's LogoutResponse once the second answered.
+#[tokio::test]
+async fn single_logout_propagates_to_the_other_application() {
+    let w = world(json!({})).await;
+    w.assign().await;
+    let second = w
+        .api
+        .json(
+            "POST",
+            &format!("/api/v1/tenants/{}/apps/saml", w.tenant),
+            json!({ "name": "Second", "settings": {
+                "identifiers": ["https://two.example/sp"],
+                "replyUrls": [{ "url": "https://two.example/acs", "index": 0, "isDefault": true }],
+                "logoutUrl": "https://two.example/slo",
+            }}),
+        )
+        .await;
+    let second_app = second.body["app"]["id"].as_str().unwrap().to_string();
+    let user = w
+        .api
+        .get(&format!(
+            "/api/v1/tenants/{}/users/alice@contoso.example",
+            w.tenant
+        ))
+        .await
+        .body["id"]
+        .clone();
+    w.api
+        .json(
+            "POST",
+            &format!("/api/v1/tenants/{}/apps/{second_app}/assignments", w.tenant),
+            json!({ "principalType": "user", "principalId": user }),
+        )
+        .await;
+    let mut b = Browser::new();
+    b.sign_in(&w.api, &w.tenant, None).await;
+    let first_response =
+        posted_response(&b.get(&w.api, &w.redirect(&w.request(ACS, ""), None)).await);
+    posted_response(
+        &b.get(&w.api, &format!("/{}/apps/{second_app}/launch", w.tenant))
+            .await,
+    );
+    let start = first_response.find("<saml:NameID").unwrap();
+    let name_id = first_response[start..]
+        .split('>')
+        .nth(1)
+        .unwrap()
+        .split('<')
+        .next()
+        .unwrap()
+        .to_string();
+    let now = time::OffsetDateTime::now_utc()
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap();
+    let logout = format!(
+        r#"<samlp:LogoutRequest xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ID="_lo1" Version="2.0" IssueInstant="{now}"><saml:Issuer>{SP}</saml:Issuer><saml:NameID>{name_id}</saml:NameID></samlp:LogoutRequest>"#
+    );
+    // 1. The first app asks; Sésame sends the browser to the second with a signed LogoutRequest.
+    let hop = b.get(&w.api, &w.redirect(&logout, None)).await;
+    let to_second = hop.location.unwrap();
+    assert!(
+        to_second.starts_with("https://two.example/slo?SAMLRequest="),
+        "{to_second}"
+    );
+    assert!(to_second.contains("&Signature="), "signed: {to_second}");
+    let query = to_second.split_once('?').unwrap().1;
+    let request = sesame_saml::decode_redirect(query).unwrap();
+    let parsed = sesame_saml::parse_logout_request(&request.xml).unwrap();
+    assert!(!parsed.session_indexes.is_empty());
+    // The session is already over.
+    assert_eq!(
+        b.get(&w.api, &format!("/{}/", w.tenant)).await.status,
+        StatusCode::SEE_OTHER
+    );
+    // 2. The second app answers; Sésame answers the first.
+    let answer = format!(
+        r#"<samlp:LogoutResponse xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ID="_r2" Version="2.0" IssueInstant="{now}" InResponseTo="{}"><saml:Issuer>https://two.example/sp</saml:Issuer><samlp:Status><samlp:StatusCode Value="urn:oasis:names:tc:SAML:2.0:status:Success"/></samlp:Status></samlp:LogoutResponse>"#,
+        parsed.header.id
+    );
+    let q = encode_redirect(&answer, MessageKind::Response, None, None).unwrap();
+    let last = b.get(&w.api, &format!("{}?{q}", w.sso())).await;
+    let to_first = last.location.unwrap();
+    assert!(
+        to_first.starts_with("https://sp.example/slo?SAMLResponse="),
+        "{to_first}"
+    );
+    let response = sesame_saml::decode_redirect(to_first.split_once('?').unwrap().1).unwrap();
+    let status = sesame_saml::parse_logout_response(&response.xml).unwrap();
+    assert_eq!(status.in_response_to.as_deref(), Some("_lo1"));
+    assert!(status.status.is_success(), "{:?}", status.status);
+}
