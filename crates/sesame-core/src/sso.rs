@@ -86,6 +86,22 @@ impl SsoFailure {
         }
     }
 
+    fn app_disabled(app: &Application) -> Self {
+        SsoFailure::new(
+            codes::APP_DISABLED,
+            403,
+            format!("The application {} is disabled.", app.name),
+        )
+    }
+
+    fn not_saml() -> Self {
+        SsoFailure::new(
+            codes::UNKNOWN_APPLICATION,
+            400,
+            "This application is not set up for SAML sign-in.",
+        )
+    }
+
     fn from_core(e: &CoreError) -> Self {
         tracing::error!(error = %e, "SAML flow failed");
         SsoFailure::new(
@@ -188,18 +204,10 @@ impl Core {
             Err(e) => return Err(SsoFailure::from_core(&e)),
         };
         let Some(settings) = app.saml.clone() else {
-            return Err(SsoFailure::new(
-                codes::UNKNOWN_APPLICATION,
-                400,
-                "This application is not set up for SAML.",
-            ));
+            return Err(SsoFailure::not_saml());
         };
         if !app.enabled {
-            let f = SsoFailure::new(
-                codes::APP_DISABLED,
-                403,
-                format!("The application {} is disabled.", app.name),
-            );
+            let f = SsoFailure::app_disabled(&app);
             return refuse(Some(app.id), f, "application disabled".into()).await;
         }
 
@@ -351,18 +359,10 @@ impl Core {
             Err(e) => return Err(SsoFailure::from_core(&e.into())),
         };
         let Some(settings) = app.saml.as_ref() else {
-            return Err(SsoFailure::new(
-                codes::UNKNOWN_APPLICATION,
-                400,
-                "This application is not set up for SAML sign-in.",
-            ));
+            return Err(SsoFailure::not_saml());
         };
         if !app.enabled {
-            let f = SsoFailure::new(
-                codes::APP_DISABLED,
-                403,
-                format!("The application {} is disabled.", app.name),
-            );
+            let f = SsoFailure::app_disabled(&app);
             self.log_saml(
                 tenant.id,
                 Some(app.id),
@@ -428,18 +428,10 @@ impl Core {
             Err(e) => return Err(SsoFailure::from_core(&e.into())),
         };
         let Some(settings) = app.saml.clone() else {
-            return Err(SsoFailure::new(
-                codes::UNKNOWN_APPLICATION,
-                400,
-                "This application is not set up for SAML.",
-            ));
+            return Err(SsoFailure::not_saml());
         };
         if !app.enabled {
-            let f = SsoFailure::new(
-                codes::APP_DISABLED,
-                403,
-                format!("The application {} is disabled.", app.name),
-            );
+            let f = SsoFailure::app_disabled(&app);
             return fail(f, "application disabled".into()).await;
         }
         match self.is_assigned(tenant.id, app.id, user.id).await {
