@@ -4,6 +4,7 @@
 //! protocols, never reads the clock and never generates identifiers: callers pass them in.
 
 mod directory;
+mod federation;
 mod ids;
 mod saml;
 mod scim;
@@ -11,6 +12,7 @@ mod security;
 mod validate;
 
 pub use directory::*;
+pub use federation::*;
 pub use ids::*;
 pub use saml::*;
 pub use scim::*;

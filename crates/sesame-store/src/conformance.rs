@@ -25,6 +25,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod directory;
+mod federation;
 mod groups;
 mod saml;
 mod scim;
@@ -32,6 +33,7 @@ mod security;
 mod users;
 
 pub use directory::*;
+pub use federation::*;
 pub use groups::*;
 pub use saml::*;
 pub use scim::*;
@@ -137,6 +139,11 @@ macro_rules! conformance_tests {
             scim_token_conflicts_and_cascade,
             user_scim_fields_round_trip,
             group_scim_attributes,
+            // federation with external SAML IdPs
+            federation_put_get_list_delete,
+            federation_requires_verified_domain_and_isolation,
+            replay_cache_refuses_second_use,
+            authn_requests_taken_once,
             times_round_trip_exactly,
             unicode_round_trips,
             page_limits_default_and_max,

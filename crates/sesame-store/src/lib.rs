@@ -13,8 +13,10 @@ use time::OffsetDateTime;
 
 #[cfg(feature = "conformance")]
 pub mod conformance;
+mod federation;
 mod scim;
 
+pub use federation::FederationStore;
 pub use scim::{ScimGroupStore, ScimTokenStore};
 
 /// The sentinels are part of the contract: callers match on them.
@@ -262,6 +264,7 @@ pub trait Store:
     + AdminTokenStore
     + ScimTokenStore
     + ScimGroupStore
+    + FederationStore
     + Send
     + Sync
 {

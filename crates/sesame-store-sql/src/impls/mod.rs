@@ -8,6 +8,7 @@
 //! row an update closure reads (` FOR UPDATE` on PostgreSQL; SQLite's writer lock suffices).
 
 mod directory;
+pub(crate) mod federation;
 mod groups;
 mod saml;
 pub(crate) mod scim;
@@ -15,6 +16,7 @@ mod security;
 mod users;
 
 pub(crate) use directory::directory_impls;
+pub(crate) use federation::federation_impls;
 pub(crate) use groups::group_impls;
 pub(crate) use saml::saml_impls;
 pub(crate) use scim::scim_impls;
@@ -30,6 +32,7 @@ macro_rules! store_impls {
         $crate::impls::security_impls!($store);
         $crate::impls::saml_impls!($store);
         $crate::impls::scim_impls!($store);
+        $crate::impls::federation_impls!($store, for_update = $fu);
     };
 }
 pub(crate) use store_impls;

@@ -1,0 +1,70 @@
+//! Federation of a verified domain with an external SAML 2.0 identity provider (SAML-SP-1, the
+//! `Set-MsolDomainAuthentication` equivalent), and the SP-side records that go with it: the
+//! AuthnRequests Sésame sent and has not yet seen answered. Shapes only: the protocol lives in
+//! `sesame-saml`, the rules in `sesame-core`.
+
+use crate::TenantId;
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+use utoipa::ToSchema;
+
+/// Default tolerated clock skew with a federated IdP, in seconds (3 minutes).
+pub const DEFAULT_FEDERATION_CLOCK_SKEW_SECS: u32 = 180;
+
+/// The protocol Sésame speaks with the federated IdP.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum FederationProtocol {
+    /// SAML 2.0 Web Browser SSO (SP-Lite, seed 001).
+    #[default]
+    Samlp,
+}
+
+/// The federation settings of one domain of a tenant.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct DomainFederation {
+    pub tenant_id: TenantId,
+    /// The federated domain (lower-case), a verified domain of the tenant.
+    pub domain: String,
+    /// The IdP's entityID (`IssuerUri`).
+    pub issuer_uri: String,
+    /// Where AuthnRequests go (HTTP-POST, `PassiveLogOnUri`).
+    pub passive_logon_url: String,
+    /// Where LogoutRequests go (HTTP-Redirect, `LogOffUri`).
+    pub logoff_url: String,
+    /// The ECP endpoint (`ActiveLogOnUri`), stored for later use.
+    #[serde(default)]
+    pub active_logon_url: Option<String>,
+    /// PEM certificates whose keys may sign the IdP's assertions (at least one).
+    pub signing_certificates: Vec<String>,
+    #[serde(default)]
+    pub preferred_protocol: FederationProtocol,
+    /// The name shown to users on the way to their IdP.
+    #[serde(default)]
+    pub brand_name: Option<String>,
+    /// Where the IdP's metadata can be re-read.
+    #[serde(default)]
+    pub metadata_url: Option<String>,
+    /// Accept RSA-SHA1 / SHA-1 digests (seed 001 requires them); each acceptance is logged.
+    pub allow_sha1: bool,
+    /// Tolerated clock skew, in seconds.
+    pub clock_skew_secs: u32,
+    /// Accept IdP-initiated (unsolicited) Responses.
+    pub allow_unsolicited: bool,
+    pub created_at: OffsetDateTime,
+    pub updated_at: OffsetDateTime,
+}
+
+/// An AuthnRequest Sésame sent to a federated IdP and has not yet seen answered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutstandingAuthnRequest {
+    pub tenant_id: TenantId,
+    /// The request's `ID` (the Response's `InResponseTo`).
+    pub id: String,
+    /// The federated domain the request went to.
+    pub domain: String,
+    /// Where to send the browser once signed in (a same-origin path).
+    pub continue_to: Option<String>,
+    pub expires_at: OffsetDateTime,
+}

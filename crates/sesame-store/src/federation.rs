@@ -1,0 +1,50 @@
+//! Federation with external SAML identity providers (issue 5): domain federation settings, the
+//! replay cache of accepted assertions, and the AuthnRequests awaiting their Response. One role
+//! trait, kept apart from the directory; the replay cache and outstanding requests live in the
+//! store so that every node shares them.
+
+use async_trait::async_trait;
+use sesame_model::{DomainFederation, OutstandingAuthnRequest, TenantId};
+use time::OffsetDateTime;
+
+use crate::StoreResult;
+
+#[async_trait]
+pub trait FederationStore {
+    /// Creates or replaces the federation of `federation.domain` and marks the domain
+    /// `Federated`, in one transaction. NotFound `domain` when the tenant has no such domain;
+    /// Aborted when the domain is unverified.
+    async fn put_federation(&self, federation: &DomainFederation) -> StoreResult<()>;
+    /// NotFound `federation`.
+    async fn get_federation(&self, tenant: TenantId, domain: &str)
+    -> StoreResult<DomainFederation>;
+    /// The tenant's federations, ordered by domain.
+    async fn list_federations(&self, tenant: TenantId) -> StoreResult<Vec<DomainFederation>>;
+    /// Removes the federation and sets the domain back to `Verified`, in one transaction.
+    /// NotFound `federation`.
+    async fn delete_federation(&self, tenant: TenantId, domain: &str) -> StoreResult<()>;
+
+    /// Records that the assertion `assertion_id` of `issuer` was accepted, to be kept until
+    /// `keep_until`. Conflict `assertion` when it was already recorded (a replay).
+    async fn remember_assertion(
+        &self,
+        tenant: TenantId,
+        issuer: &str,
+        assertion_id: &str,
+        keep_until: OffsetDateTime,
+    ) -> StoreResult<()>;
+    /// Forgets assertions kept until before `now`, across tenants; returns how many.
+    async fn purge_expired_assertions(&self, now: OffsetDateTime) -> StoreResult<u64>;
+
+    /// Conflict `authn_request` on a duplicate id; NotFound `tenant`.
+    async fn save_authn_request(&self, request: &OutstandingAuthnRequest) -> StoreResult<()>;
+    /// Removes and returns the request (each can be taken once; expiry is the caller's check).
+    /// NotFound `authn_request`.
+    async fn take_authn_request(
+        &self,
+        tenant: TenantId,
+        id: &str,
+    ) -> StoreResult<OutstandingAuthnRequest>;
+    /// Forgets requests that expired before `now`, across tenants; returns how many.
+    async fn purge_expired_authn_requests(&self, now: OffsetDateTime) -> StoreResult<u64>;
+}
