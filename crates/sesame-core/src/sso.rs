@@ -56,6 +56,10 @@ pub struct PendingSso {
     pub requested_format: Option<NameIdFormat>,
     /// Unix seconds: ForceAuthn needs a sign-in after this instant.
     pub received_at: i64,
+    /// The RequestedAuthnContext asks for something password sign-in cannot give: the answer
+    /// is a `NoAuthnContext` Response (SAML core §3.3.2.2.1).
+    #[serde(default)]
+    pub unsatisfiable_authn_context: bool,
 }
 
 /// A refused SAML request: shown as an error page with `code`, logged with `detail`.
@@ -124,6 +128,7 @@ pub mod codes {
     pub const STALE_REQUEST: &str = "SESAME-3008";
     pub const ISSUANCE: &str = "SESAME-3009";
     pub const NO_PASSIVE: &str = "SESAME-3010";
+    pub const NO_AUTHN_CONTEXT: &str = "SESAME-3013";
 }
 
 impl Core {
@@ -297,6 +302,10 @@ impl Core {
             is_passive: request.is_passive,
             requested_format,
             received_at: now.unix_timestamp(),
+            unsatisfiable_authn_context: request
+                .requested_authn_context
+                .as_ref()
+                .is_some_and(|c| !password_satisfies(c)),
         })
     }
 
@@ -392,6 +401,7 @@ impl Core {
             is_passive: false,
             requested_format: None,
             received_at: self.now().unix_timestamp(),
+            unsatisfiable_authn_context: false,
         })
     }
 
@@ -507,13 +517,61 @@ impl Core {
             200,
             "nobody signed in for a passive request",
         );
+        let detail = "IsPassive without a session: answered NoPassive";
+        self.status_response(
+            tenant,
+            pending,
+            sesame_saml::StatusCode::NoPassive,
+            &f,
+            detail,
+            meta,
+        )
+        .await
+    }
+
+    /// A `NoAuthnContext` Response: the requested authentication context is stronger than a
+    /// password (SAML core §3.3.2.2.1).
+    pub async fn no_authn_context_response(
+        &self,
+        tenant: &Tenant,
+        pending: &PendingSso,
+        meta: &RequestMeta,
+    ) -> Result<SamlPost, SsoFailure> {
+        let f = SsoFailure::new(
+            codes::NO_AUTHN_CONTEXT,
+            200,
+            "requested authentication context unavailable",
+        );
+        let detail =
+            "RequestedAuthnContext cannot be met by password sign-in: answered NoAuthnContext";
+        self.status_response(
+            tenant,
+            pending,
+            sesame_saml::StatusCode::NoAuthnContext,
+            &f,
+            detail,
+            meta,
+        )
+        .await
+    }
+
+    /// A signed error Response to the ACS with `Responder` / `sub_code`, logged as a failure.
+    async fn status_response(
+        &self,
+        tenant: &Tenant,
+        pending: &PendingSso,
+        sub_code: sesame_saml::StatusCode,
+        failure: &SsoFailure,
+        detail: &str,
+        meta: &RequestMeta,
+    ) -> Result<SamlPost, SsoFailure> {
         self.log_saml(
             tenant.id,
             Some(pending.app_id),
             None,
             "",
-            &f,
-            "IsPassive without a session: answered NoPassive",
+            failure,
+            detail,
             meta,
         )
         .await;
@@ -540,7 +598,7 @@ impl Core {
             in_response_to: pending.request_id.as_deref(),
             status: sesame_saml::Status {
                 code: sesame_saml::StatusCode::Responder,
-                sub_code: Some(sesame_saml::StatusCode::NoPassive),
+                sub_code: Some(sub_code),
                 message: None,
             },
         };
@@ -807,6 +865,30 @@ enum IssueError {
     Claims(CoreError),
     Saml(String),
     Core(CoreError),
+}
+
+/// Whether password sign-in (`PasswordProtectedTransport`) meets the requested context. The
+/// strength order used: InternetProtocol < Password < PasswordProtectedTransport < anything
+/// else (MFA, smartcard, Kerberos…), which password sign-in never reaches.
+fn password_satisfies(requested: &sesame_saml::RequestedAuthnContext) -> bool {
+    use sesame_saml::AuthnContextComparison as C;
+    const PASSWORD: &str = "urn:oasis:names:tc:SAML:2.0:ac:classes:Password";
+    const IP: &str = "urn:oasis:names:tc:SAML:2.0:ac:classes:InternetProtocol";
+    const UNSPECIFIED: &str = "urn:oasis:names:tc:SAML:2.0:ac:classes:unspecified";
+    let ours = sesame_saml::ns::AC_PASSWORD_PROTECTED_TRANSPORT;
+    let refs = &requested.class_refs;
+    if refs.is_empty() {
+        return true;
+    }
+    let weaker = |c: &String| c == PASSWORD || c == IP;
+    match requested.comparison {
+        C::Exact => refs.iter().any(|c| c == ours || c == UNSPECIFIED),
+        C::Minimum => refs
+            .iter()
+            .any(|c| c == ours || c == UNSPECIFIED || weaker(c)),
+        C::Maximum => refs.iter().any(|c| !weaker(c)),
+        C::Better => refs.iter().all(weaker),
+    }
 }
 
 /// An XML ID (an NCName): `_` and 32 hex digits.

@@ -769,3 +769,44 @@ async fn single_logout_propagates_to_the_other_application() {
     assert_eq!(status.in_response_to.as_deref(), Some("_lo1"));
     assert!(status.status.is_success(), "{:?}", status.status);
 }
+
+#[tokio::test]
+async fn requested_authn_context_is_honoured() {
+    let w = world(json!({})).await;
+    w.assign().await;
+    let mut b = Browser::new();
+    b.sign_in(&w.api, &w.tenant, None).await;
+    let context = |comparison: &str, class: &str| {
+        format!(
+            "<samlp:RequestedAuthnContext Comparison=\"{comparison}\"><saml:AuthnContextClassRef>{class}</saml:AuthnContextClassRef></samlp:RequestedAuthnContext></samlp:AuthnRequest>"
+        )
+    };
+    let ppt = "urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport";
+    let mfa = "http://schemas.microsoft.com/claims/multipleauthn";
+    let password = "urn:oasis:names:tc:SAML:2.0:ac:classes:Password";
+    for (comparison, class, satisfied) in [
+        ("exact", ppt, true),
+        ("exact", mfa, false),
+        ("minimum", password, true),
+        ("minimum", mfa, false),
+        ("better", password, true),
+        ("better", ppt, false),
+        ("maximum", mfa, true),
+    ] {
+        let xml = w
+            .request(ACS, "")
+            .replace("</samlp:AuthnRequest>", &context(comparison, class));
+        let answer = posted_response(&b.get(&w.api, &w.redirect(&xml, None)).await);
+        assert_eq!(
+            answer.contains("<saml:Assertion"),
+            satisfied,
+            "{comparison} {class}: {answer}"
+        );
+        if !satisfied {
+            assert!(
+                answer.contains("urn:oasis:names:tc:SAML:2.0:status:NoAuthnContext"),
+                "{answer}"
+            );
+        }
+    }
+}

@@ -220,6 +220,16 @@ async fn answer(
         Ok(c) => c,
         Err(page) => return page,
     };
+    if pending.unsatisfiable_authn_context {
+        return match state
+            .core
+            .no_authn_context_response(tenant, &pending, &meta)
+            .await
+        {
+            Ok(post) => post_page(&post),
+            Err(f) => failure_page(&f, cid),
+        };
+    }
     match current {
         Some((session, user)) if state.core.session_satisfies(&pending, &session) => {
             match state
