@@ -17,6 +17,7 @@
 //! **Must not touch**: I/O, the clock (`now` is an expectation), the replay cache.
 
 pub mod model;
+pub mod outgoing;
 pub mod rules;
 mod signed;
 
@@ -26,6 +27,10 @@ use sesame_xmlsec::{
 use time::{Duration, OffsetDateTime};
 
 pub use model::{AssertionModel, ResponseEnvelope};
+pub use outgoing::{
+    IdpMetadata, SpAuthnRequestParams, SpMetadataParams, build_sp_authn_request,
+    parse_idp_metadata, sp_metadata,
+};
 pub use rules::{SpRule, SpRuleFailure};
 pub use signed::Protection;
 
