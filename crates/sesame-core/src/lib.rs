@@ -15,7 +15,7 @@ mod groups;
 mod inputs;
 pub mod keys;
 mod password;
-mod portal;
+pub mod portal;
 mod saml_apps;
 pub mod scim;
 pub mod secrets;

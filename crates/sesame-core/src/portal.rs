@@ -12,6 +12,13 @@ use std::collections::BTreeSet;
 /// How long a sealed context stays valid: long enough to type a password.
 const CONTEXT_LIFETIME: time::Duration = time::Duration::minutes(15);
 
+/// What an assigned user holds in an application.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AppAccess {
+    pub roles: Vec<String>,
+    pub group_names: Vec<String>,
+}
+
 #[derive(serde::Serialize, serde::Deserialize)]
 struct Envelope<T> {
     /// Unix seconds after which the context is refused.
@@ -55,40 +62,47 @@ impl Core {
         Ok(apps)
     }
 
-    /// The app roles the user holds in `app` (direct or through groups); `None` roles are
-    /// the default access and are not listed.
-    pub async fn app_roles(
+    /// The user's access to `app` in one pass over memberships and assignments: `None` when
+    /// not assigned (directly or through a group), else the app roles held and, when
+    /// `with_group_names`, the display names of the user's groups (for a groups claim).
+    pub async fn app_access(
         &self,
         tenant: TenantId,
         app: AppId,
         user: UserId,
-    ) -> CoreResult<Vec<String>> {
+        with_group_names: bool,
+    ) -> CoreResult<Option<AppAccess>> {
         let groups = self.store.list_user_groups(tenant, user).await?;
+        let mut assigned = false;
         let mut roles = BTreeSet::new();
         for a in self.store.list_assignments(tenant, app).await? {
             let mine = match a.principal {
                 Principal::User(u) => u == user,
                 Principal::Group(g) => groups.contains(&g),
             };
-            if let (true, Some(r)) = (mine, a.app_role) {
-                roles.insert(r);
+            if mine {
+                assigned = true;
+                roles.extend(a.app_role);
             }
         }
-        Ok(roles.into_iter().collect())
-    }
-
-    /// Display names of the user's groups.
-    pub async fn group_names(&self, tenant: TenantId, user: UserId) -> CoreResult<Vec<String>> {
-        let mut names = Vec::new();
-        for g in self.store.list_user_groups(tenant, user).await? {
-            match self.store.get_group(tenant, g).await {
-                Ok(group) => names.push(group.display_name),
-                Err(sesame_store::StoreError::NotFound(_)) => {}
-                Err(e) => return Err(e.into()),
-            }
+        if !assigned {
+            return Ok(None);
         }
-        names.sort();
-        Ok(names)
+        let mut group_names = Vec::new();
+        if with_group_names {
+            for g in groups {
+                match self.store.get_group(tenant, g).await {
+                    Ok(group) => group_names.push(group.display_name),
+                    Err(sesame_store::StoreError::NotFound(_)) => {}
+                    Err(e) => return Err(e.into()),
+                }
+            }
+            group_names.sort();
+        }
+        Ok(Some(AppAccess {
+            roles: roles.into_iter().collect(),
+            group_names,
+        }))
     }
 
     /// Seals `ctx` for the browser to carry (URL-safe): encrypted and authenticated with the

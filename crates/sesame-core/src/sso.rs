@@ -444,9 +444,16 @@ impl Core {
             let f = SsoFailure::app_disabled(&app);
             return fail(f, "application disabled".into()).await;
         }
-        match self.is_assigned(tenant.id, app.id, user.id).await {
-            Ok(true) => {}
-            Ok(false) => {
+        let wants_groups = settings
+            .attributes
+            .iter()
+            .any(|a| a.source == ClaimSource::Groups);
+        let access = match self
+            .app_access(tenant.id, app.id, user.id, wants_groups)
+            .await
+        {
+            Ok(Some(access)) => access,
+            Ok(None) => {
                 let f = SsoFailure::new(
                     codes::NOT_ASSIGNED,
                     403,
@@ -458,9 +465,9 @@ impl Core {
                 return fail(f, "user not assigned to the application".into()).await;
             }
             Err(e) => return Err(SsoFailure::from_core(&e)),
-        }
+        };
         let issued = match self
-            .issue_response(tenant, &app, &settings, pending, session, user)
+            .issue_response(tenant, &app, &settings, pending, session, user, &access)
             .await
         {
             Ok(i) => i,
@@ -622,6 +629,7 @@ impl Core {
         })
     }
 
+    #[allow(clippy::too_many_arguments)]
     async fn issue_response(
         &self,
         tenant: &Tenant,
@@ -630,15 +638,8 @@ impl Core {
         pending: &PendingSso,
         session: &Session,
         user: &User,
+        access: &crate::portal::AppAccess,
     ) -> Result<Issued, IssueError> {
-        let groups = self
-            .group_names(tenant.id, user.id)
-            .await
-            .map_err(IssueError::Core)?;
-        let roles = self
-            .app_roles(tenant.id, app.id, user.id)
-            .await
-            .map_err(IssueError::Core)?;
         let master = self.master_key.clone();
         let pairwise_subject = format!("{}/{}", tenant.id, user.id);
         let pairwise_audience = app.id.to_string();
@@ -649,8 +650,8 @@ impl Core {
         let transient = || saml_id(uuid::Uuid::new_v4());
         let inputs = ClaimInputs {
             user,
-            group_names: &groups,
-            app_roles: &roles,
+            group_names: &access.group_names,
+            app_roles: &access.roles,
             pairwise: &pairwise,
             transient: &transient,
         };

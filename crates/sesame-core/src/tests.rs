@@ -732,7 +732,6 @@ async fn portal_lists_enabled_assigned_apps_with_roles() {
         )
         .await
         .unwrap();
-    let _ = unassigned;
     let to_user = |role: Option<&str>| NewAssignment {
         principal_type: PrincipalType::User,
         principal_id: alice.id.0,
@@ -762,12 +761,26 @@ async fn portal_lists_enabled_assigned_apps_with_roles() {
         .map(|a| a.name)
         .collect();
     assert_eq!(names, vec!["A-app", "b-app"]);
+    let access = f
+        .core
+        .app_access(t, b.id, alice.id, true)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(access.roles, vec!["Reader", "Writer"]);
+    assert_eq!(access.group_names, vec!["Sales"]);
+    let without_names = f
+        .core
+        .app_access(t, b.id, alice.id, false)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(without_names.group_names.is_empty());
     assert_eq!(
-        f.core.app_roles(t, b.id, alice.id).await.unwrap(),
-        vec!["Reader", "Writer"]
-    );
-    assert_eq!(
-        f.core.group_names(t, alice.id).await.unwrap(),
-        vec!["Sales"]
+        f.core
+            .app_access(t, unassigned.id, alice.id, true)
+            .await
+            .unwrap(),
+        None
     );
 }
