@@ -11,6 +11,8 @@ pub mod claims;
 mod clock;
 mod directory;
 mod error;
+pub mod federation;
+pub mod federation_acs;
 mod groups;
 mod inputs;
 pub mod keys;

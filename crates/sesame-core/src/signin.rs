@@ -195,29 +195,37 @@ impl Core {
                 )
                 .await?;
         }
-        let session_secret = secrets::new_token("");
-        let session = Session {
-            id_digest: secrets::digest(&session_secret),
-            tenant_id: attempt.tenant,
-            user_id: user.id,
-            authenticated_at: now,
-            expires_at: now + self.settings.session_lifetime,
-        };
-        self.store.create_session(&session).await?;
+        let signed_in = self.open_session(attempt.tenant, user).await?;
         self.log_sign_in(
             &attempt,
             &upn,
-            Some(user.id),
+            Some(signed_in.user.id),
             SignInResult::Success,
             None,
             now,
         )
         .await?;
-        Ok(SignInOutcome::Success(Box::new(SignedIn {
+        Ok(SignInOutcome::Success(Box::new(signed_in)))
+    }
+
+    /// Creates an SSO session for `user` (whatever proved who they are): the cookie secret and
+    /// its stored digest. Shared by password and federated sign-in.
+    pub(crate) async fn open_session(&self, tenant: TenantId, user: User) -> CoreResult<SignedIn> {
+        let now = self.now();
+        let session_secret = secrets::new_token("");
+        let session = Session {
+            id_digest: secrets::digest(&session_secret),
+            tenant_id: tenant,
+            user_id: user.id,
+            authenticated_at: now,
+            expires_at: now + self.settings.session_lifetime,
+        };
+        self.store.create_session(&session).await?;
+        Ok(SignedIn {
             user,
             session,
             session_secret,
-        })))
+        })
     }
 
     async fn fail(

@@ -28,6 +28,7 @@ struct LoginQuery {
     #[serde(rename = "continue")]
     continue_to: Option<String>,
     login_hint: Option<String>,
+    domain_hint: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -153,6 +154,14 @@ async fn show_login(
         Err(page) => return page,
     };
     let continue_to = safe_continue(query.continue_to.as_deref());
+    // `login_hint` (a UPN) or `domain_hint` of a federated domain skips the prompts (AUTH-1).
+    if let Some(hint) = query.login_hint.as_deref().or(query.domain_hint.as_deref())
+        && let Some(res) =
+            super::federation::home_realm_redirect(&state, &tenant, hint, continue_to.clone(), &cid)
+                .await
+    {
+        return res;
+    }
     let csrf = csrf_for(&state, &headers);
     let html = match query
         .login_hint
@@ -208,7 +217,18 @@ async fn submit_login(
         return html_response(StatusCode::OK, html);
     }
     let Some(password) = form.password.filter(|p| !p.is_empty()) else {
-        // First step done: home-realm discovery will branch here; local accounts get the password form.
+        // First step done: home-realm discovery (a federated domain goes to its IdP).
+        if let Some(res) = super::federation::home_realm_redirect(
+            &state,
+            &tenant,
+            &username,
+            continue_to.clone(),
+            &cid,
+        )
+        .await
+        {
+            return res;
+        }
         let html = password_form(
             &tenant,
             &csrf.token,

@@ -2,6 +2,7 @@
 //! user portal (My Apps).
 
 mod cookies;
+mod federation;
 mod login;
 mod portal;
 mod saml;
@@ -19,6 +20,7 @@ pub fn routes() -> Router<AppState> {
         .merge(portal::routes())
         .merge(saml::routes())
         .merge(slo::routes())
+        .merge(federation::routes())
 }
 
 /// The tenant named in the URL, or the error page to show instead.

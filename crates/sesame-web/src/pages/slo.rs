@@ -98,7 +98,13 @@ async fn logout(
     ) else {
         return signed_out_page(&state, &tenant);
     };
+    // Read before the session ends: whether the user signed in through a federated IdP.
+    let idp_logout = super::federation::federated_logout_url(&state, &tenant, &secret).await;
     match state.core.start_logout(tenant.id, &secret).await {
+        Ok(slo) if slo.remaining.is_empty() && idp_logout.is_some() => match idp_logout {
+            Some(url) => super::federation::to_idp_logout(&state, url),
+            None => continue_logout(&state, &tenant, slo, &cid).await,
+        },
         Ok(slo) => continue_logout(&state, &tenant, slo, &cid).await,
         Err(e) => error_page(
             crate::error::status_of(&e),

@@ -1,0 +1,329 @@
+//! Federation of a domain with an external SAML 2.0 IdP (issue 5): the settings (SAML-SP-1),
+//! home-realm discovery (AUTH-1) and the AuthnRequest Sésame posts to the IdP, SP metadata
+//! (SAML-SP-6), and the LogoutRequest sent on sign-out. The ACS lives in [`crate::federation_acs`].
+//!
+//! Sésame's SP entityID for a tenant is `{public-url}/{tenant-id}/sp`; its ACS is
+//! `{public-url}/{tenant-id}/saml2/acs`. AuthnRequests are unsigned (metadata says
+//! `AuthnRequestsSigned="false"`) and remembered in the store until answered or expired.
+//! **Must not touch**: HTTP, SQL, XML (that is `sesame-saml`'s).
+
+use serde::{Deserialize, Serialize};
+use sesame_model::{
+    DEFAULT_FEDERATION_CLOCK_SKEW_SECS, DomainFederation, DomainStatus, FederationProtocol,
+    OutstandingAuthnRequest, TenantId, User,
+};
+use sesame_saml::{MessageKind, ns};
+use sesame_store::StoreError;
+use time::Duration;
+use utoipa::ToSchema;
+
+use crate::sso::SamlPost;
+use crate::{Core, CoreError, CoreResult};
+
+/// How long an AuthnRequest to a federated IdP waits for its Response.
+pub const AUTHN_REQUEST_LIFETIME: Duration = Duration::minutes(15);
+
+/// What an administrator sends to federate a domain (`PUT …/domains/{domain}/federation`).
+#[derive(Debug, Clone, Deserialize, Serialize, ToSchema, Default)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct FederationInput {
+    /// The IdP's entityID.
+    #[serde(default)]
+    pub issuer_uri: Option<String>,
+    /// Where AuthnRequests are posted.
+    #[serde(default)]
+    pub passive_logon_url: Option<String>,
+    /// Where LogoutRequests are sent (HTTP-Redirect).
+    #[serde(default)]
+    pub logoff_url: Option<String>,
+    #[serde(default)]
+    pub active_logon_url: Option<String>,
+    /// PEM certificates (at least one, unless `metadataXml` provides them).
+    #[serde(default)]
+    pub signing_certificates: Vec<String>,
+    #[serde(default)]
+    pub preferred_protocol: Option<FederationProtocol>,
+    #[serde(default)]
+    pub brand_name: Option<String>,
+    #[serde(default)]
+    pub metadata_url: Option<String>,
+    /// The IdP's metadata: fills issuer, passive logon URL, logoff URL and certificates that
+    /// the other fields leave empty.
+    #[serde(default)]
+    pub metadata_xml: Option<String>,
+    /// Default true (seed 001 requires RSA-SHA1).
+    #[serde(default)]
+    pub allow_sha1: Option<bool>,
+    /// Default 180.
+    #[serde(default)]
+    pub clock_skew_secs: Option<u32>,
+    /// Default false.
+    #[serde(default)]
+    pub allow_unsolicited: Option<bool>,
+}
+
+fn check_url(field: &str, value: &str) -> CoreResult<()> {
+    let ok = (value.starts_with("https://") || value.starts_with("http://"))
+        && value.len() <= 2048
+        && !value.chars().any(|c| c.is_whitespace() || c.is_control());
+    if ok {
+        Ok(())
+    } else {
+        Err(CoreError::invalid(field, "must be an absolute http(s) URL"))
+    }
+}
+
+fn pem_of(der: &[u8]) -> String {
+    use base64::Engine as _;
+    let b64 = base64::engine::general_purpose::STANDARD.encode(der);
+    let mut out = String::from("-----BEGIN CERTIFICATE-----\n");
+    for chunk in b64.as_bytes().chunks(64) {
+        out.push_str(&String::from_utf8_lossy(chunk));
+        out.push('\n');
+    }
+    out.push_str("-----END CERTIFICATE-----\n");
+    out
+}
+
+/// The trusted keys of a federation (its certificates; KeyInfo only selects among them).
+pub(crate) fn trusted_keys(f: &DomainFederation) -> CoreResult<sesame_xmlsec::TrustedKeys> {
+    let mut keys = sesame_xmlsec::TrustedKeys::new();
+    for pem in &f.signing_certificates {
+        keys.add_certificate_pem(pem)
+            .map_err(|e| CoreError::invalid("signingCertificates", e.to_string()))?;
+    }
+    Ok(keys)
+}
+
+impl Core {
+    /// Sésame's SP entityID for `tenant` (the Audience federated IdPs must send).
+    pub fn sp_entity_id(&self, tenant: TenantId) -> String {
+        format!("{}/{tenant}/sp", self.settings.public_url)
+    }
+
+    /// Sésame's ACS for `tenant`.
+    pub fn acs_url(&self, tenant: TenantId) -> String {
+        format!("{}/{tenant}/saml2/acs", self.settings.public_url)
+    }
+
+    /// Federates `domain` (a verified domain of the tenant) with an IdP, or replaces its
+    /// settings. The domain becomes `Federated`.
+    pub async fn set_federation(
+        &self,
+        tenant: TenantId,
+        domain: &str,
+        input: FederationInput,
+    ) -> CoreResult<DomainFederation> {
+        let domain = domain.trim().to_ascii_lowercase();
+        let d = self.store.get_domain(tenant, &domain).await?;
+        if d.status == DomainStatus::Unverified {
+            return Err(CoreError::invalid(
+                "domain",
+                "the domain must be verified before it is federated",
+            ));
+        }
+        let meta = input
+            .metadata_xml
+            .as_deref()
+            .map(sesame_saml::sp::parse_idp_metadata)
+            .transpose()
+            .map_err(|e| CoreError::invalid("metadataXml", e.to_string()))?;
+        let pick = |given: Option<String>, from_meta: Option<String>, field: &str| {
+            given
+                .map(|s| s.trim().to_owned())
+                .filter(|s| !s.is_empty())
+                .or(from_meta)
+                .ok_or_else(|| CoreError::invalid(field, "is required"))
+        };
+        let issuer_uri = pick(
+            input.issuer_uri,
+            meta.as_ref().map(|m| m.entity_id.clone()),
+            "issuerUri",
+        )?;
+        let passive_logon_url = pick(
+            input.passive_logon_url,
+            meta.as_ref().map(|m| m.sso_url.clone()),
+            "passiveLogonUrl",
+        )?;
+        let logoff_url = pick(
+            input.logoff_url,
+            meta.as_ref().and_then(|m| m.slo_url.clone()),
+            "logoffUrl",
+        )?;
+        check_url("passiveLogonUrl", &passive_logon_url)?;
+        check_url("logoffUrl", &logoff_url)?;
+        if let Some(u) = &input.active_logon_url {
+            check_url("activeLogonUrl", u)?;
+        }
+        if let Some(u) = &input.metadata_url {
+            check_url("metadataUrl", u)?;
+        }
+        if issuer_uri.len() > 1024 {
+            return Err(CoreError::invalid("issuerUri", "is too long"));
+        }
+        let mut signing_certificates = input.signing_certificates;
+        if signing_certificates.is_empty()
+            && let Some(m) = &meta
+        {
+            signing_certificates = m.signing_certificates.iter().map(|d| pem_of(d)).collect();
+        }
+        if signing_certificates.is_empty() {
+            return Err(CoreError::invalid(
+                "signingCertificates",
+                "at least one certificate is required",
+            ));
+        }
+        let clock_skew_secs = input
+            .clock_skew_secs
+            .unwrap_or(DEFAULT_FEDERATION_CLOCK_SKEW_SECS);
+        if clock_skew_secs > 3600 {
+            return Err(CoreError::invalid("clockSkewSecs", "at most 3600"));
+        }
+        let now = self.now();
+        let created_at = match self.store.get_federation(tenant, &domain).await {
+            Ok(old) => old.created_at,
+            Err(StoreError::NotFound(_)) => now,
+            Err(e) => return Err(e.into()),
+        };
+        let f = DomainFederation {
+            tenant_id: tenant,
+            domain,
+            issuer_uri,
+            passive_logon_url,
+            logoff_url,
+            active_logon_url: input.active_logon_url,
+            signing_certificates,
+            preferred_protocol: input.preferred_protocol.unwrap_or_default(),
+            brand_name: input.brand_name,
+            metadata_url: input.metadata_url,
+            allow_sha1: input.allow_sha1.unwrap_or(true),
+            clock_skew_secs,
+            allow_unsolicited: input.allow_unsolicited.unwrap_or(false),
+            created_at,
+            updated_at: now,
+        };
+        trusted_keys(&f)?;
+        self.store.put_federation(&f).await?;
+        Ok(f)
+    }
+
+    pub async fn get_federation(
+        &self,
+        tenant: TenantId,
+        domain: &str,
+    ) -> CoreResult<DomainFederation> {
+        let domain = domain.trim().to_ascii_lowercase();
+        Ok(self.store.get_federation(tenant, &domain).await?)
+    }
+
+    /// Removes the federation: the domain is `Verified` again and its users can no longer
+    /// sign in through the IdP (outstanding requests to it are refused at the ACS).
+    pub async fn remove_federation(&self, tenant: TenantId, domain: &str) -> CoreResult<()> {
+        let domain = domain.trim().to_ascii_lowercase();
+        Ok(self.store.delete_federation(tenant, &domain).await?)
+    }
+
+    /// Home-realm discovery (AUTH-1): the federation of the UPN's (or bare domain's) domain.
+    pub async fn home_realm(
+        &self,
+        tenant: TenantId,
+        upn_or_domain: &str,
+    ) -> CoreResult<Option<DomainFederation>> {
+        let s = upn_or_domain.trim().to_ascii_lowercase();
+        let domain = s.rsplit_once('@').map_or(s.as_str(), |(_, d)| d);
+        if domain.is_empty() {
+            return Ok(None);
+        }
+        match self.store.get_federation(tenant, domain).await {
+            Ok(f) => Ok(Some(f)),
+            Err(StoreError::NotFound(_)) => Ok(None),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Starts a federated sign-in: an AuthnRequest (NameIDPolicy persistent) to the IdP's
+    /// passive logon URL over HTTP-POST (seed 001), remembered until answered.
+    pub async fn begin_federated_sign_in(
+        &self,
+        federation: &DomainFederation,
+        continue_to: Option<String>,
+    ) -> CoreResult<SamlPost> {
+        let tenant = federation.tenant_id;
+        let id = format!("_{}", self.new_uuid().simple());
+        let now = self.now();
+        let xml = sesame_saml::sp::build_sp_authn_request(&sesame_saml::sp::SpAuthnRequestParams {
+            id: &id,
+            issue_instant: now,
+            destination: &federation.passive_logon_url,
+            issuer: &self.sp_entity_id(tenant),
+            acs_url: &self.acs_url(tenant),
+            name_id_format: ns::nameid::PERSISTENT,
+        })
+        .map_err(|e| CoreError::Internal(format!("AuthnRequest: {e}")))?;
+        self.store
+            .save_authn_request(&OutstandingAuthnRequest {
+                tenant_id: tenant,
+                id,
+                domain: federation.domain.clone(),
+                continue_to,
+                expires_at: now + AUTHN_REQUEST_LIFETIME,
+            })
+            .await?;
+        Ok(SamlPost {
+            url: federation.passive_logon_url.clone(),
+            kind: MessageKind::Request,
+            xml,
+            relay_state: None,
+        })
+    }
+
+    /// Sésame's SP metadata for `tenant` (SAML-SP-6).
+    pub fn sp_metadata_xml(&self, tenant: TenantId) -> String {
+        sesame_saml::sp::sp_metadata(&sesame_saml::sp::SpMetadataParams {
+            entity_id: &self.sp_entity_id(tenant),
+            acs_url: &self.acs_url(tenant),
+            slo_url: &format!("{}/{tenant}/saml2", self.settings.public_url),
+            signing_certificates: &[],
+        })
+    }
+
+    /// Where to send the browser after a federated user's local session ended: a
+    /// LogoutRequest over HTTP-Redirect to the federation's logoff URL (seed 001), or `None`
+    /// for a user of a domain that is not federated.
+    pub async fn federated_logout_url(
+        &self,
+        tenant: TenantId,
+        user: &User,
+    ) -> CoreResult<Option<String>> {
+        let Some(f) = self.home_realm(tenant, &user.user_principal_name).await? else {
+            return Ok(None);
+        };
+        let id = format!("_{}", self.new_uuid().simple());
+        let name_id = sesame_saml::NameId {
+            value: user.immutable_id.clone(),
+            format: Some(ns::nameid::PERSISTENT.to_owned()),
+            name_qualifier: None,
+            sp_name_qualifier: None,
+        };
+        let xml = sesame_saml::build_logout_request(
+            &sesame_saml::LogoutRequestParams {
+                id: &id,
+                issue_instant: self.now(),
+                issuer: &self.sp_entity_id(tenant),
+                destination: &f.logoff_url,
+                name_id: &name_id,
+                session_index: None,
+                not_on_or_after: None,
+                reason: Some("urn:oasis:names:tc:SAML:2.0:logout:user"),
+            },
+            None,
+        )
+        .map_err(|e| CoreError::Internal(format!("LogoutRequest: {e}")))?;
+        let query = sesame_saml::encode_redirect(&xml, MessageKind::Request, None, None)
+            .map_err(|e| CoreError::Internal(format!("LogoutRequest: {e}")))?;
+        Ok(Some(sesame_saml::bindings::append_query(
+            &f.logoff_url,
+            &query,
+        )))
+    }
+}

@@ -1,0 +1,407 @@
+//! Sésame as the SP of a federated SAML IdP (issue 5), through the router: home-realm
+//! discovery posts an AuthnRequest, the ACS validates the IdP's Response (built with
+//! `sesame_saml::build_response`, signed by the test IdP key of `sesame-saml/testdata/keys`),
+//! matches the user and opens a session; every refusal is an error page naming its code and a
+//! sign-in log entry with protocol `saml`.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as B64;
+use sesame_core::federation::FederationInput;
+use sesame_core::{NewTenant, NewUser};
+use sesame_model::{Domain, DomainStatus, SignInQuery, Tenant};
+use sesame_saml::{Attribute, NameId, ResponseParams, SignWith, Signer, SigningMode, ns};
+use sesame_xmlsec::SigningKey;
+use time::{Duration, OffsetDateTime};
+use tower::ServiceExt;
+
+const IDP: &str = "https://idp.fabrikam.example/idp";
+const DOMAIN: &str = "fabrikam.example";
+const IMMUTABLE: &str = "ABCDEG1234567890";
+const UPN: &str = "alice@fabrikam.example";
+
+fn keys(name: &str) -> (String, String) {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../sesame-saml/testdata/keys");
+    (
+        std::fs::read_to_string(format!("{dir}/{name}.key.pem")).unwrap(),
+        std::fs::read_to_string(format!("{dir}/{name}.cert.pem")).unwrap(),
+    )
+}
+
+struct Env {
+    api: common::Api,
+    tenant: Tenant,
+}
+
+async fn env() -> Env {
+    let api = common::api().await;
+    let core = &api.core;
+    let tenant = core
+        .create_tenant(NewTenant {
+            name: "Contoso".into(),
+            initial_domain: Some("contoso.example".into()),
+        })
+        .await
+        .unwrap();
+    core.store()
+        .add_domain(&Domain {
+            tenant_id: tenant.id,
+            name: DOMAIN.into(),
+            status: DomainStatus::Verified,
+            verification_token: "tok".into(),
+            created_at: OffsetDateTime::now_utc(),
+            verified_at: Some(OffsetDateTime::now_utc()),
+        })
+        .await
+        .unwrap();
+    core.create_user(
+        tenant.id,
+        NewUser {
+            user_principal_name: UPN.into(),
+            immutable_id: Some(IMMUTABLE.into()),
+            ..NewUser::default()
+        },
+    )
+    .await
+    .unwrap();
+    core.set_federation(
+        tenant.id,
+        DOMAIN,
+        FederationInput {
+            issuer_uri: Some(IDP.into()),
+            passive_logon_url: Some("https://idp.fabrikam.example/sso".into()),
+            logoff_url: Some("https://idp.fabrikam.example/slo".into()),
+            signing_certificates: vec![keys("idp").1],
+            ..FederationInput::default()
+        },
+    )
+    .await
+    .unwrap();
+    Env { api, tenant }
+}
+
+struct Reply {
+    status: StatusCode,
+    location: Option<String>,
+    cookie: Option<String>,
+    text: String,
+}
+
+impl Env {
+    async fn send(&self, req: Request<Body>) -> Reply {
+        let res = self.api.router.clone().oneshot(req).await.unwrap();
+        let status = res.status();
+        let header = |n: &str| {
+            res.headers()
+                .get_all(n)
+                .iter()
+                .map(|v| v.to_str().unwrap().to_owned())
+                .find(|v| {
+                    n != "set-cookie"
+                        || v.starts_with("sesame_session=") && !v.contains("Max-Age=0")
+                })
+        };
+        let location = header("location");
+        let cookie = header("set-cookie");
+        let bytes = axum::body::to_bytes(res.into_body(), 1 << 20)
+            .await
+            .unwrap();
+        Reply {
+            status,
+            location,
+            cookie,
+            text: String::from_utf8_lossy(&bytes).into_owned(),
+        }
+    }
+
+    /// Home-realm discovery via `login_hint`: returns the AuthnRequest's ID.
+    async fn start(&self) -> String {
+        let r = self
+            .send(
+                Request::get(format!(
+                    "/{}/login?login_hint={UPN}&continue=/{}/myapps",
+                    self.tenant.id, self.tenant.id
+                ))
+                .body(Body::empty())
+                .unwrap(),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK);
+        assert!(
+            r.text
+                .contains("action=\"https://idp.fabrikam.example/sso\""),
+            "{}",
+            r.text
+        );
+        let value = r
+            .text
+            .split("name=\"SAMLRequest\" value=\"")
+            .nth(1)
+            .unwrap()
+            .split('"')
+            .next()
+            .unwrap();
+        let xml = String::from_utf8(B64.decode(value).unwrap()).unwrap();
+        assert!(xml.contains(ns::nameid::PERSISTENT));
+        assert!(xml.contains(&format!("/{}/saml2/acs", self.tenant.id)));
+        let req = sesame_saml::parse_authn_request(&xml).unwrap();
+        req.id().to_owned()
+    }
+
+    fn acs(&self) -> String {
+        format!("http://127.0.0.1:8080/{}/saml2/acs", self.tenant.id)
+    }
+
+    fn sp(&self) -> String {
+        format!("http://127.0.0.1:8080/{}/sp", self.tenant.id)
+    }
+
+    async fn post_response(&self, xml: &str) -> Reply {
+        let body = format!("SAMLResponse={}", urlencode(&B64.encode(xml)));
+        self.send(
+            Request::post(format!("/{}/saml2/acs", self.tenant.id))
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(Body::from(body))
+                .unwrap(),
+        )
+        .await
+    }
+
+    async fn last_sign_in_reason(&self) -> (String, Option<String>) {
+        let page = self
+            .api
+            .core
+            .store()
+            .list_sign_ins(self.tenant.id, &SignInQuery::default(), &Default::default())
+            .await
+            .unwrap();
+        let e = &page.items[0];
+        (e.protocol.clone(), e.reason.clone())
+    }
+}
+
+fn urlencode(s: &str) -> String {
+    s.replace('+', "%2B")
+        .replace('/', "%2F")
+        .replace('=', "%3D")
+}
+
+struct Resp<'a> {
+    key: &'a str,
+    in_response_to: Option<&'a str>,
+    assertion_id: &'a str,
+    name_id: &'a str,
+    email: &'a str,
+    audience: &'a str,
+    destination: &'a str,
+}
+
+fn response(r: &Resp<'_>) -> String {
+    let (k, c) = keys(r.key);
+    let key = SigningKey::from_pem(&k, &c).unwrap();
+    let now = OffsetDateTime::now_utc();
+    let nid = NameId {
+        value: r.name_id.into(),
+        format: Some(ns::nameid::PERSISTENT.into()),
+        name_qualifier: None,
+        sp_name_qualifier: None,
+    };
+    let attrs = vec![Attribute {
+        name: "IDPEmail".into(),
+        name_format: None,
+        friendly_name: None,
+        values: vec![r.email.into()],
+    }];
+    let p = ResponseParams {
+        response_id: "_resp-1",
+        assertion_id: r.assertion_id,
+        issue_instant: now - Duration::seconds(5),
+        issuer: IDP,
+        destination: r.destination,
+        in_response_to: r.in_response_to,
+        audience: r.audience,
+        name_id: &nid,
+        subject_not_on_or_after: now + Duration::minutes(5),
+        not_before: now - Duration::seconds(5),
+        not_on_or_after: now + Duration::hours(1),
+        authn_instant: now - Duration::seconds(30),
+        session_index: Some("_s1"),
+        session_not_on_or_after: None,
+        authn_context_class_ref: ns::AC_PASSWORD_PROTECTED_TRANSPORT,
+        attributes: &attrs,
+    };
+    let signer = Signer {
+        sign: SignWith::rsa_sha256(&key),
+        mode: SigningMode::Assertion,
+        encryption: None,
+    };
+    sesame_saml::build_response(&p, &signer).unwrap()
+}
+
+/// A well-formed answer to `req`; `edit` changes one thing.
+async fn answer(e: &Env, req: &str, edit: impl FnOnce(&mut Resp<'_>)) -> Reply {
+    let (acs, sp) = (e.acs(), e.sp());
+    let mut r = Resp {
+        key: "idp",
+        in_response_to: Some(req),
+        assertion_id: "_assert-1",
+        name_id: IMMUTABLE,
+        email: "Alice@Fabrikam.example",
+        audience: &sp,
+        destination: &acs,
+    };
+    edit(&mut r);
+    e.post_response(&response(&r)).await
+}
+
+#[tokio::test]
+async fn happy_path_signs_in_and_redirects_to_continue() {
+    let e = env().await;
+    let req = e.start().await;
+    let r = answer(&e, &req, |_| {}).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text);
+    assert_eq!(r.location.unwrap(), format!("/{}/myapps", e.tenant.id));
+    let cookie = r.cookie.expect("session cookie");
+    let (protocol, reason) = e.last_sign_in_reason().await;
+    assert_eq!((protocol.as_str(), reason), ("saml", None));
+    // The landing page knows the user.
+    let pair = cookie.split(';').next().unwrap().to_owned();
+    let landing = e
+        .send(
+            Request::get(format!("/{}/", e.tenant.id))
+                .header("cookie", &pair)
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert!(landing.text.contains(UPN), "{}", landing.text);
+    // Sign-out ends the session and sends a LogoutRequest to the IdP over Redirect.
+    let out = e
+        .send(
+            Request::get(format!("/{}/logout", e.tenant.id))
+                .header("cookie", &pair)
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(out.status, StatusCode::SEE_OTHER);
+    assert!(
+        out.location
+            .unwrap()
+            .starts_with("https://idp.fabrikam.example/slo?SAMLRequest=")
+    );
+}
+
+async fn refused(e: &Env, r: Reply, code: &str, rule: &str) {
+    assert!(r.status.is_client_error(), "{:?} {}", r.status, r.text);
+    assert!(r.cookie.is_none());
+    assert!(r.text.contains(code), "{code} not in {}", r.text);
+    let (protocol, reason) = e.last_sign_in_reason().await;
+    assert_eq!(protocol, "saml");
+    let reason = reason.unwrap();
+    assert!(reason.contains(code) && reason.contains(rule), "{reason}");
+}
+
+#[tokio::test]
+async fn replay_of_the_same_assertion_is_refused() {
+    let e = env().await;
+    let req = e.start().await;
+    let ok = answer(&e, &req, |_| {}).await;
+    assert_eq!(ok.status, StatusCode::SEE_OTHER);
+    // Same assertion ID, answering a fresh request.
+    let req2 = e.start().await;
+    let r = answer(&e, &req2, |_| {}).await;
+    refused(&e, r, "SESAME-4005", "replay-cache").await;
+}
+
+#[tokio::test]
+async fn unknown_or_consumed_in_response_to_is_refused() {
+    let e = env().await;
+    let r = answer(&e, "_never-sent", |_| {}).await;
+    refused(&e, r, "SESAME-4002", "in-response-to-matches").await;
+    let req = e.start().await;
+    assert_eq!(answer(&e, &req, |_| {}).await.status, StatusCode::SEE_OTHER);
+    let r = answer(&e, &req, |r| r.assertion_id = "_assert-2").await;
+    refused(&e, r, "SESAME-4002", "in-response-to-matches").await;
+}
+
+#[tokio::test]
+async fn unsolicited_is_refused_by_default() {
+    let e = env().await;
+    let r = answer(&e, "x", |r| r.in_response_to = None).await;
+    refused(&e, r, "SESAME-4002", "in-response-to-matches").await;
+}
+
+#[tokio::test]
+async fn wrong_audience_recipient_and_untrusted_key_are_refused_by_rule() {
+    let e = env().await;
+    let req = e.start().await;
+    let r = answer(&e, &req, |r| r.audience = "https://someone-else/sp").await;
+    refused(&e, r, "SESAME-4004", "audience").await;
+
+    let req = e.start().await;
+    let r = answer(&e, &req, |r| r.destination = "https://evil.example/acs").await;
+    refused(&e, r, "SESAME-4004", "destination").await;
+
+    let req = e.start().await;
+    let r = answer(&e, &req, |r| r.key = "idp2").await;
+    refused(&e, r, "SESAME-4004", "assertion-signed-by-trusted-key").await;
+}
+
+#[tokio::test]
+async fn user_not_matched_is_refused() {
+    let e = env().await;
+    let req = e.start().await;
+    let r = answer(&e, &req, |r| r.name_id = "SOMEONE-ELSE").await;
+    refused(&e, r, "SESAME-4006", "user-matching").await;
+    let req = e.start().await;
+    let r = answer(&e, &req, |r| {
+        r.assertion_id = "_assert-2";
+        r.email = "bob@fabrikam.example";
+    })
+    .await;
+    refused(&e, r, "SESAME-4006", "user-matching").await;
+}
+
+#[tokio::test]
+async fn removed_federation_refuses_and_local_prompt_returns() {
+    let e = env().await;
+    let req = e.start().await;
+    e.api
+        .core
+        .remove_federation(e.tenant.id, DOMAIN)
+        .await
+        .unwrap();
+    let r = answer(&e, &req, |_| {}).await;
+    refused(&e, r, "SESAME-4003", "federation").await;
+    // Home-realm discovery no longer sends the user to the IdP.
+    let page = e
+        .send(
+            Request::get(format!("/{}/login?login_hint={UPN}", e.tenant.id))
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert!(!page.text.contains("SAMLRequest"));
+}
+
+#[tokio::test]
+async fn sp_metadata_names_acs_and_entity_id() {
+    let e = env().await;
+    let r = e
+        .send(
+            Request::get(format!("/{}/sp/metadata.xml", e.tenant.id))
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    let md = sesame_saml::parse_sp_metadata(&r.text).unwrap();
+    assert_eq!(md.entity_id, e.sp());
+    assert_eq!(md.default_acs().unwrap().location, e.acs());
+    assert!(md.want_assertions_signed);
+}
