@@ -405,3 +405,46 @@ async fn sp_metadata_names_acs_and_entity_id() {
     assert_eq!(md.default_acs().unwrap().location, e.acs());
     assert!(md.want_assertions_signed);
 }
+
+#[tokio::test]
+async fn admin_api_puts_gets_and_removes_a_federation() {
+    let e = env().await;
+    let base = format!(
+        "/api/v1/tenants/{}/domains/{DOMAIN}/federation",
+        e.tenant.id
+    );
+    let got = e.api.get(&base).await;
+    assert_eq!(got.status, StatusCode::OK);
+    assert_eq!(got.body["issuerUri"], IDP);
+    assert_eq!(got.body["allowSha1"], true);
+    assert_eq!(got.body["clockSkewSecs"], 180);
+    let put = e
+        .api
+        .json(
+            "PUT",
+            &base,
+            serde_json::json!({
+                "issuerUri": IDP,
+                "passiveLogonUrl": "https://idp.fabrikam.example/sso2",
+                "logoffUrl": "https://idp.fabrikam.example/slo",
+                "signingCertificates": [keys("idp").1],
+                "allowSha1": false
+            }),
+        )
+        .await;
+    assert_eq!(put.status, StatusCode::OK, "{}", put.text);
+    assert_eq!(put.body["allowSha1"], false);
+    let bad = e
+        .api
+        .json("PUT", &base, serde_json::json!({"issuerUri": IDP}))
+        .await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    let del = e.api.call("DELETE", &base, Some(common::ADMIN), None).await;
+    assert_eq!(del.status, StatusCode::NO_CONTENT);
+    assert_eq!(e.api.get(&base).await.status, StatusCode::NOT_FOUND);
+    let d = e
+        .api
+        .get(&format!("/api/v1/tenants/{}/domains/{DOMAIN}", e.tenant.id))
+        .await;
+    assert_eq!(d.body["status"], "verified");
+}

@@ -6,6 +6,7 @@
 mod apps;
 mod directory;
 mod extract;
+mod federation;
 mod groups;
 pub mod openapi;
 mod saml;
@@ -43,6 +44,12 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/tenants/{tenant}/domains/{domain}",
             get(directory::get_domain).delete(directory::delete_domain),
+        )
+        .route(
+            "/tenants/{tenant}/domains/{domain}/federation",
+            get(federation::get_federation)
+                .put(federation::put_federation)
+                .delete(federation::delete_federation),
         )
         .route(
             "/tenants/{tenant}/domains/{domain}/verify",

@@ -1,0 +1,52 @@
+//! Domain federation with an external SAML IdP (issue 5, SAML-SP-1):
+//! `PUT/GET/DELETE /api/v1/tenants/{tenant}/domains/{domain}/federation`. Removing a
+//! federation sets the domain back to `Verified` and stops its users signing in through the IdP.
+
+use super::extract::{Admin, ApiJson, tenant};
+use crate::AppState;
+use crate::error::{ApiError, Problem};
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use sesame_core::federation::FederationInput;
+use sesame_model::DomainFederation;
+
+#[utoipa::path(put, path = "/api/v1/tenants/{tenant}/domains/{domain}/federation", tag = "domains",
+    params(("tenant" = String, Path), ("domain" = String, Path)),
+    request_body = FederationInput,
+    responses((status = 200, body = DomainFederation), (status = 400, body = Problem),
+        (status = 404, body = Problem)))]
+pub async fn put_federation(
+    State(state): State<AppState>,
+    Admin(scope): Admin,
+    Path((key, domain)): Path<(String, String)>,
+    ApiJson(input): ApiJson<FederationInput>,
+) -> Result<Json<DomainFederation>, ApiError> {
+    let t = tenant(&state, scope, &key).await?;
+    Ok(Json(state.core.set_federation(t.id, &domain, input).await?))
+}
+
+#[utoipa::path(get, path = "/api/v1/tenants/{tenant}/domains/{domain}/federation", tag = "domains",
+    params(("tenant" = String, Path), ("domain" = String, Path)),
+    responses((status = 200, body = DomainFederation), (status = 404, body = Problem)))]
+pub async fn get_federation(
+    State(state): State<AppState>,
+    Admin(scope): Admin,
+    Path((key, domain)): Path<(String, String)>,
+) -> Result<Json<DomainFederation>, ApiError> {
+    let t = tenant(&state, scope, &key).await?;
+    Ok(Json(state.core.get_federation(t.id, &domain).await?))
+}
+
+#[utoipa::path(delete, path = "/api/v1/tenants/{tenant}/domains/{domain}/federation", tag = "domains",
+    params(("tenant" = String, Path), ("domain" = String, Path)),
+    responses((status = 204), (status = 404, body = Problem)))]
+pub async fn delete_federation(
+    State(state): State<AppState>,
+    Admin(scope): Admin,
+    Path((key, domain)): Path<(String, String)>,
+) -> Result<StatusCode, ApiError> {
+    let t = tenant(&state, scope, &key).await?;
+    state.core.remove_federation(t.id, &domain).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
