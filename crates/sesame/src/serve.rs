@@ -100,7 +100,8 @@ async fn bootstrap_token(core: &Core) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Removes expired sessions every ten minutes.
+/// Every ten minutes: removes expired sessions, and the federation replay cache and
+/// outstanding AuthnRequests past their lifetime.
 async fn housekeeping(core: Core) {
     let mut tick = tokio::time::interval(std::time::Duration::from_secs(600));
     loop {
@@ -109,6 +110,11 @@ async fn housekeeping(core: Core) {
             Ok(n) if n > 0 => tracing::info!(removed = n, "expired sessions purged"),
             Ok(_) => {}
             Err(e) => tracing::warn!(error = %e, "session purge failed"),
+        }
+        match core.purge_federation_state().await {
+            Ok(n) if n > 0 => tracing::info!(removed = n, "expired federation state purged"),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "federation state purge failed"),
         }
     }
 }
