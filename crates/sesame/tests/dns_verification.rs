@@ -211,5 +211,79 @@ fn txt_record_served_by_dnsmasq_verifies_the_domain() {
         ],
     );
     assert!(ok, "{err}");
+
+    // The verified domain can now be federated with its users' identity provider (the
+    // Set-MsolDomainAuthentication equivalent), shown, and removed again.
+    let cert = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../sesame-saml/testdata/keys/idp.cert.pem"
+    );
+    let (ok, fed, err) = cli(
+        &url,
+        &[
+            "domain",
+            "federate",
+            "-t",
+            "contoso.example",
+            "fabrikam.example",
+            "--issuer",
+            "https://idp.fabrikam.example/",
+            "--passive-logon-url",
+            "https://idp.fabrikam.example/sso",
+            "--logoff-url",
+            "https://idp.fabrikam.example/slo",
+            "--signing-cert-file",
+            cert,
+        ],
+    );
+    assert!(ok, "{err}");
+    assert_eq!(fed["issuerUri"], "https://idp.fabrikam.example/");
+    assert_eq!(fed["allowSha1"], true, "seed 001's default");
+    let (_, shown, _) = cli(
+        &url,
+        &[
+            "domain",
+            "show",
+            "-t",
+            "contoso.example",
+            "fabrikam.example",
+        ],
+    );
+    assert_eq!(shown["status"], "federated");
+    let (ok, _, err) = cli(
+        &url,
+        &[
+            "domain",
+            "federation",
+            "remove",
+            "-t",
+            "contoso.example",
+            "fabrikam.example",
+        ],
+    );
+    assert!(ok, "{err}");
+    let (_, shown, _) = cli(
+        &url,
+        &[
+            "domain",
+            "show",
+            "-t",
+            "contoso.example",
+            "fabrikam.example",
+        ],
+    );
+    assert_eq!(shown["status"], "verified");
+    let (ok, _, err) = cli(
+        &url,
+        &[
+            "domain",
+            "federation",
+            "show",
+            "-t",
+            "contoso.example",
+            "fabrikam.example",
+        ],
+    );
+    assert!(!ok && err.contains("HTTP 404"), "{err}");
     drop(server);
 }

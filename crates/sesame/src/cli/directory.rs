@@ -171,9 +171,19 @@ pub enum DomainCmd {
         t: TenantArg,
         name: String,
     },
+    /// Federate a verified domain with its users' SAML identity provider.
+    Federate(super::federation::FederateArgs),
+    /// A domain's federation: show, remove.
+    #[command(subcommand)]
+    Federation(super::federation::FederationCmd),
 }
 
 pub async fn domain(conn: &Conn, cmd: DomainCmd) -> anyhow::Result<()> {
+    match cmd {
+        DomainCmd::Federate(a) => return super::federation::federate(conn, a).await,
+        DomainCmd::Federation(f) => return super::federation::run(conn, f).await,
+        _ => {}
+    }
     let c = conn.client()?;
     let o = conn.output;
     match cmd {
@@ -217,6 +227,7 @@ pub async fn domain(conn: &Conn, cmd: DomainCmd) -> anyhow::Result<()> {
                 .await?;
             print_done(o, &format!("domain {name} removed"));
         }
+        DomainCmd::Federate(_) | DomainCmd::Federation(_) => {}
     }
     Ok(())
 }

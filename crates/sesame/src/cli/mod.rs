@@ -1,6 +1,7 @@
 //! Admin CLI subcommands: each calls the admin API and prints a table or JSON.
 
 pub mod directory;
+pub mod federation;
 pub mod import;
 pub mod output;
 pub mod saml;

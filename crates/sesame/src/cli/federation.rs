@@ -1,0 +1,145 @@
+//! `sesame domain federate|federation show|remove`: the `Set-MsolDomainAuthentication`
+//! equivalent (SAML-SP-1).
+
+use super::Conn;
+use super::directory::TenantArg;
+use super::output::{Column, print_done, print_one};
+use crate::client::seg;
+use anyhow::Context;
+use clap::{Args, Subcommand};
+use serde_json::{Map, Value};
+use std::path::PathBuf;
+
+const FEDERATION_COLS: &[Column] = &[
+    ("domain", "domain"),
+    ("issuer", "issuerUri"),
+    ("passive logon URL", "passiveLogonUrl"),
+    ("logoff URL", "logoffUrl"),
+    ("active logon URL", "activeLogonUrl"),
+    ("protocol", "preferredProtocol"),
+    ("brand name", "brandName"),
+    ("metadata URL", "metadataUrl"),
+    ("allow SHA-1", "allowSha1"),
+    ("clock skew (s)", "clockSkewSecs"),
+    ("unsolicited", "allowUnsolicited"),
+];
+
+#[derive(Debug, Args)]
+pub struct FederateArgs {
+    #[command(flatten)]
+    t: TenantArg,
+    /// The verified domain whose users sign in at their own identity provider.
+    domain: String,
+    /// The IdP's SAML metadata file (fills issuer, logon/logoff URLs and certificates).
+    #[arg(long)]
+    metadata_file: Option<PathBuf>,
+    /// The IdP's entityID.
+    #[arg(long)]
+    issuer: Option<String>,
+    #[arg(long)]
+    passive_logon_url: Option<String>,
+    #[arg(long)]
+    logoff_url: Option<String>,
+    #[arg(long)]
+    active_logon_url: Option<String>,
+    /// PEM file of a signing certificate (repeatable).
+    #[arg(long)]
+    signing_cert_file: Vec<PathBuf>,
+    #[arg(long)]
+    brand_name: Option<String>,
+    #[arg(long)]
+    metadata_url: Option<String>,
+    /// Accept SHA-1 signatures (default true, for IdPs set up for Azure AD).
+    #[arg(long)]
+    allow_sha1: Option<bool>,
+    #[arg(long)]
+    clock_skew_secs: Option<u32>,
+    /// Accept IdP-initiated (unsolicited) responses (default false).
+    #[arg(long)]
+    allow_unsolicited: Option<bool>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum FederationCmd {
+    /// Show a domain's federation settings.
+    Show {
+        #[command(flatten)]
+        t: TenantArg,
+        domain: String,
+    },
+    /// Remove a domain's federation; its users can no longer sign in through their IdP.
+    Remove {
+        #[command(flatten)]
+        t: TenantArg,
+        domain: String,
+    },
+}
+
+fn read(path: &PathBuf) -> anyhow::Result<String> {
+    std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))
+}
+
+fn path(t: &TenantArg, domain: &str) -> String {
+    format!(
+        "/tenants/{}/domains/{}/federation",
+        seg(&t.tenant),
+        seg(domain)
+    )
+}
+
+pub async fn federate(conn: &Conn, a: FederateArgs) -> anyhow::Result<()> {
+    let c = conn.client()?;
+    let mut body = Map::new();
+    let mut put = |k: &str, v: Option<Value>| {
+        if let Some(v) = v {
+            body.insert(k.to_string(), v);
+        }
+    };
+    put(
+        "metadataXml",
+        a.metadata_file
+            .as_ref()
+            .map(read)
+            .transpose()?
+            .map(Value::from),
+    );
+    put("issuerUri", a.issuer.map(Value::from));
+    put("passiveLogonUrl", a.passive_logon_url.map(Value::from));
+    put("logoffUrl", a.logoff_url.map(Value::from));
+    put("activeLogonUrl", a.active_logon_url.map(Value::from));
+    put("brandName", a.brand_name.map(Value::from));
+    put("metadataUrl", a.metadata_url.map(Value::from));
+    put("allowSha1", a.allow_sha1.map(Value::from));
+    put("clockSkewSecs", a.clock_skew_secs.map(Value::from));
+    put("allowUnsolicited", a.allow_unsolicited.map(Value::from));
+    let certs = a
+        .signing_cert_file
+        .iter()
+        .map(read)
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    if !certs.is_empty() {
+        body.insert("signingCertificates".into(), Value::from(certs));
+    }
+    let f = c.put(&path(&a.t, &a.domain), Value::Object(body)).await?;
+    print_one(conn.output, &f, FEDERATION_COLS);
+    Ok(())
+}
+
+pub async fn run(conn: &Conn, cmd: FederationCmd) -> anyhow::Result<()> {
+    let c = conn.client()?;
+    match cmd {
+        FederationCmd::Show { t, domain } => print_one(
+            conn.output,
+            &c.get(&path(&t, &domain)).await?,
+            FEDERATION_COLS,
+        ),
+        FederationCmd::Remove { t, domain } => {
+            c.delete(&path(&t, &domain)).await?;
+            print_done(
+                conn.output,
+                &format!("federation of {domain} removed; its users sign in with a password again"),
+            );
+        }
+    }
+    Ok(())
+}
