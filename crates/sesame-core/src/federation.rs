@@ -277,14 +277,23 @@ impl Core {
         })
     }
 
-    /// Sésame's SP metadata for `tenant` (SAML-SP-6).
-    pub fn sp_metadata_xml(&self, tenant: TenantId) -> String {
-        sesame_saml::sp::sp_metadata(&sesame_saml::sp::SpMetadataParams {
-            entity_id: &self.sp_entity_id(tenant),
-            acs_url: &self.acs_url(tenant),
-            slo_url: &format!("{}/{tenant}/saml2", self.settings.public_url),
-            signing_certificates: &[],
-        })
+    /// Sésame's SP metadata for `tenant` (SAML-SP-6), signed with the tenant's key.
+    pub async fn sp_metadata_xml(&self, tenant: TenantId) -> CoreResult<String> {
+        let key = self.tenant_signing_key(tenant).await?;
+        let id = format!("_{}", self.new_uuid().simple());
+        let certs = [key.certificate_der().to_vec()];
+        let sign = sesame_saml::SignWith::rsa_sha256(&key);
+        sesame_saml::sp::sp_metadata(
+            &sesame_saml::sp::SpMetadataParams {
+                id: &id,
+                entity_id: &self.sp_entity_id(tenant),
+                acs_url: &self.acs_url(tenant),
+                slo_url: &format!("{}/{tenant}/saml2", self.settings.public_url),
+                signing_certificates: &certs,
+            },
+            Some(&sign),
+        )
+        .map_err(|e| CoreError::Internal(format!("SP metadata: {e}")))
     }
 
     /// Where to send the browser after a federated user's local session ended: a

@@ -449,3 +449,68 @@ fn pem(label: &str, der: &[u8]) -> String {
     out.push_str(&format!("-----END {label}-----\n"));
     out
 }
+
+impl Core {
+    /// The tenant's own signing key (tenant-wide IdP metadata, SP metadata), created on first
+    /// use: RSA-2048, three years, sealed with the master key, parsed once and cached.
+    pub async fn tenant_signing_key(&self, tenant: TenantId) -> CoreResult<Arc<SigningKey>> {
+        let cache_id = tenant.as_uuid();
+        if let Some(k) = self
+            .key_cache
+            .0
+            .lock()
+            .ok()
+            .and_then(|c| c.get(&cache_id).cloned())
+        {
+            return Ok(k);
+        }
+        let cert = match self.store.get_tenant_certificate(tenant).await {
+            Ok(c) => c,
+            Err(sesame_store::StoreError::NotFound(_)) => {
+                self.create_tenant_certificate(tenant).await?
+            }
+            Err(e) => return Err(e.into()),
+        };
+        let label = format!("sesame/tenant-signing-key/{tenant}");
+        let pkcs8 = self.master_key()?.open(&label, &cert.sealed_private_key)?;
+        let der = base64_decode(&cert.certificate)?;
+        let key = Arc::new(
+            SigningKey::from_pkcs8_der(&pkcs8, &der)
+                .map_err(|e| CoreError::Internal(format!("stored tenant key unusable: {e}")))?,
+        );
+        if let Ok(mut cache) = self.key_cache.0.lock() {
+            cache.insert(cache_id, key.clone());
+        }
+        Ok(key)
+    }
+
+    async fn create_tenant_certificate(&self, tenant: TenantId) -> CoreResult<TenantCertificate> {
+        let master = self.master_key()?;
+        let now = self.now();
+        let generated = tokio::task::spawn_blocking(move || {
+            keys::generate_signing_certificate(CERT_SUBJECT, now)
+        })
+        .await
+        .map_err(|e| CoreError::Internal(format!("key generation task: {e}")))??;
+        let cert = TenantCertificate {
+            tenant_id: tenant,
+            certificate: base64_std(&generated.certificate_der),
+            thumbprint: keys::thumbprint(&generated.certificate_der),
+            sealed_private_key: master.seal(
+                &format!("sesame/tenant-signing-key/{tenant}"),
+                &generated.private_key_pkcs8,
+            )?,
+            not_before: generated.not_before,
+            not_after: generated.not_after,
+            created_at: now,
+        };
+        match self.store.create_tenant_certificate(&cert).await {
+            Ok(()) => Ok(cert),
+            // Another node created it first: use theirs.
+            Err(sesame_store::StoreError::Conflict(_)) => {
+                Ok(self.store.get_tenant_certificate(tenant).await?)
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+}

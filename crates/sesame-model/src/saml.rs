@@ -255,3 +255,18 @@ pub struct AppCertificate {
     #[schema(value_type = String, format = DateTime)]
     pub created_at: OffsetDateTime,
 }
+
+/// The tenant's own signing certificate: signs the tenant-wide IdP metadata and Sésame's SP
+/// metadata (applications sign with their own [`AppCertificate`]s).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TenantCertificate {
+    pub tenant_id: TenantId,
+    /// DER certificate, base64.
+    pub certificate: String,
+    pub thumbprint: String,
+    /// PKCS#8 private key sealed with the master key.
+    pub sealed_private_key: Vec<u8>,
+    pub not_before: OffsetDateTime,
+    pub not_after: OffsetDateTime,
+    pub created_at: OffsetDateTime,
+}

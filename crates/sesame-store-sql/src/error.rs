@@ -61,6 +61,11 @@ const UNIQUE_RULES: &[(&str, &str, &str)] = &[
         "app_certificates.id",
         "app_certificate",
     ),
+    (
+        "tenant_certificates_pkey",
+        "tenant_certificates.tenant_id",
+        "tenant_certificate",
+    ),
     ("sessions_pkey", "sessions.id_digest", "session"),
     ("sign_ins_pkey", "sign_ins.id", "sign_in.id"),
     ("admin_tokens_pkey", "admin_tokens.id", "admin_token"),

@@ -363,3 +363,28 @@ impl ParticipantRow {
         })
     }
 }
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct TenantCertificateRow {
+    tenant_id: String,
+    certificate: String,
+    thumbprint: String,
+    sealed_private_key: Vec<u8>,
+    not_before_ns: i64,
+    not_after_ns: i64,
+    created_ns: i64,
+}
+
+impl TenantCertificateRow {
+    pub(crate) fn into_model(self) -> StoreResult<sesame_model::TenantCertificate> {
+        Ok(sesame_model::TenantCertificate {
+            tenant_id: id(&self.tenant_id, "tenant certificate")?,
+            certificate: self.certificate,
+            thumbprint: self.thumbprint,
+            sealed_private_key: self.sealed_private_key,
+            not_before: time(self.not_before_ns)?,
+            not_after: time(self.not_after_ns)?,
+            created_at: time(self.created_ns)?,
+        })
+    }
+}

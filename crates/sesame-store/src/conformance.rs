@@ -122,6 +122,7 @@ macro_rules! conformance_tests {
             app_certificate_sentinels_and_isolation,
             app_delete_removes_certificates,
             session_participants_recorded_and_cascaded,
+            tenant_certificate_once_per_tenant,
             // sessions, sign-in log, admin tokens, misc
             session_create_get_delete,
             session_sentinels,

@@ -200,6 +200,16 @@ pub trait AppCertificateStore {
     ) -> StoreResult<()>;
 }
 
+/// The tenant's own signing certificate (one per tenant).
+#[async_trait]
+pub trait TenantKeyStore {
+    /// NotFound `tenant_certificate` when the tenant has none yet.
+    async fn get_tenant_certificate(&self, tenant: TenantId) -> StoreResult<TenantCertificate>;
+    /// Conflict `tenant_certificate` when the tenant already has one (another node won the
+    /// race); NotFound `tenant` when the tenant does not exist.
+    async fn create_tenant_certificate(&self, cert: &TenantCertificate) -> StoreResult<()>;
+}
+
 #[async_trait]
 pub trait SessionStore {
     /// Conflict `session` if the digest exists.
@@ -259,6 +269,7 @@ pub trait Store:
     + GroupStore
     + AppStore
     + AppCertificateStore
+    + TenantKeyStore
     + SessionStore
     + SignInLog
     + AdminTokenStore

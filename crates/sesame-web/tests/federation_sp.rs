@@ -402,6 +402,23 @@ async fn sp_metadata_names_acs_and_entity_id() {
     assert_eq!(r.status, StatusCode::OK);
     let md = sesame_saml::parse_sp_metadata(&r.text).unwrap();
     assert_eq!(md.entity_id, e.sp());
+    // Signed by the tenant's key, whose certificate it publishes (SAML-SP-6).
+    assert_eq!(md.signing_certificates.len(), 1);
+    let mut trusted = sesame_xmlsec::TrustedKeys::new();
+    trusted
+        .add_certificate_der(&md.signing_certificates[0])
+        .unwrap();
+    let path = sesame_xmlsec::ElementPath::root(
+        "urn:oasis:names:tc:SAML:2.0:metadata",
+        "EntityDescriptor",
+    );
+    sesame_xmlsec::verify_enveloped(
+        &r.text,
+        &path,
+        &trusted,
+        &sesame_xmlsec::VerifyPolicy::default(),
+    )
+    .unwrap();
     assert_eq!(md.default_acs().unwrap().location, e.acs());
     assert!(md.want_assertions_signed);
 }

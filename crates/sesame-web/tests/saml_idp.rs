@@ -605,7 +605,9 @@ async fn idp_initiated_launch_portal_and_metadata() {
         md.text
             .contains(&format!("entityID=\"http://127.0.0.1:8080/{}/\"", w.tenant))
     );
-    let bad = b
+    // Without appid: the tenant-wide document, signed by the tenant's key, lists the tenant's
+    // certificate and every published application certificate.
+    let tenant_md = b
         .get(
             &w.api,
             &format!(
@@ -614,7 +616,37 @@ async fn idp_initiated_launch_portal_and_metadata() {
             ),
         )
         .await;
-    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    assert_eq!(tenant_md.status, StatusCode::OK, "{}", tenant_md.text);
+    assert_eq!(
+        tenant_md
+            .text
+            .matches("<md:KeyDescriptor use=\"signing\">")
+            .count(),
+        3,
+        "{}",
+        tenant_md.text
+    );
+    let tenant_cert = {
+        let x = &tenant_md.text;
+        let start = x.find("<ds:X509Certificate>").unwrap() + "<ds:X509Certificate>".len();
+        B64.decode(&x[start..start + x[start..].find('<').unwrap()])
+            .unwrap()
+    };
+    let mut trusted = TrustedKeys::new();
+    trusted.add_certificate_der(&tenant_cert).unwrap();
+    let path = ElementPath::root("urn:oasis:names:tc:SAML:2.0:metadata", "EntityDescriptor");
+    sesame_xmlsec::verify_enveloped(&tenant_md.text, &path, &trusted, &VerifyPolicy::default())
+        .unwrap();
+    let bad = b
+        .get(
+            &w.api,
+            &format!(
+                "/{}/federationmetadata/2007-06/federationmetadata.xml?appid=nope",
+                w.tenant
+            ),
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::NOT_FOUND);
 }
 
 #[tokio::test]

@@ -58,6 +58,8 @@ pub fn build_sp_authn_request(p: &SpAuthnRequestParams<'_>) -> Result<String> {
 /// Our SP metadata for partner IdPs.
 #[derive(Debug, Clone)]
 pub struct SpMetadataParams<'a> {
+    /// The EntityDescriptor's `ID` (an NCName): the Reference of its signature.
+    pub id: &'a str,
     /// Our SP entityID.
     pub entity_id: &'a str,
     /// The ACS (HTTP-POST).
@@ -71,12 +73,17 @@ pub struct SpMetadataParams<'a> {
 /// Builds an EntityDescriptor with one SPSSODescriptor (metadata §2.4.4):
 /// `AuthnRequestsSigned="false"` (our requests are not signed), `WantAssertionsSigned="true"`,
 /// persistent NameID format, the ACS (POST) and SLO (Redirect) endpoints.
-#[must_use]
-pub fn sp_metadata(p: &SpMetadataParams<'_>) -> String {
+/// Signed (enveloped, metadata §3.1) when `sign` is given.
+///
+/// # Errors
+/// `InvalidInput` for an ID that is not an NCName; `XmlSec` when signing fails.
+pub fn sp_metadata(p: &SpMetadataParams<'_>, sign: Option<&crate::SignWith<'_>>) -> Result<String> {
+    check_id("EntityDescriptor ID", p.id)?;
     let mut w = Writer::new();
     w.start("md:EntityDescriptor")
         .attr("xmlns:md", ns::METADATA)
         .attr("xmlns:ds", ns::DSIG)
+        .attr("ID", p.id)
         .attr("entityID", p.entity_id)
         .open_end();
     w.start("md:SPSSODescriptor")
@@ -107,7 +114,15 @@ pub fn sp_metadata(p: &SpMetadataParams<'_>) -> String {
         .attr("isDefault", "true")
         .empty_end();
     w.end("md:SPSSODescriptor").end("md:EntityDescriptor");
-    w.finish()
+    let xml = w.finish();
+    match sign {
+        None => Ok(xml),
+        Some(with) => crate::sign::sign_at(
+            &xml,
+            &sesame_xmlsec::ElementPath::root(ns::METADATA, "EntityDescriptor"),
+            with,
+        ),
+    }
 }
 
 /// What a federation takes from an IdP's metadata.
@@ -223,12 +238,17 @@ mod tests {
 
     #[test]
     fn sp_metadata_round_trips_through_idp_metadata_reader_shape() {
-        let xml = sp_metadata(&SpMetadataParams {
-            entity_id: "https://sesame.example/t/sp",
-            acs_url: "https://sesame.example/t/saml2/acs",
-            slo_url: "https://sesame.example/t/saml2",
-            signing_certificates: &[],
-        });
+        let xml = sp_metadata(
+            &SpMetadataParams {
+                id: "_md1",
+                entity_id: "https://sesame.example/t/sp",
+                acs_url: "https://sesame.example/t/saml2/acs",
+                slo_url: "https://sesame.example/t/saml2",
+                signing_certificates: &[],
+            },
+            None,
+        )
+        .unwrap();
         let md = crate::parse_sp_metadata(&xml).unwrap();
         assert_eq!(md.entity_id, "https://sesame.example/t/sp");
         assert!(md.want_assertions_signed);

@@ -107,6 +107,46 @@ macro_rules! saml_impls {
                 Ok(())
             }
         }
+
+        #[async_trait::async_trait]
+        impl sesame_store::TenantKeyStore for $store {
+            async fn get_tenant_certificate(
+                &self,
+                tenant: sesame_model::TenantId,
+            ) -> sesame_store::StoreResult<sesame_model::TenantCertificate> {
+                sqlx::query_as::<_, $crate::rows::TenantCertificateRow>(
+                    "SELECT * FROM tenant_certificates WHERE tenant_id = $1",
+                )
+                .bind(tenant.to_string())
+                .fetch_optional(self.r())
+                .await
+                .map_err($crate::error::db)?
+                .ok_or(sesame_store::StoreError::NotFound("tenant_certificate"))?
+                .into_model()
+            }
+
+            async fn create_tenant_certificate(
+                &self,
+                c: &sesame_model::TenantCertificate,
+            ) -> sesame_store::StoreResult<()> {
+                sqlx::query(
+                    "INSERT INTO tenant_certificates (tenant_id, certificate, thumbprint, \
+                     sealed_private_key, not_before_ns, not_after_ns, created_ns) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                )
+                .bind(c.tenant_id.to_string())
+                .bind(&c.certificate)
+                .bind(&c.thumbprint)
+                .bind(&c.sealed_private_key)
+                .bind($crate::rows::ns(c.not_before)?)
+                .bind($crate::rows::ns(c.not_after)?)
+                .bind($crate::rows::ns(c.created_at)?)
+                .execute(self.w())
+                .await
+                .map_err($crate::error::db_or_missing("tenant"))?;
+                Ok(())
+            }
+        }
     };
 }
 pub(crate) use saml_impls;

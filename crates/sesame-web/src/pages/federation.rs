@@ -172,10 +172,18 @@ async fn sp_metadata(
         Ok(t) => t,
         Err(page) => return page,
     };
-    (
-        StatusCode::OK,
-        [(header::CONTENT_TYPE, "application/samlmetadata+xml")],
-        state.core.sp_metadata_xml(tenant.id),
-    )
-        .into_response()
+    match state.core.sp_metadata_xml(tenant.id).await {
+        Ok(xml) => (
+            StatusCode::OK,
+            [(header::CONTENT_TYPE, "application/samlmetadata+xml")],
+            xml,
+        )
+            .into_response(),
+        Err(e) => crate::html::error_page(
+            crate::error::status_of(&e),
+            e.code(),
+            "Sésame's SP metadata is unavailable right now.",
+            &cid,
+        ),
+    }
 }

@@ -350,15 +350,14 @@ async fn metadata(
         Ok(t) => t,
         Err(page) => return page,
     };
-    let Some(app) = q.appid.as_deref().and_then(|a| a.parse::<AppId>().ok()) else {
-        return error_page(
-            StatusCode::BAD_REQUEST,
-            "SESAME-3012",
-            "Give the application: federationmetadata.xml?appid=<application id>.",
-            &cid,
-        );
+    let xml = match q.appid.as_deref() {
+        None => state.core.tenant_metadata(tenant.id).await,
+        Some(a) => match a.parse::<AppId>() {
+            Ok(app) => state.core.app_metadata(tenant.id, app).await,
+            Err(_) => Err(sesame_core::CoreError::NotFound("app")),
+        },
     };
-    match state.core.app_metadata(tenant.id, app).await {
+    match xml {
         Ok(xml) => (
             StatusCode::OK,
             [
