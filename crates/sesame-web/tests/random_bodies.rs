@@ -31,6 +31,13 @@ fn arb_json() -> impl Strategy<Value = Value> {
         Just("userId".to_string()),
         Just("extensionAttributes".to_string()),
         Just("accountEnabled".to_string()),
+        Just("identifiers".to_string()),
+        Just("replyUrls".to_string()),
+        Just("settings".to_string()),
+        Just("metadata".to_string()),
+        Just("issuerUri".to_string()),
+        Just("signingCertificates".to_string()),
+        Just("expires".to_string()),
         "[a-zA-Z]{1,12}",
     ];
     leaf.prop_recursive(3, 24, 6, move |inner| {
@@ -105,6 +112,10 @@ fn world() -> World {
             ("PATCH", format!("{base}/apps/{aid}")),
             ("POST", format!("{base}/apps/{aid}/assignments")),
             ("POST", "/api/v1/tokens".to_string()),
+            ("POST", format!("{base}/apps/saml")),
+            ("PUT", format!("{base}/apps/{aid}/saml")),
+            ("PUT", format!("{base}/domains/contoso.example/federation")),
+            ("POST", format!("{base}/scim/tokens")),
         ];
         (api, endpoints)
     });
@@ -115,7 +126,7 @@ proptest! {
     #![proptest_config(ProptestConfig { cases: 300, failure_persistence: None, ..ProptestConfig::default() })]
 
     #[test]
-    fn write_endpoints_never_fail_with_5xx(bodies in prop::collection::vec(arb_body(), 13)) {
+    fn write_endpoints_never_fail_with_5xx(bodies in prop::collection::vec(arb_body(), 17)) {
         thread_local! { static WORLD: World = world(); }
         WORLD.with(|w| {
             for ((method, path), body) in w.endpoints.iter().zip(bodies) {
