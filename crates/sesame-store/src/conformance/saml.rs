@@ -227,7 +227,10 @@ pub async fn session_participants_recorded_and_cascaded(store: &dyn Store) {
 pub async fn tenant_certificate_once_per_tenant(store: &dyn Store) {
     let t = new_tenant(store, "A").await;
     let other = new_tenant(store, "B").await;
-    assert_err(store.get_tenant_certificate(t.id).await, NotFound("tenant_certificate"));
+    assert_err(
+        store.get_tenant_certificate(t.id).await,
+        NotFound("tenant_certificate"),
+    );
     let cert = TenantCertificate {
         tenant_id: t.id,
         certificate: "MIIC".into(),
@@ -239,11 +242,20 @@ pub async fn tenant_certificate_once_per_tenant(store: &dyn Store) {
     };
     store.create_tenant_certificate(&cert).await.unwrap();
     assert_eq!(store.get_tenant_certificate(t.id).await.unwrap(), cert);
-    assert_err(store.create_tenant_certificate(&cert).await, Conflict("tenant_certificate"));
-    assert_err(store.get_tenant_certificate(other.id).await, NotFound("tenant_certificate"));
+    assert_err(
+        store.create_tenant_certificate(&cert).await,
+        Conflict("tenant_certificate"),
+    );
+    assert_err(
+        store.get_tenant_certificate(other.id).await,
+        NotFound("tenant_certificate"),
+    );
     let mut missing = cert.clone();
     missing.tenant_id = TenantId(seq_id());
     assert_not_found(store.create_tenant_certificate(&missing).await);
     store.delete_tenant(t.id).await.unwrap();
-    assert_err(store.get_tenant_certificate(t.id).await, NotFound("tenant_certificate"));
+    assert_err(
+        store.get_tenant_certificate(t.id).await,
+        NotFound("tenant_certificate"),
+    );
 }
