@@ -107,6 +107,21 @@ impl Core {
             )
             .await?;
 
+        // Users of a federated domain sign in at their own IdP only (SAML-SP-1): a local
+        // password, even a right one, must not bypass it. The work above was spent anyway.
+        if self.home_realm(attempt.tenant, &upn).await?.is_some() {
+            return self
+                .fail(
+                    &attempt,
+                    &upn,
+                    user.map(|u| u.id),
+                    SignInFailure::InvalidCredentials,
+                    "domain is federated: password sign-in refused",
+                    now,
+                )
+                .await;
+        }
+
         let (user, credential) = match (user, credential) {
             (Some(u), Some(c)) => (u, c),
             (user, _) => {

@@ -465,3 +465,66 @@ async fn admin_api_puts_gets_and_removes_a_federation() {
         .await;
     assert_eq!(d.body["status"], "verified");
 }
+
+/// A user of a federated domain who also has a local password cannot skip the IdP: the form
+/// with a password still goes to the IdP, and a direct password attempt is refused and logged.
+#[tokio::test]
+async fn federated_users_cannot_sign_in_with_a_local_password() {
+    let e = env().await;
+    let user = e
+        .api
+        .core
+        .store()
+        .find_user_by_upn(e.tenant.id, UPN)
+        .await
+        .unwrap();
+    e.api
+        .core
+        .set_password(e.tenant.id, user.id, "Correct-Horse-1".into())
+        .await
+        .unwrap();
+    // Through the form, username and password together (double-submit CSRF value of our own).
+    let csrf = "federated-test-csrf-value";
+    let cookie = format!("sesame_csrf={csrf}");
+    let form = format!(
+        "csrf={csrf}&username={}&password=Correct-Horse-1",
+        urlencode(UPN)
+    );
+    let r = e
+        .send(
+            Request::post(format!("/{}/login", e.tenant.id))
+                .header("cookie", &cookie)
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(Body::from(form))
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert!(
+        r.text
+            .contains("action=\"https://idp.fabrikam.example/sso\""),
+        "to the IdP: {}",
+        r.text
+    );
+    assert!(r.cookie.is_none(), "no session");
+    // In the core, the password path refuses too (defence in depth).
+    let outcome = e
+        .api
+        .core
+        .sign_in_with_password(sesame_core::SignInAttempt {
+            tenant: e.tenant.id,
+            user_principal_name: UPN.into(),
+            password: "Correct-Horse-1".into(),
+            ip: None,
+            correlation_id: "t".into(),
+        })
+        .await
+        .unwrap();
+    assert!(matches!(
+        outcome,
+        sesame_core::SignInOutcome::Failure(sesame_core::SignInFailure::InvalidCredentials)
+    ));
+    let (protocol, reason) = e.last_sign_in_reason().await;
+    assert_eq!(protocol, "password");
+    assert!(reason.unwrap().contains("domain is federated"));
+}

@@ -216,19 +216,20 @@ async fn submit_login(
         );
         return html_response(StatusCode::OK, html);
     }
+    // Home-realm discovery (a federated domain goes to its IdP), whether or not a password
+    // came with the form: federated users never sign in with a local password.
+    if let Some(res) = super::federation::home_realm_redirect(
+        &state,
+        &tenant,
+        &username,
+        continue_to.clone(),
+        &cid,
+    )
+    .await
+    {
+        return res;
+    }
     let Some(password) = form.password.filter(|p| !p.is_empty()) else {
-        // First step done: home-realm discovery (a federated domain goes to its IdP).
-        if let Some(res) = super::federation::home_realm_redirect(
-            &state,
-            &tenant,
-            &username,
-            continue_to.clone(),
-            &cid,
-        )
-        .await
-        {
-            return res;
-        }
         let html = password_form(
             &tenant,
             &csrf.token,
