@@ -14,6 +14,7 @@ mod error;
 pub mod federation;
 pub mod federation_acs;
 mod groups;
+mod idp_metadata;
 mod inputs;
 pub mod keys;
 mod password;

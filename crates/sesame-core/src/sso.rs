@@ -23,7 +23,7 @@ const SUBJECT_CONFIRMATION_LIFETIME: Duration = Duration::minutes(5);
 /// Assertions are valid from a little before issuance, for SPs whose clock runs behind.
 const NOT_BEFORE_SKEW: Duration = Duration::minutes(5);
 /// How long IdP metadata may be cached and relied upon.
-const METADATA_VALIDITY: Duration = Duration::days(7);
+pub(crate) const METADATA_VALIDITY: Duration = Duration::days(7);
 
 /// Who asks, for the sign-in log.
 #[derive(Debug, Clone, Default)]
@@ -737,51 +737,6 @@ impl Core {
         })
     }
 
-    /// The IdP metadata of one application (SAML-IDP-8): every published signing certificate,
-    /// SSO and SLO endpoints for both bindings, signed with the active key.
-    pub async fn app_metadata(&self, tenant: TenantId, app: AppId) -> CoreResult<String> {
-        let app = self.store.get_app(tenant, app).await?;
-        let settings = app
-            .saml
-            .as_ref()
-            .ok_or(CoreError::NotFound("saml settings"))?;
-        let certs = self.store.list_app_certificates(tenant, app.id).await?;
-        let ders = certs
-            .iter()
-            .map(|c| crate::saml_apps::base64_decode(&c.certificate))
-            .collect::<CoreResult<Vec<_>>>()?;
-        let key = self.active_signing_key(tenant, app.id).await?;
-        let now = self.now();
-        let entity_id = self.idp_entity_id(tenant);
-        let sso = self.idp_sso_url(tenant);
-        let formats = [
-            NameIdFormat::Persistent.urn(),
-            NameIdFormat::EmailAddress.urn(),
-            NameIdFormat::Unspecified.urn(),
-            NameIdFormat::Transient.urn(),
-        ];
-        let id = saml_id(self.new_uuid());
-        let params = sesame_saml::IdpMetadataParams {
-            id: &id,
-            entity_id: &entity_id,
-            valid_until: now + METADATA_VALIDITY,
-            cache_duration: Duration::hours(1),
-            want_authn_requests_signed: settings.require_signed_requests,
-            signing_certificates: &ders,
-            sso_url: &sso,
-            slo_url: Some(&sso),
-            name_id_formats: &formats,
-        };
-        let (algorithm, digest) = signing_algorithms(settings);
-        let sign = sesame_saml::SignWith {
-            key: &key,
-            algorithm,
-            digest,
-        };
-        sesame_saml::idp_metadata(&params, Some(&sign))
-            .map_err(|e| CoreError::Internal(format!("metadata: {e}")))
-    }
-
     #[allow(clippy::too_many_arguments)]
     pub(crate) async fn log_saml(
         &self,
@@ -893,7 +848,7 @@ fn password_satisfies(requested: &sesame_saml::RequestedAuthnContext) -> bool {
 }
 
 /// An XML ID (an NCName): `_` and 32 hex digits.
-fn saml_id(u: uuid::Uuid) -> String {
+pub(crate) fn saml_id(u: uuid::Uuid) -> String {
     format!("_{}", u.simple())
 }
 
@@ -910,7 +865,9 @@ fn registered_endpoints(settings: &SamlAppSettings) -> Vec<IndexedEndpoint> {
         .collect()
 }
 
-fn signing_algorithms(settings: &SamlAppSettings) -> (SignatureAlgorithm, DigestAlgorithm) {
+pub(crate) fn signing_algorithms(
+    settings: &SamlAppSettings,
+) -> (SignatureAlgorithm, DigestAlgorithm) {
     match settings.signature_algorithm {
         SamlSignatureAlgorithm::RsaSha256 => {
             (SignatureAlgorithm::RsaSha256, DigestAlgorithm::Sha256)
@@ -924,52 +881,5 @@ fn allowed_algorithms(settings: &SamlAppSettings) -> AllowedAlgorithms {
     match settings.signature_algorithm {
         SamlSignatureAlgorithm::RsaSha1 => AllowedAlgorithms::default().with_sha1(),
         SamlSignatureAlgorithm::RsaSha256 => AllowedAlgorithms::default(),
-    }
-}
-
-impl Core {
-    /// The tenant-wide IdP metadata (no `appid`): the same endpoints, every signing
-    /// certificate published by the tenant's SAML applications plus the tenant's own, signed
-    /// with the tenant's key. An SP trusting it accepts whichever application key signs.
-    pub async fn tenant_metadata(&self, tenant: TenantId) -> CoreResult<String> {
-        let key = self.tenant_signing_key(tenant).await?;
-        let mut ders = vec![key.certificate_der().to_vec()];
-        let mut page = PageRequest::new(Some(PageRequest::MAX_LIMIT), None);
-        loop {
-            let apps = self.store.list_apps(tenant, &page).await?;
-            for app in apps.items.iter().filter(|a| a.saml.is_some()) {
-                for c in self.store.list_app_certificates(tenant, app.id).await? {
-                    ders.push(crate::saml_apps::base64_decode(&c.certificate)?);
-                }
-            }
-            match apps.next {
-                Some(next) => page.after = Some(next),
-                None => break,
-            }
-        }
-        let now = self.now();
-        let entity_id = self.idp_entity_id(tenant);
-        let sso = self.idp_sso_url(tenant);
-        let formats = [
-            NameIdFormat::Persistent.urn(),
-            NameIdFormat::EmailAddress.urn(),
-            NameIdFormat::Unspecified.urn(),
-            NameIdFormat::Transient.urn(),
-        ];
-        let id = saml_id(self.new_uuid());
-        let params = sesame_saml::IdpMetadataParams {
-            id: &id,
-            entity_id: &entity_id,
-            valid_until: now + METADATA_VALIDITY,
-            cache_duration: Duration::hours(1),
-            want_authn_requests_signed: false,
-            signing_certificates: &ders,
-            sso_url: &sso,
-            slo_url: Some(&sso),
-            name_id_formats: &formats,
-        };
-        let sign = sesame_saml::SignWith::rsa_sha256(&key);
-        sesame_saml::idp_metadata(&params, Some(&sign))
-            .map_err(|e| CoreError::Internal(format!("metadata: {e}")))
     }
 }
