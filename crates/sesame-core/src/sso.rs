@@ -54,8 +54,9 @@ pub struct PendingSso {
     pub force_authn: bool,
     pub is_passive: bool,
     pub requested_format: Option<NameIdFormat>,
-    /// Unix seconds: ForceAuthn needs a sign-in after this instant.
-    pub received_at: i64,
+    /// When the request arrived, microseconds since the epoch: ForceAuthn needs a sign-in
+    /// strictly after it (second precision would let a sign-in of the same second pass).
+    pub received_at_us: i64,
     /// The RequestedAuthnContext asks for something password sign-in cannot give: the answer
     /// is a `NoAuthnContext` Response (SAML core §3.3.2.2.1).
     #[serde(default)]
@@ -301,7 +302,7 @@ impl Core {
             force_authn: request.force_authn,
             is_passive: request.is_passive,
             requested_format,
-            received_at: now.unix_timestamp(),
+            received_at_us: unix_micros(now),
             unsatisfiable_authn_context: request
                 .requested_authn_context
                 .as_ref()
@@ -400,14 +401,14 @@ impl Core {
             force_authn: false,
             is_passive: false,
             requested_format: None,
-            received_at: self.now().unix_timestamp(),
+            received_at_us: unix_micros(self.now()),
             unsatisfiable_authn_context: false,
         })
     }
 
     /// True when the session may answer `pending` (ForceAuthn needs a sign-in after the request).
     pub fn session_satisfies(&self, pending: &PendingSso, session: &Session) -> bool {
-        !pending.force_authn || session.authenticated_at.unix_timestamp() >= pending.received_at
+        !pending.force_authn || unix_micros(session.authenticated_at) > pending.received_at_us
     }
 
     /// The Response for a signed-in user (SAML-IDP-3, -4, -5, -9).
@@ -845,6 +846,10 @@ fn password_satisfies(requested: &sesame_saml::RequestedAuthnContext) -> bool {
         C::Maximum => refs.iter().any(|c| !weaker(c)),
         C::Better => refs.iter().all(weaker),
     }
+}
+
+fn unix_micros(t: time::OffsetDateTime) -> i64 {
+    i64::try_from(t.unix_timestamp_nanos() / 1000).unwrap_or(i64::MAX)
 }
 
 /// An XML ID (an NCName): `_` and 32 hex digits.
