@@ -434,3 +434,26 @@ async fn operations_endpoints() {
     );
     assert!(m.text.contains("sesame_sign_ins_total{result=\"success\"}"));
 }
+
+/// Found by the random-body test: a lifetime so long its expiry date overflows the store was a
+/// 503; it is a 400 now, like every other bad value.
+#[tokio::test]
+async fn scim_token_lifetime_is_bounded() {
+    let api = api().await;
+    let t = tenant(&api).await;
+    let path = format!("/api/v1/tenants/{t}/scim/tokens");
+    for secs in [71_091_252_504u64, u64::MAX] {
+        let r = api
+            .json("POST", &path, json!({ "name": "x", "expiresInSecs": secs }))
+            .await;
+        assert_problem(&r, StatusCode::BAD_REQUEST, "SESAME-1400");
+    }
+    let ok = api
+        .json(
+            "POST",
+            &path,
+            json!({ "name": "x", "expiresInSecs": 86_400 }),
+        )
+        .await;
+    assert_eq!(ok.status, StatusCode::CREATED, "{}", ok.text);
+}

@@ -135,6 +135,9 @@ fn patch_request(body: &serde_json::Value) -> CoreResult<sesame_scim::PatchReque
     Ok(sesame_scim::PatchRequest::parse(&body)?)
 }
 
+/// Longest lifetime a SCIM token may be given.
+pub const MAX_TOKEN_LIFETIME: Duration = Duration::days(3650);
+
 impl Core {
     /// Creates a SCIM token for `tenant`, valid for `lifetime` when given.
     pub async fn create_scim_token(
@@ -147,6 +150,13 @@ impl Core {
         sesame_model::check_text("name", name, 120)?;
         if lifetime.is_some_and(|l| l <= Duration::ZERO) {
             return Err(CoreError::invalid("expires", "must be in the future"));
+        }
+        // Longer lifetimes overflow dates the store keeps; a token without expiry says "forever".
+        if lifetime.is_some_and(|l| l > MAX_TOKEN_LIFETIME) {
+            return Err(CoreError::invalid(
+                "expires",
+                "at most 10 years; omit it for a token that does not expire",
+            ));
         }
         self.require_tenant(tenant).await?;
         let secret = secrets::new_token(SCIM_TOKEN_PREFIX);
