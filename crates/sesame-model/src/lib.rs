@@ -6,6 +6,7 @@
 mod directory;
 mod federation;
 mod ids;
+mod provisioning;
 mod saml;
 mod scim;
 mod security;
@@ -14,6 +15,7 @@ mod validate;
 pub use directory::*;
 pub use federation::*;
 pub use ids::*;
+pub use provisioning::*;
 pub use saml::*;
 pub use scim::*;
 pub use security::*;

@@ -27,6 +27,7 @@
 mod directory;
 mod federation;
 mod groups;
+mod provisioning;
 mod saml;
 mod scim;
 mod security;
@@ -35,6 +36,7 @@ mod users;
 pub use directory::*;
 pub use federation::*;
 pub use groups::*;
+pub use provisioning::*;
 pub use saml::*;
 pub use scim::*;
 pub use security::*;
@@ -145,6 +147,10 @@ macro_rules! conformance_tests {
             federation_requires_verified_domain_and_isolation,
             replay_cache_refuses_second_use,
             authn_requests_taken_once,
+            // outbound provisioning
+            provisioning_job_crud,
+            provisioned_objects_and_log,
+            change_log_records_directory_writes,
             times_round_trip_exactly,
             unicode_round_trips,
             page_limits_default_and_max,

@@ -14,9 +14,11 @@ use time::OffsetDateTime;
 #[cfg(feature = "conformance")]
 pub mod conformance;
 mod federation;
+mod provisioning;
 mod scim;
 
 pub use federation::FederationStore;
+pub use provisioning::ProvisioningStore;
 pub use scim::{ScimGroupStore, ScimTokenStore};
 
 /// The sentinels are part of the contract: callers match on them.
@@ -276,6 +278,7 @@ pub trait Store:
     + ScimTokenStore
     + ScimGroupStore
     + FederationStore
+    + ProvisioningStore
     + Send
     + Sync
 {

@@ -128,15 +128,24 @@ macro_rules! directory_impls {
 
             async fn delete_tenant(&self, id: sesame_model::TenantId) -> sesame_store::StoreResult<()> {
                 // Everything the tenant owns references it (directly or through its users,
-                // groups and apps) with ON DELETE CASCADE.
+                // groups and apps) with ON DELETE CASCADE; the change log does not (the
+                // cascade itself writes entries), so it is emptied in the same transaction.
+                use $crate::error::db;
+                let mut tx = self.tx().await?;
                 let done = sqlx::query("DELETE FROM tenants WHERE id = $1")
                     .bind(id.to_string())
-                    .execute(self.w())
+                    .execute(&mut *tx)
                     .await
-                    .map_err($crate::error::db)?;
+                    .map_err(db)?;
                 if done.rows_affected() == 0 {
                     return Err(sesame_store::StoreError::NotFound("tenant"));
                 }
+                sqlx::query("DELETE FROM directory_changes WHERE tenant_id = $1")
+                    .bind(id.to_string())
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(db)?;
+                tx.commit().await.map_err(db)?;
                 Ok(())
             }
         }

@@ -10,6 +10,7 @@
 mod directory;
 pub(crate) mod federation;
 mod groups;
+pub(crate) mod provisioning;
 mod saml;
 pub(crate) mod scim;
 mod security;
@@ -18,6 +19,7 @@ mod users;
 pub(crate) use directory::directory_impls;
 pub(crate) use federation::federation_impls;
 pub(crate) use groups::group_impls;
+pub(crate) use provisioning::provisioning_impls;
 pub(crate) use saml::saml_impls;
 pub(crate) use scim::scim_impls;
 pub(crate) use security::security_impls;
@@ -33,6 +35,7 @@ macro_rules! store_impls {
         $crate::impls::saml_impls!($store);
         $crate::impls::scim_impls!($store);
         $crate::impls::federation_impls!($store, for_update = $fu);
+        $crate::impls::provisioning_impls!($store, for_update = $fu);
     };
 }
 pub(crate) use store_impls;
