@@ -19,6 +19,7 @@ mod inputs;
 pub mod keys;
 mod password;
 pub mod portal;
+pub mod provisioning;
 mod saml_apps;
 pub mod scim;
 pub mod secrets;
@@ -48,6 +49,7 @@ pub struct CoreSettings {
     pub session_lifetime: time::Duration,
     /// The external base URL (no trailing slash): issuer and endpoint URLs derive from it.
     pub public_url: String,
+    pub provisioning: provisioning::ProvisioningSettings,
 }
 
 impl Default for CoreSettings {
@@ -56,6 +58,7 @@ impl Default for CoreSettings {
             lockout: LockoutPolicy::default(),
             session_lifetime: time::Duration::hours(12),
             public_url: "http://127.0.0.1:8080".to_string(),
+            provisioning: provisioning::ProvisioningSettings::default(),
         }
     }
 }
@@ -72,6 +75,10 @@ pub struct Core {
     ids: Arc<std::sync::Mutex<uuid::ContextV7>>,
     master_key: Option<Arc<keys::MasterKey>>,
     key_cache: Arc<saml_apps::KeyCache>,
+    /// Outbound SCIM requests (provisioning); the binary provides HTTP.
+    scim_transport: Option<Arc<dyn provisioning::ScimTransport>>,
+    /// This process, as the holder of provisioning leases.
+    node_id: uuid::Uuid,
 }
 
 impl Core {
@@ -91,6 +98,8 @@ impl Core {
             ids: Arc::new(std::sync::Mutex::new(uuid::ContextV7::new())),
             master_key: None,
             key_cache: Arc::default(),
+            scim_transport: None,
+            node_id: uuid::Uuid::new_v4(),
         }
     }
 

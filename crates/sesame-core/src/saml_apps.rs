@@ -25,7 +25,7 @@ impl Core {
         self
     }
 
-    fn master_key(&self) -> CoreResult<&MasterKey> {
+    pub(crate) fn master_key(&self) -> CoreResult<&MasterKey> {
         self.master_key
             .as_deref()
             .ok_or_else(|| CoreError::Internal("no master key configured".into()))

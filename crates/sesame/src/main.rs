@@ -4,6 +4,7 @@ mod cli;
 mod client;
 mod config;
 mod dns;
+mod scim_transport;
 mod serve;
 
 use clap::{Parser, Subcommand};
@@ -77,6 +78,13 @@ enum Command {
         #[command(subcommand)]
         cmd: TokenCmd,
     },
+    /// Outbound SCIM provisioning of an application.
+    Provision {
+        #[command(flatten)]
+        conn: Conn,
+        #[command(subcommand)]
+        cmd: cli::provision::ProvisionCmd,
+    },
     /// The tenant's SCIM 2.0 server: bearer tokens.
     Scim {
         #[command(flatten)]
@@ -139,5 +147,6 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Signins { conn, args } => signins(&conn, args).await,
         Command::Token { conn, cmd } => token(&conn, cmd).await,
         Command::Scim { conn, cmd } => cli::scim::scim(&conn, cmd).await,
+        Command::Provision { conn, cmd } => cli::provision::provision(&conn, cmd).await,
     }
 }

@@ -38,10 +38,35 @@ pub async fn open_core(config: &Config) -> anyhow::Result<Core> {
         passwords,
         CoreSettings {
             public_url: config.public_url.clone(),
+            provisioning: provisioning_settings()?,
             ..CoreSettings::default()
         },
     )
-    .with_master_key(master_key))
+    .with_master_key(master_key)
+    .with_scim_transport(Arc::new(crate::scim_transport::HttpScimTransport::new()?)))
+}
+
+/// Provisioning engine knobs, from `SESAME_PROVISIONING_LEASE_SECS` (how long a dead node's
+/// cycle waits before another resumes it) and `SESAME_PROVISIONING_RETRY_MS` (first backoff).
+fn provisioning_settings() -> anyhow::Result<sesame_core::provisioning::ProvisioningSettings> {
+    let mut s = sesame_core::provisioning::ProvisioningSettings::default();
+    let num = |name: &str| -> anyhow::Result<Option<u64>> {
+        match std::env::var(name) {
+            Ok(v) => {
+                Ok(Some(v.trim().parse().with_context(|| {
+                    format!("{name} must be a whole number")
+                })?))
+            }
+            Err(_) => Ok(None),
+        }
+    };
+    if let Some(secs) = num("SESAME_PROVISIONING_LEASE_SECS")? {
+        s.lease = time::Duration::seconds(i64::try_from(secs.clamp(1, 3600)).unwrap_or(60));
+    }
+    if let Some(ms) = num("SESAME_PROVISIONING_RETRY_MS")? {
+        s.retry.base = std::time::Duration::from_millis(ms.clamp(1, 60_000));
+    }
+    Ok(s)
 }
 
 pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
@@ -64,6 +89,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
     let app =
         sesame_web::router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
     tokio::spawn(housekeeping(core.clone()));
+    tokio::spawn(provisioning_scheduler(core.clone()));
     tracing::info!(
         listen = %config.listen,
         public_url = %config.public_url,
@@ -115,6 +141,23 @@ async fn housekeeping(core: Core) {
             Ok(n) if n > 0 => tracing::info!(removed = n, "expired federation state purged"),
             Ok(_) => {}
             Err(e) => tracing::warn!(error = %e, "federation state purge failed"),
+        }
+        match core.purge_change_log().await {
+            Ok(n) if n > 0 => tracing::info!(removed = n, "consumed directory changes purged"),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "change log purge failed"),
+        }
+    }
+}
+
+/// Every two seconds: starts the provisioning cycles that are due (scheduled, asked for, or
+/// left by a node that died).
+async fn provisioning_scheduler(core: Core) {
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(2));
+    loop {
+        tick.tick().await;
+        if let Err(e) = core.provisioning_tick().await {
+            tracing::warn!(error = %e, "provisioning scheduler tick failed");
         }
     }
 }

@@ -9,6 +9,7 @@ mod extract;
 mod federation;
 mod groups;
 pub mod openapi;
+mod provisioning;
 mod saml;
 mod scim_tokens;
 mod signins;
@@ -115,6 +116,28 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/tenants/{tenant}/apps/{app}/assignments/{principal_type}/{principal_id}",
             delete(apps::unassign),
+        )
+        .route(
+            "/tenants/{tenant}/apps/{app}/provisioning",
+            get(provisioning::get)
+                .put(provisioning::put)
+                .delete(provisioning::remove),
+        )
+        .route(
+            "/tenants/{tenant}/apps/{app}/provisioning/test",
+            post(provisioning::test),
+        )
+        .route(
+            "/tenants/{tenant}/apps/{app}/provisioning/logs",
+            get(provisioning::logs),
+        )
+        .route(
+            "/tenants/{tenant}/apps/{app}/provisioning/users/{user}",
+            post(provisioning::run_user),
+        )
+        .route(
+            "/tenants/{tenant}/apps/{app}/provisioning/{action}",
+            post(provisioning::action),
         )
         .route("/tenants/{tenant}/signins", get(signins::list))
         .route(

@@ -27,6 +27,8 @@ use utoipa::{Modify, OpenApi};
         saml::activate_certificate, saml::remove_certificate,
         signins::list, signins::list_tokens, signins::create_token, signins::delete_token,
         scim_tokens::create, scim_tokens::list, scim_tokens::revoke,
+        provisioning::get, provisioning::put, provisioning::remove, provisioning::test,
+        provisioning::action, provisioning::run_user, provisioning::logs,
     )
 )]
 pub struct ApiDoc;

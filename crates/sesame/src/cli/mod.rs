@@ -4,6 +4,7 @@ pub mod directory;
 pub mod federation;
 pub mod import;
 pub mod output;
+pub mod provision;
 pub mod saml;
 pub mod scim;
 
