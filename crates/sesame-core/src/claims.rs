@@ -62,7 +62,7 @@ pub fn user_field(user: &User, field: UserField) -> Option<String> {
     }
 }
 
-fn apply(transform: &ClaimTransform, value: String) -> String {
+pub(crate) fn apply(transform: &ClaimTransform, value: String) -> String {
     match transform {
         ClaimTransform::ToLower => value.to_lowercase(),
         ClaimTransform::ToUpper => value.to_uppercase(),

@@ -3,7 +3,7 @@
 //! chooses and the state the engine keeps between cycles; `ProvisionedObject` remembers what
 //! was sent for each source object; `ProvisioningLogEntry` records each action.
 
-use crate::{AppId, TenantId, UserField};
+use crate::{AppId, ClaimTransform, TenantId, UserField};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use utoipa::ToSchema;
@@ -70,6 +70,10 @@ pub enum ProvisioningSource {
 pub struct ProvisioningMapping {
     pub target: String,
     pub source: ProvisioningSource,
+    /// Applied in order to a text value (Entra's expression mappings), e.g. a UPN rewritten
+    /// into the target's domain with ExtractMailPrefix then Join.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub transforms: Vec<ClaimTransform>,
     /// When the source is empty the user is not sent, and the log says why.
     #[serde(default)]
     pub required: bool,
@@ -112,6 +116,7 @@ impl ProvisioningConfig {
         let m = |target: &str, source: ProvisioningSource, required: bool| ProvisioningMapping {
             target: target.to_owned(),
             source,
+            transforms: Vec::new(),
             required,
         };
         vec![

@@ -2,7 +2,7 @@
 //! Pure functions: the desired state is a flat map from target attribute path to value, which
 //! is also what the store keeps as "last sent", so an update is the difference of two maps.
 
-use crate::claims::user_field;
+use crate::claims::{apply, user_field};
 use serde_json::{Map, Value, json};
 use sesame_model::{ProvisioningMapping, ProvisioningSource, User, UserField};
 use std::collections::BTreeMap;
@@ -130,9 +130,11 @@ pub fn desired_user(
         let value = match &m.source {
             ProvisioningSource::User(f) => user_field(user, *f)
                 .filter(|v| !v.trim().is_empty())
-                .map(Value::String),
+                .map(|v| Value::String(m.transforms.iter().fold(v, |v, t| apply(t, v)))),
             ProvisioningSource::AccountEnabled => Some(Value::Bool(user.account_enabled)),
-            ProvisioningSource::Constant(c) => Some(Value::String(c.clone())),
+            ProvisioningSource::Constant(c) => Some(Value::String(
+                m.transforms.iter().fold(c.clone(), |v, t| apply(t, v)),
+            )),
         };
         match value {
             Some(v) => {
@@ -471,6 +473,7 @@ mod tests {
         let mappings = vec![ProvisioningMapping {
             target: format!("{urn}:employeeNumber"),
             source: ProvisioningSource::User(UserField::EmployeeId),
+            transforms: Vec::new(),
             required: false,
         }];
         let r = user_resource(&desired_user(&u, &mappings).unwrap());
@@ -513,6 +516,24 @@ mod tests {
                 "value": "x@contoso.example" })
             ]
         );
+    }
+
+    #[test]
+    fn transforms_rewrite_the_user_name_into_the_target_domain() {
+        let mappings = vec![ProvisioningMapping {
+            target: "userName".into(),
+            source: ProvisioningSource::User(UserField::UserPrincipalName),
+            transforms: vec![
+                sesame_model::ClaimTransform::ExtractMailPrefix,
+                sesame_model::ClaimTransform::Join {
+                    separator: "@".into(),
+                    suffix: "fabrikam.example".into(),
+                },
+            ],
+            required: true,
+        }];
+        let flat = desired_user(&user(), &mappings).unwrap();
+        assert_eq!(flat["userName"], "ann@fabrikam.example");
     }
 
     #[test]
