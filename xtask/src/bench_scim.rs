@@ -4,7 +4,10 @@
 //! `GET /Users?filter=userName eq "…"` and of `displayName sw "…"` over the users loaded (target
 //! ≤ 10 ms each). The issue asks for 1,000,000 users; loading stops at `N` (default 100,000) or
 //! after `S` seconds of loading (default 240), whichever comes first, and the report says how
-//! many were there. Written to `target/bench/scim.json`; a MISS does not fail the command.
+//! many were there. Then outbound provisioning: a tenant of `OUTBOUND_USERS` users pushed by
+//! the engine into another tenant's SCIM server on the same node, in users per second and as a
+//! ratio to the direct SCIM create rate measured above. Written to `target/bench/scim.json`; a
+//! MISS does not fail the command.
 
 use crate::bench::{self, verdict};
 use crate::bench_saml::{Level, summarize};
@@ -134,7 +137,15 @@ pub fn run(args: &[String]) -> anyhow::Result<()> {
             Some(1),
         )
     })?;
+    let outbound = outbound(&bin, &server, &token, a.concurrency)?;
     drop(server);
+    println!(
+        "outbound provisioning of {} users to a local SCIM target: {:.0} users/s ({:.1} s); ratio to direct SCIM creates {:.3}",
+        outbound.users,
+        outbound.per_s,
+        outbound.seconds,
+        outbound.per_s / per_s
+    );
     for (name, l) in [("userName eq", &eq), ("displayName sw", &sw)] {
         println!(
             "  {name:<15} over {n} users: p50 {:.2} ms  p99 {:.2} ms  ({} queries)  {}",
@@ -175,9 +186,154 @@ pub fn run(args: &[String]) -> anyhow::Result<()> {
         "users_asked_by_issue": 1_000_000,
         "filter_userName_eq": query_json(&eq),
         "filter_displayName_sw": query_json(&sw),
-        "outbound_provisioning": Value::Null,
+        "outbound_provisioning": {
+            "users": outbound.users,
+            "seconds": outbound.seconds,
+            "users_per_s": outbound.per_s,
+            "engine_concurrency": a.concurrency.min(32),
+            "ratio_to_direct_scim_creates": outbound.per_s / per_s,
+        },
     });
     bench::write_report("scim.json", &report)
+}
+
+/// Users of the outbound provisioning run.
+const OUTBOUND_USERS: usize = 5_000;
+
+struct Outbound {
+    users: usize,
+    seconds: f64,
+    per_s: f64,
+}
+
+fn cli_json(
+    bin: &std::path::Path,
+    server: &Server,
+    token: &str,
+    args: &[&str],
+) -> anyhow::Result<Value> {
+    let out = fixture::cli(bin, &server.base_url(), token)
+        .args(args)
+        .args(["--output", "json"])
+        .output()
+        .with_context(|| format!("cannot run sesame {args:?}"))?;
+    if !out.status.success() {
+        bail!(
+            "sesame {args:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        );
+    }
+    serde_json::from_slice(&out.stdout)
+        .with_context(|| format!("sesame {args:?}: output is not JSON"))
+}
+
+/// A source tenant of `OUTBOUND_USERS` users (all in scope) provisioned by one initial cycle
+/// into a target tenant's SCIM server; the rate is the cycle's own duration.
+fn outbound(
+    bin: &std::path::Path,
+    server: &Server,
+    token: &str,
+    concurrency: usize,
+) -> anyhow::Result<Outbound> {
+    let (source, source_domain) =
+        fixture::create_tenant(bin, &server.base_url(), token, "Outbound Source")?;
+    let (target, target_domain) =
+        fixture::create_tenant(bin, &server.base_url(), token, "Outbound Target")?;
+    let secret = |tenant: &str| -> anyhow::Result<String> {
+        let created = cli_json(
+            bin,
+            server,
+            token,
+            &["scim", "token", "create", "-t", tenant],
+        )?;
+        created["secret"]
+            .as_str()
+            .map(str::to_owned)
+            .with_context(|| format!("no secret in {created}"))
+    };
+    let source_token = secret(&source)?;
+    let target_token = secret(&target)?;
+    println!("outbound provisioning: loading {OUTBOUND_USERS} source users…");
+    load(
+        server.port,
+        &source,
+        &source_domain,
+        &source_token,
+        OUTBOUND_USERS,
+        Duration::from_secs(600),
+        concurrency,
+    )?;
+    let app = cli_json(
+        bin,
+        server,
+        token,
+        &["app", "create", "-t", &source, "Outbound target"],
+    )?;
+    let app = app["id"].as_str().context("no app id")?.to_owned();
+    let dir = TempDir::new("sesame-bench-outbound")?;
+    let token_file = dir.path().join("token");
+    std::fs::write(&token_file, &target_token)?;
+    // userName moved into the target's domain; the rest as the generic profile maps it.
+    let mappings = json!([
+        { "target": "userName", "source": { "kind": "user", "value": "userPrincipalName" }, "required": true,
+          "transforms": [{ "kind": "extractMailPrefix" }, { "kind": "join", "separator": "@", "suffix": target_domain }] },
+        { "target": "active", "source": { "kind": "accountEnabled" } },
+        { "target": "displayName", "source": { "kind": "user", "value": "displayName" } },
+        { "target": "name.givenName", "source": { "kind": "user", "value": "givenName" } },
+        { "target": "name.familyName", "source": { "kind": "user", "value": "surname" } },
+        { "target": "externalId", "source": { "kind": "user", "value": "objectId" } },
+    ]);
+    let mappings_file = dir.path().join("mappings.json");
+    std::fs::write(&mappings_file, mappings.to_string())?;
+    let concurrency = concurrency.clamp(1, 32).to_string();
+    cli_json(
+        bin,
+        server,
+        token,
+        &[
+            "provision",
+            "configure",
+            "-t",
+            &source,
+            "--app",
+            &app,
+            "--url",
+            &format!("{}/{target}/scim/v2", server.base_url()),
+            "--token-file",
+            &token_file.to_string_lossy(),
+            "--scope",
+            "all",
+            "--interval",
+            "1h",
+            "--concurrency",
+            &concurrency,
+            "--mappings-file",
+            &mappings_file.to_string_lossy(),
+        ],
+    )?;
+    let cycle = cli_json(
+        bin,
+        server,
+        token,
+        &["provision", "run", "-t", &source, "--app", &app],
+    )?;
+    let created = cycle["counts"]["created"].as_u64().unwrap_or(0) as usize;
+    if created != OUTBOUND_USERS {
+        bail!("the outbound cycle created {created} users, expected {OUTBOUND_USERS}: {cycle}");
+    }
+    let at = |f: &str| -> anyhow::Result<f64> {
+        let s = cycle[f]
+            .as_str()
+            .with_context(|| format!("no {f} in {cycle}"))?;
+        let t = time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339)?;
+        Ok(t.unix_timestamp_nanos() as f64 / 1e9)
+    };
+    let seconds = at("finishedAt")? - at("startedAt")?;
+    Ok(Outbound {
+        users: created,
+        seconds,
+        per_s: created as f64 / seconds,
+    })
 }
 
 fn user_name(i: usize, domain: &str) -> String {

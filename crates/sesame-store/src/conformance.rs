@@ -87,6 +87,7 @@ macro_rules! conformance_tests {
             user_upn_unique_case_insensitive,
             user_same_upn_in_two_tenants,
             user_immutable_id_unique,
+            users_found_by_prefix,
             user_find_by_upn_and_immutable_id,
             user_create_in_missing_tenant_not_found,
             user_get_missing_not_found,

@@ -40,6 +40,13 @@ pub enum StoreError {
 
 pub type StoreResult<T> = Result<T, StoreError>;
 
+/// The user fields with a prefix index.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UserLookup {
+    UserPrincipalName,
+    DisplayName,
+}
+
 /// A read-modify-write step run inside the backend's transaction.
 pub type Update<'a, T> = Box<dyn FnOnce(&mut T) -> StoreResult<()> + Send + 'a>;
 
@@ -86,6 +93,15 @@ pub trait UserStore {
         immutable_id: &str,
     ) -> StoreResult<User>;
     async fn list_users(&self, tenant: TenantId, page: &PageRequest) -> StoreResult<Page<User>>;
+    /// Users whose `field`, compared case-insensitively (Unicode lower case), starts with
+    /// `prefix`: at most `limit`, ordered by that field then id. Served by an index.
+    async fn find_users_by_prefix(
+        &self,
+        tenant: TenantId,
+        field: UserLookup,
+        prefix: &str,
+        limit: u32,
+    ) -> StoreResult<Vec<User>>;
     async fn count_users(&self, tenant: TenantId) -> StoreResult<u64>;
     /// Runs `update` on the stored user in a transaction, bumps `version`, and returns the result.
     async fn update_user(

@@ -433,6 +433,12 @@ async fn filters_sorting_and_pagination() {
     let cases: &[(&str, &[&str])] = &[
         ("userName eq \"ERIN@f.example\"", &["erin"]),
         ("userName sw \"g\"", &["grace"]),
+        // Served by the display-name index, case-insensitively (caseExact false).
+        ("displayName sw \"HEI\"", &["heidi"]),
+        ("displayName sw \"e\"", &["erin"]),
+        ("displayName eq \"FRANK test\"", &["frank"]),
+        ("displayName sw \"zz\"", &[]),
+        ("userName sw \"D\"", &["dave"]),
         (
             "name.givenName co \"a\" and not (userName eq \"dave@f.example\")",
             &["frank", "grace"],

@@ -2,7 +2,9 @@
 //!
 //! Filters are evaluated here, over the SCIM representation of each record, with the pure
 //! evaluator of `sesame-scim`. The common exact lookups (`userName eq`, `id eq`) are served by
-//! the store's indexes; anything else scans the tenant page by page. Attribute selection
+//! the store's indexes, and so are prefix searches (`userName sw`, `displayName sw`, and
+//! `displayName eq`) unless they match more than [`PREFIX_CAP`] users; anything else scans
+//! the tenant page by page. Attribute selection
 //! (§3.9) is the web layer's, applied to each returned resource.
 
 use super::{SCIM_DEFAULT_PAGE, SCIM_MAX_PAGE, store_err};
@@ -13,7 +15,7 @@ use sesame_scim::{
     CompareOp, Filter, GROUP_RESOURCE, Page as ScimPage, ResourceType, SortSpec, USER_RESOURCE,
     USER_SCHEMA, list_response,
 };
-use sesame_store::StoreError;
+use sesame_store::{StoreError, UserLookup};
 
 /// The query parameters of a list request, as received (RFC 7644 §3.4.2).
 #[derive(Debug, Clone, Default, serde::Deserialize)]
@@ -30,7 +32,12 @@ pub struct ScimListQuery {
 enum Direct {
     UserName(String),
     Id(String),
+    /// Candidates whose field starts with the value (the filter is re-checked on them).
+    Prefix(UserLookup, String),
 }
+
+/// Prefix candidates beyond which a scan is used instead.
+const PREFIX_CAP: u32 = 10_000;
 
 fn direct(filter: &Filter, rt: &ResourceType) -> Option<Direct> {
     let (path, op, value) = filter.as_simple_comparison()?;
@@ -39,8 +46,23 @@ fn direct(filter: &Filter, rt: &ResourceType) -> Option<Direct> {
         .urn
         .as_deref()
         .is_none_or(|u| u.eq_ignore_ascii_case(rt.schema.id));
-    if op != CompareOp::Eq || path.sub.is_some() || !core_urn {
+    if path.sub.is_some() || !core_urn {
         return None;
+    }
+    let user = rt.schema.id == USER_SCHEMA;
+    if op == CompareOp::Sw && user {
+        if path.name.eq_ignore_ascii_case("userName") {
+            return Some(Direct::Prefix(UserLookup::UserPrincipalName, s.to_string()));
+        }
+        if path.name.eq_ignore_ascii_case("displayName") {
+            return Some(Direct::Prefix(UserLookup::DisplayName, s.to_string()));
+        }
+    }
+    if op != CompareOp::Eq {
+        return None;
+    }
+    if user && path.name.eq_ignore_ascii_case("displayName") {
+        return Some(Direct::Prefix(UserLookup::DisplayName, s.to_string()));
     }
     if path.name.eq_ignore_ascii_case("id") {
         Some(Direct::Id(s.to_string()))
@@ -133,6 +155,18 @@ impl Core {
                 Ok(id) => optional(self.store.get_user(tenant.id, id).await)?,
                 Err(_) => Vec::new(),
             },
+            Some(Direct::Prefix(field, prefix)) => {
+                let found = self
+                    .store
+                    .find_users_by_prefix(tenant.id, field, &prefix, PREFIX_CAP + 1)
+                    .await
+                    .map_err(store_err)?;
+                if found.len() > PREFIX_CAP as usize {
+                    scan_all!(|p| self.store.list_users(tenant.id, p))
+                } else {
+                    found
+                }
+            }
             None => scan_all!(|p| self.store.list_users(tenant.id, p)),
         };
         let candidates = found.iter().map(|u| super::user_to_scim(u, base)).collect();
@@ -152,7 +186,9 @@ impl Core {
                 Ok(id) => optional(self.store.get_group(tenant.id, id).await)?,
                 Err(_) => Vec::new(),
             },
-            _ => scan_all!(|p| self.store.list_groups(tenant.id, p)),
+            Some(Direct::UserName(_) | Direct::Prefix(..)) | None => {
+                scan_all!(|p| self.store.list_groups(tenant.id, p))
+            }
         };
         let mut candidates = Vec::with_capacity(found.len());
         for g in &found {

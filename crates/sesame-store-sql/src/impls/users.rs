@@ -10,14 +10,15 @@ macro_rules! user_impls {
         impl sesame_store::UserStore for $store {
             async fn create_user(&self, u: &sesame_model::User) -> sesame_store::StoreResult<()> {
                 sqlx::query(
-                    "INSERT INTO users (id, tenant_id, upn_lower, immutable_id, data) \
-                     VALUES ($1, $2, $3, $4, $5)",
+                    "INSERT INTO users (id, tenant_id, upn_lower, immutable_id, data, \
+                     display_name_lower) VALUES ($1, $2, $3, $4, $5, $6)",
                 )
                 .bind(u.id.to_string())
                 .bind(u.tenant_id.to_string())
                 .bind($crate::rows::fold(&u.user_principal_name))
                 .bind(&u.immutable_id)
                 .bind($crate::rows::user_json(u)?)
+                .bind(u.display_name.as_deref().map($crate::rows::fold))
                 .execute(self.w())
                 .await
                 .map_err($crate::error::db_or_missing("tenant"))?;
@@ -39,6 +40,37 @@ macro_rules! user_impls {
                 .map_err($crate::error::db)?
                 .ok_or(sesame_store::StoreError::NotFound("user"))?
                 .into_model()
+            }
+
+            async fn find_users_by_prefix(
+                &self,
+                tenant: sesame_model::TenantId,
+                field: sesame_store::UserLookup,
+                prefix: &str,
+                limit: u32,
+            ) -> sesame_store::StoreResult<Vec<sesame_model::User>> {
+                // A range on the folded column: [prefix, prefix + the last code point).
+                let low = $crate::rows::fold(prefix);
+                let high = format!("{low}{}", char::MAX);
+                let sql = match field {
+                    sesame_store::UserLookup::UserPrincipalName => {
+                        "SELECT data FROM users WHERE tenant_id = $1 AND upn_lower >= $2 \
+                         AND upn_lower < $3 ORDER BY upn_lower, id LIMIT $4"
+                    }
+                    sesame_store::UserLookup::DisplayName => {
+                        "SELECT data FROM users WHERE tenant_id = $1 AND display_name_lower >= $2 \
+                         AND display_name_lower < $3 ORDER BY display_name_lower, id LIMIT $4"
+                    }
+                };
+                let rows = sqlx::query_as::<_, $crate::rows::UserRow>(sql)
+                    .bind(tenant.to_string())
+                    .bind(&low)
+                    .bind(&high)
+                    .bind(i64::from(limit))
+                    .fetch_all(self.r())
+                    .await
+                    .map_err($crate::error::db)?;
+                $crate::rows::all(rows, $crate::rows::UserRow::into_model)
             }
 
             async fn find_user_by_upn(
@@ -132,14 +164,15 @@ macro_rules! user_impls {
                 u.tenant_id = tenant;
                 u.version = version + 1;
                 sqlx::query(
-                    "UPDATE users SET upn_lower = $3, immutable_id = $4, data = $5 \
-                     WHERE tenant_id = $1 AND id = $2",
+                    "UPDATE users SET upn_lower = $3, immutable_id = $4, data = $5, \
+                     display_name_lower = $6 WHERE tenant_id = $1 AND id = $2",
                 )
                 .bind(tenant.to_string())
                 .bind(id.to_string())
                 .bind($crate::rows::fold(&u.user_principal_name))
                 .bind(&u.immutable_id)
                 .bind($crate::rows::user_json(&u)?)
+                .bind(u.display_name.as_deref().map($crate::rows::fold))
                 .execute(&mut *tx)
                 .await
                 .map_err(db)?;

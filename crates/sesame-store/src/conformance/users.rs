@@ -541,3 +541,101 @@ pub async fn isolation_users_and_passwords(store: &dyn Store) {
         password_fixture(&u).hash
     );
 }
+
+pub async fn users_found_by_prefix(store: &dyn Store) {
+    use crate::UserLookup::{DisplayName, UserPrincipalName};
+    let a = new_tenant(store, "A").await;
+    let b = new_tenant(store, "B").await;
+    let mut names = Vec::new();
+    for (upn, display) in [
+        ("zoe@a.example", Some("Zoé Martin")),
+        ("marc@a.example", Some("MARTINE Dupont")),
+        ("mart@a.example", Some("Martin Durand")),
+        ("ann@a.example", None),
+        ("mar@a.example", Some("Marie")),
+    ] {
+        let mut u = user_fixture(&a, upn);
+        u.display_name = display.map(str::to_owned);
+        store.create_user(&u).await.unwrap();
+        names.push(u);
+    }
+    let mut other = user_fixture(&b, "martin@b.example");
+    other.display_name = Some("Martin Other".into());
+    store.create_user(&other).await.unwrap();
+    let upns = |users: Vec<User>| -> Vec<String> {
+        users.into_iter().map(|u| u.user_principal_name).collect()
+    };
+    // Case-insensitive, ordered by the folded field, limited, tenant-scoped.
+    assert_eq!(
+        upns(
+            store
+                .find_users_by_prefix(a.id, DisplayName, "marti", 10)
+                .await
+                .unwrap()
+        ),
+        vec!["mart@a.example", "marc@a.example"]
+    );
+    assert_eq!(
+        upns(
+            store
+                .find_users_by_prefix(a.id, DisplayName, "MAR", 2)
+                .await
+                .unwrap()
+        ),
+        vec!["mar@a.example", "mart@a.example"]
+    );
+    assert_eq!(
+        upns(
+            store
+                .find_users_by_prefix(a.id, DisplayName, "zoé", 10)
+                .await
+                .unwrap()
+        ),
+        vec!["zoe@a.example"]
+    );
+    assert!(
+        store
+            .find_users_by_prefix(a.id, DisplayName, "x", 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(
+        upns(
+            store
+                .find_users_by_prefix(a.id, UserPrincipalName, "MAR", 10)
+                .await
+                .unwrap()
+        ),
+        vec!["mar@a.example", "marc@a.example", "mart@a.example"]
+    );
+    // An update moves the user in the index; an empty prefix is every user with the field.
+    store
+        .update_user(
+            a.id,
+            names[4].id,
+            Box::new(|u| {
+                u.display_name = Some("Xavier".into());
+                Ok(())
+            }),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        upns(
+            store
+                .find_users_by_prefix(a.id, DisplayName, "x", 10)
+                .await
+                .unwrap()
+        ),
+        vec!["mar@a.example"]
+    );
+    assert_eq!(
+        store
+            .find_users_by_prefix(a.id, DisplayName, "", 10)
+            .await
+            .unwrap()
+            .len(),
+        4
+    );
+}
