@@ -744,3 +744,95 @@ async fn provisions_into_the_scim2_reference_server() {
     );
     let _ = std::fs::remove_dir_all(&data);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unreachable_target_is_quarantined_after_three_failed_cycles() {
+    let data = std::env::temp_dir().join(format!("sesame-prov-q-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&data);
+    std::fs::create_dir_all(&data).unwrap();
+    let port = free_port();
+    let url = format!("http://127.0.0.1:{port}");
+    let _server = start_sesame(&data, port);
+    let api = Api::new(&url);
+    let src = source_tenant(&api, "adatum", 3).await;
+    let token_file = write_token(&data, "whatever");
+    let closed = free_port();
+    cli(
+        &url,
+        &[
+            "provision",
+            "configure",
+            "--tenant",
+            &src.tenant,
+            "--app",
+            &src.app,
+            "--url",
+            &format!("http://127.0.0.1:{closed}/scim/v2"),
+            "--token-file",
+            token_file.to_str().unwrap(),
+            "--interval",
+            "1h",
+        ],
+    );
+    // "Test connection" says what is wrong, and fails.
+    let out = Command::new(BIN)
+        .args([
+            "provision",
+            "test",
+            "--tenant",
+            &src.tenant,
+            "--app",
+            &src.app,
+        ])
+        .env("SESAME_SERVER", &url)
+        .env("SESAME_TOKEN", ADMIN)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stdout).contains("cannot connect to the target"));
+    for n in 1..=3 {
+        let out = Command::new(BIN)
+            .args([
+                "provision",
+                "run",
+                "--output",
+                "json",
+                "--tenant",
+                &src.tenant,
+                "--app",
+                &src.app,
+            ])
+            .env("SESAME_SERVER", &url)
+            .env("SESAME_TOKEN", ADMIN)
+            .output()
+            .unwrap();
+        assert!(!out.status.success(), "cycle {n} should fail");
+        let cycle: Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert!(
+            cycle["error"]
+                .as_str()
+                .unwrap_or("")
+                .contains("cannot connect to the target"),
+            "{cycle}"
+        );
+        let job = status(&url, &src);
+        let quarantined = job["state"]["status"].get("quarantined").is_some();
+        assert_eq!(quarantined, n == 3, "after cycle {n}: {job}");
+        // Nothing was consumed: the next good cycle still starts from the beginning.
+        assert_eq!(job["state"]["initialDone"], false);
+    }
+    cli(
+        &url,
+        &[
+            "provision",
+            "resume",
+            "--tenant",
+            &src.tenant,
+            "--app",
+            &src.app,
+        ],
+    );
+    let job = status(&url, &src);
+    assert_eq!(job["state"]["status"], "active", "{job}");
+    let _ = std::fs::remove_dir_all(&data);
+}
