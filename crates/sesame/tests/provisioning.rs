@@ -288,7 +288,7 @@ async fn provisions_a_group_of_500_into_a_second_tenant_and_survives_a_kill() {
     std::fs::create_dir_all(&data).unwrap();
     let port = free_port();
     let url = format!("http://127.0.0.1:{port}");
-    let mut server = start_sesame(&data, port);
+    let server = start_sesame(&data, port);
     let api = Api::new(&url);
     let src = source_tenant(&api, "contoso", 500).await;
 
@@ -313,8 +313,39 @@ async fn provisions_a_group_of_500_into_a_second_tenant_and_survives_a_kill() {
         .as_str()
         .unwrap()
         .to_owned();
-    let scim = format!("/{target}/scim/v2");
-    let token_file = write_token(&data, &token);
+    let base = format!("/{target}/scim/v2");
+    let t = Target {
+        api: Api::new(&url),
+        url: format!("{url}{base}"),
+        base,
+        token,
+    };
+    group_of_500_with_a_kill(&data, port, server, &api, &src, &t).await;
+    let _ = std::fs::remove_dir_all(&data);
+}
+
+/// A SCIM target: its base as an absolute URL (for the provisioning settings) and as the path
+/// under `api`'s host.
+struct Target {
+    api: Api,
+    base: String,
+    url: String,
+    token: String,
+}
+
+/// The scenario against `t`: a group of 500 users (and one without names) assigned
+/// to the app; the initial cycle is killed with the server after 100 objects and resumed on
+/// restart; then a rename, a member leaving the group, and a cycle with nothing to do.
+async fn group_of_500_with_a_kill(
+    data: &Path,
+    port: u16,
+    mut server: Proc,
+    api: &Api,
+    src: &Source,
+    t: &Target,
+) {
+    let url = format!("http://127.0.0.1:{port}");
+    let token_file = write_token(data, &t.token);
     // Fabrikam's users live in its own domain: userName is the UPN moved there (an expression
     // mapping), the other mappings are the AWS defaults.
     let mut mappings = aws_default_mappings();
@@ -336,7 +367,7 @@ async fn provisions_a_group_of_500_into_a_second_tenant_and_survives_a_kill() {
             "--app",
             &src.app,
             "--url",
-            &format!("{url}{scim}"),
+            &t.url,
             "--token-file",
             token_file.to_str().unwrap(),
             "--profile",
@@ -377,7 +408,7 @@ async fn provisions_a_group_of_500_into_a_second_tenant_and_survives_a_kill() {
     );
     let deadline = Instant::now() + Duration::from_secs(120);
     loop {
-        let job = status(&url, &src);
+        let job = status(&url, src);
         if job["state"]["running"]["processed"].as_u64().unwrap_or(0) >= 100 {
             break;
         }
@@ -389,13 +420,13 @@ async fn provisions_a_group_of_500_into_a_second_tenant_and_survives_a_kill() {
     }
     server.0.kill().unwrap();
     server.0.wait().unwrap();
-    server = start_sesame(&data, port);
-    let cycle = wait_idle(&url, &src);
+    server = start_sesame(data, port);
+    let cycle = wait_idle(&url, src);
     assert_eq!(cycle["kind"], "initial", "{cycle}");
     assert!(cycle["error"].is_null(), "{cycle}");
 
     // Exactly the 500 named users, once each; the nameless one failed with the reason.
-    let users = scim_all(&api, &scim, &token, "Users").await;
+    let users = scim_all(&t.api, &t.base, &t.token, "Users").await;
     let names: std::collections::BTreeSet<&str> = users
         .iter()
         .filter_map(|u| u["userName"].as_str())
@@ -448,15 +479,16 @@ async fn provisions_a_group_of_500_into_a_second_tenant_and_survives_a_kill() {
         "{failures:?}"
     );
     // The group, once, with its 500 members.
-    let groups = scim_all(&api, &scim, &token, "Groups").await;
+    let groups = scim_all(&t.api, &t.base, &t.token, "Groups").await;
     assert_eq!(groups.len(), 1, "{groups:?}");
     assert_eq!(groups[0]["displayName"], "Cloud users");
     let target_group = groups[0]["id"].as_str().unwrap().to_owned();
-    let (_, g) = api
+    let (_, g) = t
+        .api
         .call(
             "GET",
-            &format!("{scim}/Groups/{target_group}"),
-            &token,
+            &format!("{}/Groups/{target_group}", t.base),
+            &t.token,
             None,
         )
         .await;
@@ -484,7 +516,7 @@ async fn provisions_a_group_of_500_into_a_second_tenant_and_survives_a_kill() {
     assert_eq!(cycle["kind"], "incremental", "{cycle}");
     assert_eq!(cycle["counts"]["updated"], 1, "{cycle}");
     assert_eq!(cycle["counts"]["created"], 0, "{cycle}");
-    let found = scim_find(&api, &scim, &token, &in_fabrikam(&renamed_upn)).await;
+    let found = scim_find(&t.api, &t.base, &t.token, &in_fabrikam(&renamed_upn)).await;
     assert_eq!(found["name"]["givenName"], "Renamed");
     assert_eq!(found["name"]["familyName"], "Person");
 
@@ -512,13 +544,14 @@ async fn provisions_a_group_of_500_into_a_second_tenant_and_survives_a_kill() {
         ],
     );
     assert_eq!(cycle["counts"]["disabled"], 1, "{cycle}");
-    let gone = scim_find(&api, &scim, &token, &in_fabrikam(&gone_upn)).await;
+    let gone = scim_find(&t.api, &t.base, &t.token, &in_fabrikam(&gone_upn)).await;
     assert_eq!(gone["active"], false, "{gone}");
-    let (_, g) = api
+    let (_, g) = t
+        .api
         .call(
             "GET",
-            &format!("{scim}/Groups/{target_group}"),
-            &token,
+            &format!("{}/Groups/{target_group}", t.base),
+            &t.token,
             None,
         )
         .await;
@@ -547,7 +580,6 @@ async fn provisions_a_group_of_500_into_a_second_tenant_and_survives_a_kill() {
         "{cycle}"
     );
     drop(server);
-    let _ = std::fs::remove_dir_all(&data);
 }
 
 fn in_fabrikam(upn: &str) -> String {
@@ -589,8 +621,12 @@ fn venv_bin(name: &str) -> PathBuf {
         .join(name)
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn provisions_into_the_scim2_reference_server() {
+/// The token `reference_server` accepts.
+const REFERENCE_TOKEN: &str = "reference-server-token";
+
+/// scim2-server (python-scim) on a free loopback port: the process and its base URL. `None`
+/// (the test is skipped) when it is not installed, unless `SESAME_REQUIRE_PEERS=1`.
+fn reference_server() -> Option<(Proc, String)> {
     let server_bin = venv_bin("scim2-server");
     if !server_bin.exists() {
         assert!(
@@ -598,25 +634,55 @@ async fn provisions_into_the_scim2_reference_server() {
             "scim2-server is required: target/scim-venv/bin/pip install scim2-server"
         );
         eprintln!("skipped: no scim2-server in target/scim-venv (see .ci/run)");
-        return;
+        return None;
     }
-    let target_port = free_port();
-    let target_token = "reference-server-token";
-    let _target = Proc(
+    let port = free_port();
+    let p = Proc(
         Command::new(&server_bin)
             .args([
                 "--port",
-                &target_port.to_string(),
+                &port.to_string(),
                 "--bearer-token",
-                target_token,
+                REFERENCE_TOKEN,
             ])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
             .unwrap(),
     );
-    wait_for(target_port, "/ServiceProviderConfig");
+    wait_for(port, "/ServiceProviderConfig");
+    Some((p, format!("http://127.0.0.1:{port}")))
+}
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn provisions_a_group_of_500_into_scim2_server_and_survives_a_kill() {
+    let Some((_target, target)) = reference_server() else {
+        return;
+    };
+    let data = std::env::temp_dir().join(format!("sesame-prov-ref500-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&data);
+    std::fs::create_dir_all(&data).unwrap();
+    let port = free_port();
+    let url = format!("http://127.0.0.1:{port}");
+    let server = start_sesame(&data, port);
+    let api = Api::new(&url);
+    let src = source_tenant(&api, "contoso", 500).await;
+    let t = Target {
+        api: Api::new(&target),
+        base: String::new(),
+        url: target.clone(),
+        token: REFERENCE_TOKEN.to_owned(),
+    };
+    group_of_500_with_a_kill(&data, port, server, &api, &src, &t).await;
+    let _ = std::fs::remove_dir_all(&data);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn provisions_into_the_scim2_reference_server() {
+    let Some((_target, target)) = reference_server() else {
+        return;
+    };
+    let target_token = REFERENCE_TOKEN;
     let data = std::env::temp_dir().join(format!("sesame-prov-ref-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&data);
     std::fs::create_dir_all(&data).unwrap();
@@ -626,7 +692,6 @@ async fn provisions_into_the_scim2_reference_server() {
     let api = Api::new(&url);
     let src = source_tenant(&api, "northwind", 20).await;
     let token_file = write_token(&data, target_token);
-    let target = format!("http://127.0.0.1:{target_port}");
     cli(
         &url,
         &[
