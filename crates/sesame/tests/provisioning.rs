@@ -807,6 +807,143 @@ async fn provisions_into_the_scim2_reference_server() {
         Some(20),
         "{groups:?}"
     );
+
+    // On-demand provisioning of one user: sent at once, outside any cycle, and logged.
+    let (id, upn) = src.users[9].clone();
+    api.admin(
+        "PATCH",
+        &format!("/tenants/{}/users/{id}", src.tenant),
+        json!({ "displayName": "On Demand" }),
+    )
+    .await;
+    let pushed = cli(
+        &url,
+        &[
+            "provision",
+            "run-user",
+            "--tenant",
+            &src.tenant,
+            "--app",
+            &src.app,
+            "--user",
+            &id,
+        ],
+    );
+    let pushed = pushed.as_array().unwrap();
+    assert_eq!(pushed.len(), 1, "{pushed:?}");
+    assert_eq!(pushed[0]["action"], "update");
+    assert_eq!(pushed[0]["result"], "success");
+    assert_eq!(
+        pushed[0]["request"],
+        format!(
+            "PATCH /Users/{}",
+            scim_find(&ref_api, "", target_token, &upn).await["id"]
+                .as_str()
+                .unwrap()
+        )
+    );
+    assert!(pushed[0]["cycleId"].is_null());
+    assert_eq!(
+        scim_find(&ref_api, "", target_token, &upn).await["displayName"],
+        "On Demand"
+    );
+
+    // Deprovisioning by deletion, when configured so.
+    cli(
+        &url,
+        &[
+            "provision",
+            "configure",
+            "--tenant",
+            &src.tenant,
+            "--app",
+            &src.app,
+            "--on-unassign",
+            "delete",
+        ],
+    );
+    let (del_id, del_upn) = src.users[11].clone();
+    api.call(
+        "DELETE",
+        &format!(
+            "/api/v1/tenants/{}/groups/{}/members/{del_id}",
+            src.tenant, src.group
+        ),
+        ADMIN,
+        None,
+    )
+    .await;
+    let cycle = cli(
+        &url,
+        &[
+            "provision",
+            "run",
+            "--tenant",
+            &src.tenant,
+            "--app",
+            &src.app,
+        ],
+    );
+    assert_eq!(cycle["counts"]["deleted"].as_u64(), Some(1), "{cycle}");
+    let filter = format!("userName eq \"{del_upn}\"");
+    let (_, page) = ref_api
+        .call(
+            "GET",
+            &format!("/Users?filter={}", urlencoding::encode(&filter)),
+            target_token,
+            None,
+        )
+        .await;
+    assert_eq!(page["totalResults"], 0, "{page}");
+
+    // Pause stops the schedule (a manual run still runs); reset makes the next cycle an
+    // initial one, which finds everything already in place.
+    let job = cli(
+        &url,
+        &[
+            "provision",
+            "pause",
+            "--tenant",
+            &src.tenant,
+            "--app",
+            &src.app,
+        ],
+    );
+    assert_eq!(job["ok"], true);
+    assert_eq!(status(&url, &src)["config"]["paused"], true);
+    cli(
+        &url,
+        &[
+            "provision",
+            "reset",
+            "--tenant",
+            &src.tenant,
+            "--app",
+            &src.app,
+        ],
+    );
+    let cycle = cli(
+        &url,
+        &[
+            "provision",
+            "run",
+            "--tenant",
+            &src.tenant,
+            "--app",
+            &src.app,
+        ],
+    );
+    assert_eq!(cycle["kind"], "initial", "{cycle}");
+    let c = &cycle["counts"];
+    assert_eq!(
+        (
+            c["created"].as_u64(),
+            c["updated"].as_u64(),
+            c["failed"].as_u64()
+        ),
+        (Some(0), Some(0), Some(0)),
+        "{cycle}"
+    );
     let _ = std::fs::remove_dir_all(&data);
 }
 
