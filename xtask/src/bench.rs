@@ -21,13 +21,16 @@ const TARGET_USERS_PER_S: f64 = 2_000.0;
 const TARGET_RSS_MB: f64 = 30.0;
 const TARGET_COLD_START_MS: f64 = 200.0;
 
-/// `cargo xtask bench [saml-idp|scim]`: the foundation figures by default.
+/// `cargo xtask bench [saml-idp|saml-acs|scim]`: the foundation figures by default.
 pub fn run(args: &[String]) -> anyhow::Result<()> {
     match args.first().map(String::as_str) {
         None | Some("foundation") => foundation(),
         Some("saml-idp") => crate::bench_saml::run(),
         Some("scim") => crate::bench_scim::run(&args[1..]),
-        Some(other) => bail!("unknown benchmark {other:?}; try foundation, saml-idp or scim"),
+        Some("saml-acs") => saml_acs(),
+        Some(other) => {
+            bail!("unknown benchmark {other:?}; try foundation, saml-idp, saml-acs or scim")
+        }
     }
 }
 
@@ -163,6 +166,19 @@ pub fn reexec_release(args: &[&str]) -> anyhow::Result<bool> {
 }
 
 /// Writes `report` to `target/bench/<name>`.
+/// The federation ACS benchmark lives with the code it measures (`sesame-core/benches`).
+fn saml_acs() -> anyhow::Result<()> {
+    let status = std::process::Command::new(env!("CARGO"))
+        .args(["bench", "-p", "sesame-core", "--bench", "saml_acs"])
+        .current_dir(util::project_root())
+        .status()
+        .context("cannot run cargo bench")?;
+    if !status.success() {
+        bail!("the saml-acs benchmark failed");
+    }
+    Ok(())
+}
+
 pub fn write_report(name: &str, report: &Value) -> anyhow::Result<()> {
     let out = util::project_root().join("target/bench");
     std::fs::create_dir_all(&out).with_context(|| format!("cannot create {}", out.display()))?;
