@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Installs the third-party peers of the SAML interoperability tests (tests/saml_interop.rs) on a
-# Debian 12 machine, idempotently: Apache + Shibboleth SP 3 (mod_shib, shibd), xmlsec1, and a
-# Python virtualenv at target/interop-venv with pysaml2 and requests. Package scripts are kept
-# from starting system services (the tests run their own instances on loopback); services the
-# packages started anyway are stopped. Run as root (or with passwordless sudo) from anywhere.
+# Installs the third-party peers of the SAML interoperability tests (tests/saml_interop.rs,
+# tests/federation_interop.rs) on a Debian 12 machine, idempotently: Apache + Shibboleth SP 3
+# (mod_shib, shibd), SimpleSAMLphp (mod_php, php-xml), xmlsec1, and a Python virtualenv at
+# target/interop-venv with pysaml2 and requests. Package scripts are kept from starting system
+# services (the tests run their own instances on loopback); services the packages started anyway
+# are stopped. Run as root (or with passwordless sudo) from anywhere.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -11,7 +12,8 @@ sudo=""
 [ "$(id -u)" -eq 0 ] || sudo="sudo"
 
 pkgs=()
-for p in apache2 libapache2-mod-shib shibboleth-sp-utils xmlsec1 python3-venv openssl; do
+for p in apache2 libapache2-mod-shib shibboleth-sp-utils xmlsec1 python3-venv openssl \
+    simplesamlphp libapache2-mod-php php-xml php-mbstring; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || pkgs+=("$p")
 done
 

@@ -173,6 +173,17 @@ fn main() {
             created_at: now,
         };
         store.create_tenant(&tenant).await.unwrap();
+        let t = Instant::now();
+        for i in 0..5_000 {
+            store
+                .remember_assertion(tenant.id, "probe", &format!("_p{i}"), now)
+                .await
+                .unwrap();
+        }
+        println!(
+            "replay-cache writes alone, one at a time: {:.0}/s",
+            5_000.0 / t.elapsed().as_secs_f64()
+        );
         let started = Instant::now();
         let mut tasks = tokio::task::JoinSet::new();
         let tasks_n = cores;

@@ -2,12 +2,14 @@
 """A browser-like client for Sésame's SAML interoperability tests (requests + a cookie jar).
 
     browser.py walk --jar JAR --start URL [--user UPN --password PW] [--out-dir DIR]
-                    [--label NAME] [--max-steps N]
+                    [--idp-user NAME --idp-password PW] [--label NAME] [--max-steps N]
 
 Starts at URL and behaves like a browser without JavaScript that clicks the obvious button:
   * follows redirects one by one (every hop is recorded);
   * on Sésame's sign-in form (a form with `csrf`, `username` and `password` inputs) submits the
     credentials, with the CSRF token from the page and every other input as given;
+  * on an upstream identity provider's login form (`username` and `password` inputs, no `csrf`,
+    e.g. SimpleSAMLphp's) submits --idp-user / --idp-password with the form's hidden inputs;
   * on an auto-posting form (`<form method="post">` whose inputs are all hidden, such as
     SAMLRequest / SAMLResponse / RelayState) posts the inputs to the form's action; each
     SAMLResponse and SAMLRequest met this way is decoded and saved as DIR/LABEL-N-KIND.xml;
@@ -82,6 +84,8 @@ def main():
     ap.add_argument("--start", required=True)
     ap.add_argument("--user")
     ap.add_argument("--password")
+    ap.add_argument("--idp-user")
+    ap.add_argument("--idp-password")
     ap.add_argument("--out-dir", default=".")
     ap.add_argument("--label", default="walk")
     ap.add_argument("--max-steps", type=int, default=30)
@@ -155,6 +159,17 @@ def main():
                 fields["password"] = args.password
             method, url, data = "POST", urllib.parse.urljoin(url, login["action"] or url), fields
             signed_in = True
+            continue
+        idp_login = next((f for f in forms if {"username", "password"} <= {n for n, _, _ in f["inputs"]}), None)
+        if idp_login is not None and args.idp_user is not None:
+            logins += 1
+            if logins > 3:
+                error = "the identity provider's sign-in form keeps coming back"
+                break
+            fields = {n: v for n, t, v in idp_login["inputs"] if n and t == "hidden"}
+            fields["username"] = args.idp_user
+            fields["password"] = args.idp_password
+            method, url, data = "POST", urllib.parse.urljoin(url, idp_login["action"] or url), fields
             continue
         post = next((f for f in forms if f["method"] == "post" and f["inputs"] and all(
             t in ("hidden", "submit", "button") for _, t, _ in f["inputs"])), None)
