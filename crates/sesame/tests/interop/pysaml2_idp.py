@@ -1,0 +1,156 @@
+#!/usr/bin/env python3
+"""A pysaml2 identity provider on loopback, for Sésame's federation interoperability tests.
+
+    pysaml2_idp.py serve --dir DIR --port PORT --sp-metadata FILE --user NAME --password PW \
+                         --email EMAIL --immutable-id ID
+        creates DIR/idp-{key,cert}.pem if missing, then serves on 127.0.0.1:PORT:
+          /sso     SingleSignOnService (HTTP-POST and HTTP-Redirect): reads the AuthnRequest and
+                   shows a sign-in form (username, password)
+          /signin  checks the credentials and answers the auto-posting form of a Response:
+                   persistent NameID = the immutable ID, attribute IDPEmail = the e-mail,
+                   assertion signed with RSA-SHA256
+        and prints `ready` on stdout when it listens. Its entityID is http://127.0.0.1:PORT/idp.
+"""
+
+import argparse
+import html
+import logging
+import os
+import secrets
+import subprocess
+import sys
+import urllib.parse
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT
+from saml2.authn_context import PASSWORDPROTECTEDTRANSPORT
+from saml2.config import IdPConfig
+from saml2.saml import NAMEID_FORMAT_PERSISTENT, NameID
+from saml2.server import Server
+from saml2.xmldsig import DIGEST_SHA256, SIG_RSA_SHA256
+
+XMLSEC1 = "/usr/bin/xmlsec1"
+
+
+def ensure_keys(d):
+    os.makedirs(d, exist_ok=True)
+    key, cert = os.path.join(d, "idp-key.pem"), os.path.join(d, "idp-cert.pem")
+    if not os.path.exists(key):
+        subprocess.run(
+            ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "30", "-sha256",
+             "-subj", "/CN=127.0.0.1/O=sesame-interop-pysaml2-idp", "-keyout", key, "-out", cert],
+            check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return key, cert
+
+
+def make_server(args):
+    base = f"http://127.0.0.1:{args.port}"
+    key, cert = ensure_keys(os.path.abspath(args.dir))
+    conf = IdPConfig()
+    conf.load({
+        "entityid": f"{base}/idp",
+        "xmlsec_binary": XMLSEC1,
+        "key_file": key,
+        "cert_file": cert,
+        "signing_algorithm": SIG_RSA_SHA256,
+        "digest_algorithm": DIGEST_SHA256,
+        "metadata": {"local": [args.sp_metadata]},
+        "service": {
+            "idp": {
+                "name": "pysaml2 interop IdP",
+                "endpoints": {
+                    "single_sign_on_service": [(f"{base}/sso", BINDING_HTTP_POST),
+                                               (f"{base}/sso", BINDING_HTTP_REDIRECT)],
+                },
+                "name_id_format": [NAMEID_FORMAT_PERSISTENT],
+                "policy": {"default": {"lifetime": {"minutes": 15}}},
+            },
+        },
+    })
+    return Server(config=conf)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("command", choices=["serve"])
+    for opt in ("--dir", "--sp-metadata", "--user", "--password", "--email", "--immutable-id"):
+        ap.add_argument(opt, required=True)
+    ap.add_argument("--port", type=int, required=True)
+    args = ap.parse_args()
+    logging.basicConfig(stream=sys.stderr, level=logging.WARNING)
+    idp = make_server(args)
+    pending = {}
+
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, fmt, *a):
+            sys.stderr.write("pysaml2-idp: " + (fmt % a) + "\n")
+
+        def reply(self, status, body, ctype="text/html; charset=utf-8"):
+            data = body.encode()
+            self.send_response(status)
+            self.send_header("Content-Type", ctype)
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def params(self):
+            url = urllib.parse.urlsplit(self.path)
+            q = dict(urllib.parse.parse_qsl(url.query))
+            if self.command == "POST":
+                n = int(self.headers.get("Content-Length") or 0)
+                q.update(urllib.parse.parse_qsl(self.rfile.read(n).decode()))
+            return url.path, q
+
+        def sso(self, q):
+            binding = BINDING_HTTP_POST if self.command == "POST" else BINDING_HTTP_REDIRECT
+            try:
+                req = idp.parse_authn_request(q["SAMLRequest"], binding)
+            except Exception as e:  # a peer's refusal, shown as a page
+                return self.reply(400, f"<p>bad AuthnRequest: {html.escape(str(e))}</p>")
+            token = secrets.token_urlsafe(16)
+            pending[token] = (req.message, q.get("RelayState"))
+            self.reply(200, f"""<!DOCTYPE html><html><body><h1>Partner sign-in</h1>
+<form method="post" action="/signin">
+<input type="hidden" name="pending" value="{token}">
+<input type="text" name="username"><input type="password" name="password">
+<button type="submit">Sign in</button></form></body></html>""")
+
+        def signin(self, q):
+            found = pending.pop(q.get("pending", ""), None)
+            if found is None:
+                return self.reply(400, "<p>no sign-in in progress</p>")
+            if (q.get("username"), q.get("password")) != (args.user, args.password):
+                return self.reply(401, "<p>wrong user name or password</p>")
+            authn_req, relay = found
+            acs = authn_req.assertion_consumer_service_url
+            resp = idp.create_authn_response(
+                identity={"IDPEmail": [args.email]},
+                in_response_to=authn_req.id,
+                destination=acs,
+                sp_entity_id=authn_req.issuer.text,
+                name_id=NameID(format=NAMEID_FORMAT_PERSISTENT, text=args.immutable_id),
+                authn={"class_ref": PASSWORDPROTECTEDTRANSPORT},
+                sign_assertion=True,
+                sign_response=False,
+            )
+            http_args = idp.apply_binding(BINDING_HTTP_POST, str(resp), acs, relay, response=True)
+            self.reply(200, http_args["data"])
+
+        def handle_any(self):
+            path, q = self.params()
+            if path == "/sso":
+                return self.sso(q)
+            if path == "/signin":
+                return self.signin(q)
+            self.reply(404, "<p>not found</p>")
+
+        do_GET = handle_any
+        do_POST = handle_any
+
+    server = ThreadingHTTPServer(("127.0.0.1", args.port), Handler)
+    print("ready", flush=True)
+    server.serve_forever()
+
+
+if __name__ == "__main__":
+    main()
