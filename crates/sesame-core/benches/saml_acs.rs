@@ -186,7 +186,8 @@ fn main() {
         );
         let started = Instant::now();
         let mut tasks = tokio::task::JoinSet::new();
-        let tasks_n = cores;
+        // An HTTP front end has many requests in flight; their replay writes commit together.
+        let tasks_n = cores * 8;
         for worker in 0..tasks_n {
             let (docs, trusted, store) = (docs.clone(), trusted.clone(), store.clone());
             tasks.spawn(async move {

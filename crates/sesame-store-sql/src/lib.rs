@@ -8,6 +8,7 @@
 mod error;
 mod impls;
 mod postgres;
+mod replay_batch;
 mod rows;
 mod sqlite;
 

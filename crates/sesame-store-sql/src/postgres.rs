@@ -62,6 +62,28 @@ impl PostgresStore {
         self.pool.begin().await.map_err(db)
     }
 
+    /// One INSERT per call: PostgreSQL writes in parallel.
+    async fn insert_replay(
+        &self,
+        tenant: String,
+        issuer: &str,
+        assertion_id: &str,
+        keep_until_ns: i64,
+    ) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO saml_replay_cache (tenant_id, issuer, assertion_id, keep_until_ns) \
+             VALUES ($1, $2, $3, $4)",
+        )
+        .bind(tenant)
+        .bind(issuer)
+        .bind(assertion_id)
+        .bind(keep_until_ns)
+        .execute(&self.pool)
+        .await
+        .map_err(crate::impls::federation::insert_error("assertion"))?;
+        Ok(())
+    }
+
     async fn lock_names(&self, tx: &mut Transaction<'static, Postgres>) -> StoreResult<()> {
         sqlx::query("SELECT pg_advisory_xact_lock($1)")
             .bind(DOMAIN_NAMES_LOCK)

@@ -22,6 +22,7 @@ const READERS: u32 = 4;
 pub struct SqliteStore {
     writer: SqlitePool,
     reader: SqlitePool,
+    replay: crate::replay_batch::ReplayBatcher,
 }
 
 impl crate::Backend for SqliteStore {
@@ -63,7 +64,12 @@ impl SqliteStore {
                 .await
                 .map_err(backend)?
         };
-        Ok(SqliteStore { writer, reader })
+        let replay = crate::replay_batch::ReplayBatcher::start(writer.clone());
+        Ok(SqliteStore {
+            writer,
+            reader,
+            replay,
+        })
     }
 
     fn r(&self) -> &SqlitePool {
@@ -76,6 +82,19 @@ impl SqliteStore {
 
     async fn tx(&self) -> StoreResult<Transaction<'static, Sqlite>> {
         self.writer.begin_with("BEGIN IMMEDIATE").await.map_err(db)
+    }
+
+    /// Replay-cache rows go through the group-commit writer (`replay_batch.rs`).
+    async fn insert_replay(
+        &self,
+        tenant: String,
+        issuer: &str,
+        assertion_id: &str,
+        keep_until_ns: i64,
+    ) -> StoreResult<()> {
+        self.replay
+            .remember(tenant, issuer, assertion_id, keep_until_ns)
+            .await
     }
 
     /// The single writer already serializes domain-name claims.

@@ -147,6 +147,7 @@ macro_rules! conformance_tests {
             federation_put_get_list_delete,
             federation_requires_verified_domain_and_isolation,
             replay_cache_refuses_second_use,
+            replay_cache_concurrent_writers,
             authn_requests_taken_once,
             // outbound provisioning
             provisioning_job_crud,

@@ -177,18 +177,13 @@ macro_rules! federation_impls {
                 assertion_id: &str,
                 keep_until: time::OffsetDateTime,
             ) -> sesame_store::StoreResult<()> {
-                sqlx::query(
-                    "INSERT INTO saml_replay_cache (tenant_id, issuer, assertion_id, keep_until_ns) \
-                     VALUES ($1, $2, $3, $4)",
+                self.insert_replay(
+                    tenant.to_string(),
+                    issuer,
+                    assertion_id,
+                    $crate::rows::ns(keep_until)?,
                 )
-                .bind(tenant.to_string())
-                .bind(issuer)
-                .bind(assertion_id)
-                .bind($crate::rows::ns(keep_until)?)
-                .execute(self.w())
                 .await
-                .map_err($crate::impls::federation::insert_error("assertion"))?;
-                Ok(())
             }
 
             async fn purge_expired_assertions(

@@ -213,3 +213,37 @@ pub async fn authn_requests_taken_once(store: &dyn Store) {
     missing_tenant.tenant_id = TenantId(seq_id());
     assert_not_found(store.save_authn_request(&missing_tenant).await);
 }
+
+/// Concurrent writers of the same assertion: exactly one is accepted (backends may batch
+/// these writes, but never answer Ok twice for one key).
+pub async fn replay_cache_concurrent_writers(store: &dyn Store) {
+    let a = new_tenant(store, "A").await;
+    let later = now() + Duration::minutes(10);
+    let same = || store.remember_assertion(a.id, "https://idp/", "_dup", later);
+    let (r1, r2, r3, r4, r5, r6) = tokio::join!(same(), same(), same(), same(), same(), same());
+    let results = [r1, r2, r3, r4, r5, r6];
+    assert_eq!(results.iter().filter(|r| r.is_ok()).count(), 1);
+    assert!(
+        results
+            .iter()
+            .filter_map(|r| r.as_ref().err())
+            .all(|e| matches!(e, Conflict("assertion")))
+    );
+    // Distinct assertions written at once are all accepted, and each only once.
+    let one = |id: &'static str| store.remember_assertion(a.id, "https://idp/", id, later);
+    let (r1, r2, r3, r4) = tokio::join!(one("_1"), one("_2"), one("_3"), one("_4"));
+    for r in [r1, r2, r3, r4] {
+        r.unwrap();
+    }
+    for id in ["_1", "_2", "_3", "_4", "_dup"] {
+        assert_err(one(id).await, Conflict("assertion"));
+    }
+    // A tenant that does not exist is refused, alone, whatever else is written with it.
+    let ghost = TenantId(seq_id());
+    let (bad, good) = tokio::join!(
+        store.remember_assertion(ghost, "https://idp/", "_g", later),
+        one("_5"),
+    );
+    assert!(bad.is_err());
+    good.unwrap();
+}
