@@ -11,26 +11,19 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+use common::{BIN, Proc, cli_as, free_port, wait_for};
+
 use serde_json::Value;
 use std::net::{TcpListener, UdpSocket};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Command, Stdio};
+use std::time::Duration;
 
 const ADMIN: &str = "sesame_at_federation-interop-admin-token-000000";
-const BIN: &str = env!("CARGO_BIN_EXE_sesame");
 const USER: &str = "alice@partner.example";
 const IDP_USER: &str = "alice";
 const IDP_PASSWORD: &str = "Partner-Pass-1";
-
-struct Proc(Child);
-
-impl Drop for Proc {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
 
 fn interop_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/interop")
@@ -102,14 +95,6 @@ fn peers_present(checks: &[(&str, bool)]) -> bool {
     false
 }
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 /// A port free for both UDP and TCP (DNS).
 fn free_dns_port() -> u16 {
     loop {
@@ -121,41 +106,8 @@ fn free_dns_port() -> u16 {
     }
 }
 
-fn http_status(port: u16, path: &str) -> Option<u16> {
-    use std::io::{Read, Write};
-    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).ok()?;
-    write!(
-        s,
-        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n"
-    )
-    .ok()?;
-    let mut buf = String::new();
-    let _ = s.read_to_string(&mut buf);
-    buf.get(9..12)?.parse().ok()
-}
-
-fn wait_for(port: u16, path: &str, what: &str) {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while http_status(port, path).is_none_or(|s| s >= 500) {
-        assert!(Instant::now() < deadline, "{what} did not start");
-        std::thread::sleep(Duration::from_millis(100));
-    }
-}
-
 fn cli(url: &str, args: &[&str]) -> Value {
-    let out = Command::new(BIN)
-        .args(args)
-        .args(["--output", "json"])
-        .env("SESAME_SERVER", url)
-        .env("SESAME_TOKEN", ADMIN)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap_or(Value::Null)
+    cli_as(url, ADMIN, args)
 }
 
 fn start_dnsmasq(bin: &Path, port: u16, txt: &str) -> Proc {

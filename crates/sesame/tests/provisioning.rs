@@ -8,60 +8,15 @@
 // A panic is how a test fails.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+use common::{BIN, Proc, cli_as, free_port, wait_for};
+
 use serde_json::{Value, json};
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 const ADMIN: &str = "sesame_at_provisioning-e2e-admin-token-0000000";
-const BIN: &str = env!("CARGO_BIN_EXE_sesame");
-
-struct Proc(Child);
-
-impl Drop for Proc {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-fn wait_for(port: u16, path: &str) {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        if reqwest::blocking_get(&format!("http://127.0.0.1:{port}{path}")).is_ok_and(|r| r < 500) {
-            return;
-        }
-        assert!(Instant::now() < deadline, "nothing answers on {port}{path}");
-        std::thread::sleep(Duration::from_millis(100));
-    }
-}
-
-/// A minimal blocking GET returning the status, for readiness probes.
-mod reqwest {
-    pub fn blocking_get(url: &str) -> Result<u16, ()> {
-        use std::io::{Read, Write};
-        let rest = url.strip_prefix("http://").ok_or(())?;
-        let (host, path) = rest.split_once('/').ok_or(())?;
-        let mut s = std::net::TcpStream::connect(host).map_err(|_| ())?;
-        write!(
-            s,
-            "GET /{path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
-        )
-        .map_err(|_| ())?;
-        let mut buf = String::new();
-        let _ = s.read_to_string(&mut buf);
-        buf.get(9..12).and_then(|c| c.parse().ok()).ok_or(())
-    }
-}
 
 fn start_sesame(data: &Path, port: u16) -> Proc {
     let p = Proc(
@@ -77,24 +32,12 @@ fn start_sesame(data: &Path, port: u16) -> Proc {
             .spawn()
             .unwrap(),
     );
-    wait_for(port, "/readyz");
+    wait_for(port, "/readyz", "sesame");
     p
 }
 
 fn cli(url: &str, args: &[&str]) -> Value {
-    let out = Command::new(BIN)
-        .args(args)
-        .args(["--output", "json"])
-        .env("SESAME_SERVER", url)
-        .env("SESAME_TOKEN", ADMIN)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap_or(Value::Null)
+    cli_as(url, ADMIN, args)
 }
 
 /// The admin API and SCIM endpoints over HTTP.
@@ -502,17 +445,7 @@ async fn group_of_500_with_a_kill(
         json!({ "givenName": "Renamed", "surname": "Person" }),
     )
     .await;
-    let cycle = cli(
-        &url,
-        &[
-            "provision",
-            "run",
-            "--tenant",
-            &src.tenant,
-            "--app",
-            &src.app,
-        ],
-    );
+    let cycle = run_cycle(&url, src);
     assert_eq!(cycle["kind"], "incremental", "{cycle}");
     assert_eq!(cycle["counts"]["updated"], 1, "{cycle}");
     assert_eq!(cycle["counts"]["created"], 0, "{cycle}");
@@ -522,27 +455,8 @@ async fn group_of_500_with_a_kill(
 
     // Leaving the group (the app's only assignment) disables the account and drops the member.
     let (gone_id, gone_upn) = src.users[3].clone();
-    api.call(
-        "DELETE",
-        &format!(
-            "/api/v1/tenants/{}/groups/{}/members/{gone_id}",
-            src.tenant, src.group
-        ),
-        ADMIN,
-        None,
-    )
-    .await;
-    let cycle = cli(
-        &url,
-        &[
-            "provision",
-            "run",
-            "--tenant",
-            &src.tenant,
-            "--app",
-            &src.app,
-        ],
-    );
+    leave_group(api, src, &gone_id).await;
+    let cycle = run_cycle(&url, src);
     assert_eq!(cycle["counts"]["disabled"], 1, "{cycle}");
     let gone = scim_find(&t.api, &t.base, &t.token, &in_fabrikam(&gone_upn)).await;
     assert_eq!(gone["active"], false, "{gone}");
@@ -558,17 +472,7 @@ async fn group_of_500_with_a_kill(
     assert_eq!(g["members"].as_array().map(Vec::len), Some(499), "{g}");
 
     // Nothing changed: a cycle sends nothing.
-    let cycle = cli(
-        &url,
-        &[
-            "provision",
-            "run",
-            "--tenant",
-            &src.tenant,
-            "--app",
-            &src.app,
-        ],
-    );
+    let cycle = run_cycle(&url, src);
     let c = &cycle["counts"];
     assert_eq!(
         (
@@ -580,6 +484,28 @@ async fn group_of_500_with_a_kill(
         "{cycle}"
     );
     drop(server);
+}
+
+/// A manual cycle through the CLI, which waits for its end and prints it.
+fn run_cycle(url: &str, s: &Source) -> Value {
+    cli(
+        url,
+        &["provision", "run", "--tenant", &s.tenant, "--app", &s.app],
+    )
+}
+
+/// Removes the user from the source's group (the app's only assignment).
+async fn leave_group(api: &Api, s: &Source, user: &str) {
+    api.call(
+        "DELETE",
+        &format!(
+            "/api/v1/tenants/{}/groups/{}/members/{user}",
+            s.tenant, s.group
+        ),
+        ADMIN,
+        None,
+    )
+    .await;
 }
 
 fn in_fabrikam(upn: &str) -> String {
@@ -650,7 +576,7 @@ fn reference_server() -> Option<(Proc, String)> {
             .spawn()
             .unwrap(),
     );
-    wait_for(port, "/ServiceProviderConfig");
+    wait_for(port, "/ServiceProviderConfig", "scim2-server");
     Some((p, format!("http://127.0.0.1:{port}")))
 }
 
@@ -723,17 +649,7 @@ async fn provisions_into_the_scim2_reference_server() {
         ],
     );
     assert_eq!(test["ok"], true, "{test}");
-    let cycle = cli(
-        &url,
-        &[
-            "provision",
-            "run",
-            "--tenant",
-            &src.tenant,
-            "--app",
-            &src.app,
-        ],
-    );
+    let cycle = run_cycle(&url, &src);
     // The generic profile does not require names: all 21 users are created.
     assert_eq!(cycle["counts"]["created"].as_u64(), Some(22), "{cycle}");
     assert_eq!(cycle["counts"]["failed"].as_u64(), Some(0), "{cycle}");
@@ -763,27 +679,8 @@ async fn provisions_into_the_scim2_reference_server() {
     )
     .await;
     let (gone_id, gone_upn) = src.users[2].clone();
-    api.call(
-        "DELETE",
-        &format!(
-            "/api/v1/tenants/{}/groups/{}/members/{gone_id}",
-            src.tenant, src.group
-        ),
-        ADMIN,
-        None,
-    )
-    .await;
-    let cycle = cli(
-        &url,
-        &[
-            "provision",
-            "run",
-            "--tenant",
-            &src.tenant,
-            "--app",
-            &src.app,
-        ],
-    );
+    leave_group(&api, &src, &gone_id).await;
+    let cycle = run_cycle(&url, &src);
     assert_eq!(cycle["counts"]["updated"].as_u64(), Some(2), "{cycle}");
     assert_eq!(cycle["counts"]["disabled"].as_u64(), Some(1), "{cycle}");
     let users = scim_all(&ref_api, "", target_token, "Users").await;
@@ -863,27 +760,8 @@ async fn provisions_into_the_scim2_reference_server() {
         ],
     );
     let (del_id, del_upn) = src.users[11].clone();
-    api.call(
-        "DELETE",
-        &format!(
-            "/api/v1/tenants/{}/groups/{}/members/{del_id}",
-            src.tenant, src.group
-        ),
-        ADMIN,
-        None,
-    )
-    .await;
-    let cycle = cli(
-        &url,
-        &[
-            "provision",
-            "run",
-            "--tenant",
-            &src.tenant,
-            "--app",
-            &src.app,
-        ],
-    );
+    leave_group(&api, &src, &del_id).await;
+    let cycle = run_cycle(&url, &src);
     assert_eq!(cycle["counts"]["deleted"].as_u64(), Some(1), "{cycle}");
     let filter = format!("userName eq \"{del_upn}\"");
     let (_, page) = ref_api
@@ -922,17 +800,7 @@ async fn provisions_into_the_scim2_reference_server() {
             &src.app,
         ],
     );
-    let cycle = cli(
-        &url,
-        &[
-            "provision",
-            "run",
-            "--tenant",
-            &src.tenant,
-            "--app",
-            &src.app,
-        ],
-    );
+    let cycle = run_cycle(&url, &src);
     assert_eq!(cycle["kind"], "initial", "{cycle}");
     let c = &cycle["counts"];
     assert_eq!(

@@ -80,6 +80,26 @@ impl ChangeRow {
 
 macro_rules! provisioning_impls {
     ($store:ty, for_update = $fu:literal) => {
+        impl $store {
+            /// NotFound `provisioning` unless the tenant's app has a job.
+            async fn require_provisioning_job(
+                &self,
+                tenant: sesame_model::TenantId,
+                app: sesame_model::AppId,
+            ) -> sesame_store::StoreResult<()> {
+                let job: Option<String> = sqlx::query_scalar(
+                    "SELECT app_id FROM provisioning_jobs WHERE tenant_id = $1 AND app_id = $2",
+                )
+                .bind(tenant.to_string())
+                .bind(app.to_string())
+                .fetch_optional(self.r())
+                .await
+                .map_err($crate::error::db)?;
+                job.map(|_| ())
+                    .ok_or(sesame_store::StoreError::NotFound("provisioning"))
+            }
+        }
+
         #[async_trait::async_trait]
         impl sesame_store::ProvisioningStore for $store {
             async fn create_provisioning_job(
@@ -219,17 +239,7 @@ macro_rules! provisioning_impls {
                 o: &sesame_model::ProvisionedObject,
             ) -> sesame_store::StoreResult<()> {
                 use $crate::impls::provisioning::{insert_error, to_json};
-                let job: Option<String> = sqlx::query_scalar(
-                    "SELECT app_id FROM provisioning_jobs WHERE tenant_id = $1 AND app_id = $2",
-                )
-                .bind(o.tenant_id.to_string())
-                .bind(o.app_id.to_string())
-                .fetch_optional(self.r())
-                .await
-                .map_err($crate::error::db)?;
-                if job.is_none() {
-                    return Err(sesame_store::StoreError::NotFound("provisioning"));
-                }
+                self.require_provisioning_job(o.tenant_id, o.app_id).await?;
                 sqlx::query(
                     "INSERT INTO provisioned_objects (app_id, tenant_id, kind, source_id, \
                      target_id, sent, active, updated_ns) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
@@ -309,17 +319,7 @@ macro_rules! provisioning_impls {
                 e: &sesame_model::ProvisioningLogEntry,
             ) -> sesame_store::StoreResult<()> {
                 use $crate::impls::provisioning::{insert_error, to_json};
-                let job: Option<String> = sqlx::query_scalar(
-                    "SELECT app_id FROM provisioning_jobs WHERE tenant_id = $1 AND app_id = $2",
-                )
-                .bind(e.tenant_id.to_string())
-                .bind(e.app_id.to_string())
-                .fetch_optional(self.r())
-                .await
-                .map_err($crate::error::db)?;
-                if job.is_none() {
-                    return Err(sesame_store::StoreError::NotFound("provisioning"));
-                }
+                self.require_provisioning_job(e.tenant_id, e.app_id).await?;
                 sqlx::query(
                     "INSERT INTO provisioning_log (id, app_id, tenant_id, cycle_id, source_id, \
                      result, data) VALUES ($1, $2, $3, $4, $5, $6, $7)",
