@@ -53,6 +53,112 @@ pub struct FederationFailure {
     pub rule: &'static str,
 }
 
+/// The owned parts of [`SpExpectations`] for one federation at one instant.
+pub(crate) struct AcsExpectations {
+    idp_entity_id: String,
+    trusted: sesame_xmlsec::TrustedKeys,
+    allowed: AllowedAlgorithms,
+    encryption: AllowedEncryption,
+    sp_entity_id: String,
+    acs_url: String,
+    allow_unsolicited: bool,
+    now: time::OffsetDateTime,
+    clock_skew: Duration,
+}
+
+impl AcsExpectations {
+    /// The expectations for a Response answering `request_id` (`None`: unsolicited).
+    pub(crate) fn for_request<'a>(&'a self, request_id: Option<&'a str>) -> SpExpectations<'a> {
+        SpExpectations {
+            idp_entity_id: &self.idp_entity_id,
+            trusted: &self.trusted,
+            allowed: &self.allowed,
+            encryption: &self.encryption,
+            sp_entity_id: &self.sp_entity_id,
+            acs_url: &self.acs_url,
+            outstanding_request_id: request_id,
+            allow_unsolicited: self.allow_unsolicited,
+            now: self.now,
+            clock_skew: self.clock_skew,
+            required_name_id_format: Some(ns::nameid::PERSISTENT),
+            decryption_keys: &[],
+        }
+    }
+}
+
+/// The refusal for a Response that a validation rule refused.
+pub(crate) fn rule_failure(e: &sesame_saml::SamlError) -> FederationFailure {
+    refuse(
+        codes::RULE_FAILED,
+        403,
+        e.rule(),
+        format!(
+            "The identity provider's answer was refused by the rule {}.",
+            e.rule()
+        ),
+    )
+}
+
+/// The refusal for a Response that could not be read.
+pub(crate) fn unreadable(e: &sesame_saml::SamlError) -> FederationFailure {
+    refuse(
+        codes::UNREADABLE,
+        400,
+        e.rule(),
+        format!("The SAML Response could not be read ({}).", e.rule()),
+    )
+}
+
+/// The refusal for a Response that answers no request we are waiting for.
+pub(crate) fn unknown_request() -> FederationFailure {
+    refuse(
+        codes::UNKNOWN_REQUEST,
+        400,
+        "in-response-to-matches",
+        "This sign-in answers no request Sésame is waiting for (unknown, already used or expired). Start again from the sign-in page.".into(),
+    )
+}
+
+/// The refusal for an unsolicited Response where none is accepted.
+pub(crate) fn unsolicited_refused() -> FederationFailure {
+    refuse(
+        codes::UNKNOWN_REQUEST,
+        400,
+        "in-response-to-matches",
+        "Unsolicited (IdP-initiated) sign-in is not accepted. Start from the sign-in page.".into(),
+    )
+}
+
+/// The refusal for a domain that is not (or no longer) federated.
+pub(crate) fn not_federated() -> FederationFailure {
+    refuse(
+        codes::NOT_FEDERATED,
+        403,
+        "federation",
+        "The domain of this sign-in is no longer federated.".into(),
+    )
+}
+
+/// The refusal for an assertion already used.
+pub(crate) fn replayed() -> FederationFailure {
+    refuse(
+        codes::REPLAY,
+        403,
+        "replay-cache",
+        "This sign-in was already used.".into(),
+    )
+}
+
+/// The refusal for a disabled account.
+pub(crate) fn disabled() -> FederationFailure {
+    refuse(
+        codes::DISABLED,
+        403,
+        "account-enabled",
+        "Your account is disabled. Contact your administrator.".into(),
+    )
+}
+
 /// A federated sign-in that succeeded.
 pub struct FederatedSignIn {
     pub signed_in: SignedIn,
@@ -142,14 +248,8 @@ impl Core {
                 "Sign-in is unavailable right now. Try again in a moment.".into(),
             )
         };
-        let in_response_to = sesame_saml::unverified_in_response_to(xml).map_err(|e| {
-            refuse(
-                codes::UNREADABLE,
-                400,
-                e.rule(),
-                format!("The SAML Response could not be read ({}).", e.rule()),
-            )
-        })?;
+        let in_response_to =
+            sesame_saml::unverified_in_response_to(xml).map_err(|e| unreadable(&e))?;
         let now = self.now();
         // Candidate federations, with the outstanding request each is checked against.
         let (candidates, continue_to): (Vec<(DomainFederation, Option<String>)>, _) =
@@ -157,26 +257,12 @@ impl Core {
                 Some(id) => {
                     let req = match self.store.take_authn_request(tenant, &id).await {
                         Ok(r) if r.expires_at > now => r,
-                        Ok(_) | Err(StoreError::NotFound(_)) => {
-                            return Err(refuse(
-                                codes::UNKNOWN_REQUEST,
-                                400,
-                                "in-response-to-matches",
-                                "This sign-in answers no request Sésame is waiting for (unknown, already used or expired). Start again from the sign-in page.".into(),
-                            ));
-                        }
+                        Ok(_) | Err(StoreError::NotFound(_)) => return Err(unknown_request()),
                         Err(e) => return Err(unavailable(e)),
                     };
                     let f = match self.store.get_federation(tenant, &req.domain).await {
                         Ok(f) => f,
-                        Err(StoreError::NotFound(_)) => {
-                            return Err(refuse(
-                                codes::NOT_FEDERATED,
-                                403,
-                                "federation",
-                                "The domain of this sign-in is no longer federated.".into(),
-                            ));
-                        }
+                        Err(StoreError::NotFound(_)) => return Err(not_federated()),
                         Err(e) => return Err(unavailable(e)),
                     };
                     (vec![(f, Some(req.id))], req.continue_to)
@@ -193,12 +279,7 @@ impl Core {
                         .map(|f| (f, None))
                         .collect();
                     if allowing.is_empty() {
-                        return Err(refuse(
-                            codes::UNKNOWN_REQUEST,
-                            400,
-                            "in-response-to-matches",
-                            "Unsolicited (IdP-initiated) sign-in is not accepted. Start from the sign-in page.".into(),
-                        ));
+                        return Err(unsolicited_refused());
                     }
                     (allowing, None)
                 }
@@ -235,6 +316,28 @@ impl Core {
         request_id: Option<&str>,
         xml: &str,
     ) -> Result<sesame_saml::ValidatedAssertion, FederationFailure> {
+        let owned = self.acs_expectations(f)?;
+        let verified = sesame_saml::validate_response(xml, &owned.for_request(request_id))
+            .map_err(|e| rule_failure(&e))?;
+        let a = verified.get().clone();
+        if a.protection.sha1 {
+            tracing::warn!(
+                tenant = %f.tenant_id,
+                domain = %f.domain,
+                issuer = %f.issuer_uri,
+                "accepted a SHA-1 signature from a federated IdP (allowSha1 is on)"
+            );
+        }
+        Ok(a)
+    }
+
+    /// What the ACS expects of a Response from `f`'s IdP (shared with the SSO test tool, so
+    /// that both run exactly the same rules). Fails when the federation's certificates cannot
+    /// be used.
+    pub(crate) fn acs_expectations(
+        &self,
+        f: &DomainFederation,
+    ) -> Result<AcsExpectations, FederationFailure> {
         let trusted = trusted_keys(f).map_err(|_| {
             refuse(
                 codes::RULE_FAILED,
@@ -248,44 +351,17 @@ impl Core {
         } else {
             AllowedAlgorithms::default()
         };
-        let encryption = AllowedEncryption::default();
-        let sp_entity_id = self.sp_entity_id(f.tenant_id);
-        let acs_url = self.acs_url(f.tenant_id);
-        let exp = SpExpectations {
-            idp_entity_id: &f.issuer_uri,
-            trusted: &trusted,
-            allowed: &allowed,
-            encryption: &encryption,
-            sp_entity_id: &sp_entity_id,
-            acs_url: &acs_url,
-            outstanding_request_id: request_id,
+        Ok(AcsExpectations {
+            idp_entity_id: f.issuer_uri.clone(),
+            trusted,
+            allowed,
+            encryption: AllowedEncryption::default(),
+            sp_entity_id: self.sp_entity_id(f.tenant_id),
+            acs_url: self.acs_url(f.tenant_id),
             allow_unsolicited: f.allow_unsolicited,
             now: self.now(),
             clock_skew: Duration::seconds(i64::from(f.clock_skew_secs)),
-            required_name_id_format: Some(ns::nameid::PERSISTENT),
-            decryption_keys: &[],
-        };
-        let verified = sesame_saml::validate_response(xml, &exp).map_err(|e| {
-            refuse(
-                codes::RULE_FAILED,
-                403,
-                e.rule(),
-                format!(
-                    "The identity provider's answer was refused by the rule {}.",
-                    e.rule()
-                ),
-            )
-        })?;
-        let a = verified.get().clone();
-        if a.protection.sha1 {
-            tracing::warn!(
-                tenant = %f.tenant_id,
-                domain = %f.domain,
-                issuer = %f.issuer_uri,
-                "accepted a SHA-1 signature from a federated IdP (allowSha1 is on)"
-            );
-        }
-        Ok(a)
+        })
     }
 
     async fn finish(
@@ -311,14 +387,7 @@ impl Core {
             .await
         {
             Ok(()) => {}
-            Err(StoreError::Conflict(_)) => {
-                return Err(refuse(
-                    codes::REPLAY,
-                    403,
-                    "replay-cache",
-                    "This sign-in was already used.".into(),
-                ));
-            }
+            Err(StoreError::Conflict(_)) => return Err(replayed()),
             Err(e) => {
                 tracing::error!(error = %e, "replay cache failure");
                 return Err(refuse(
@@ -332,12 +401,7 @@ impl Core {
         let user = self.match_user(tenant, f, &a.name_id.value, &email).await?;
         *user_for_log = Some(user.id);
         if !user.account_enabled {
-            return Err(refuse(
-                codes::DISABLED,
-                403,
-                "account-enabled",
-                "Your account is disabled. Contact your administrator.".into(),
-            ));
+            return Err(disabled());
         }
         let signed_in = self.open_session(tenant, user).await.map_err(|e| {
             tracing::error!(error = %e, "cannot create a session");
@@ -356,7 +420,7 @@ impl Core {
 
     /// SAML-SP-4 (seed 001): a member of the federated domain whose immutableId equals the
     /// NameID and whose UPN equals `IDPEmail` (case-insensitively).
-    async fn match_user(
+    pub(crate) async fn match_user(
         &self,
         tenant: TenantId,
         f: &DomainFederation,

@@ -13,6 +13,7 @@ mod directory;
 mod error;
 pub mod federation;
 pub mod federation_acs;
+pub mod federation_inspect;
 mod groups;
 mod idp_metadata;
 mod inputs;

@@ -145,6 +145,7 @@ macro_rules! conformance_tests {
             federation_requires_verified_domain_and_isolation,
             replay_cache_refuses_second_use,
             authn_requests_taken_once,
+            federation_lookups_are_read_only,
             times_round_trip_exactly,
             unicode_round_trips,
             page_limits_default_and_max,

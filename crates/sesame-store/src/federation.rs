@@ -33,6 +33,14 @@ pub trait FederationStore {
         assertion_id: &str,
         keep_until: OffsetDateTime,
     ) -> StoreResult<()>;
+    /// Whether the assertion `assertion_id` of `issuer` is in the replay cache (read only: the
+    /// SSO test tool asks without recording anything).
+    async fn assertion_seen(
+        &self,
+        tenant: TenantId,
+        issuer: &str,
+        assertion_id: &str,
+    ) -> StoreResult<bool>;
     /// Forgets assertions kept until before `now`, across tenants; returns how many.
     async fn purge_expired_assertions(&self, now: OffsetDateTime) -> StoreResult<u64>;
 
@@ -41,6 +49,12 @@ pub trait FederationStore {
     /// Removes and returns the request (each can be taken once; expiry is the caller's check).
     /// NotFound `authn_request`.
     async fn take_authn_request(
+        &self,
+        tenant: TenantId,
+        id: &str,
+    ) -> StoreResult<OutstandingAuthnRequest>;
+    /// Reads the request without taking it (the SSO test tool). NotFound `authn_request`.
+    async fn find_authn_request(
         &self,
         tenant: TenantId,
         id: &str,

@@ -77,6 +77,13 @@ enum Command {
         #[command(subcommand)]
         cmd: TokenCmd,
     },
+    /// SAML tools: `inspect` runs the ACS's rules on a federated IdP's Response (OPS-3).
+    Saml {
+        #[command(flatten)]
+        conn: Conn,
+        #[command(subcommand)]
+        cmd: cli::inspect::SamlToolCmd,
+    },
     /// The tenant's SCIM 2.0 server: bearer tokens.
     Scim {
         #[command(flatten)]
@@ -139,5 +146,6 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Signins { conn, args } => signins(&conn, args).await,
         Command::Token { conn, cmd } => token(&conn, cmd).await,
         Command::Scim { conn, cmd } => cli::scim::scim(&conn, cmd).await,
+        Command::Saml { conn, cmd } => cli::inspect::run(&conn, cmd).await,
     }
 }

@@ -191,6 +191,25 @@ macro_rules! federation_impls {
                 Ok(())
             }
 
+            async fn assertion_seen(
+                &self,
+                tenant: sesame_model::TenantId,
+                issuer: &str,
+                assertion_id: &str,
+            ) -> sesame_store::StoreResult<bool> {
+                let row: Option<(i64,)> = sqlx::query_as(
+                    "SELECT keep_until_ns FROM saml_replay_cache \
+                     WHERE tenant_id = $1 AND issuer = $2 AND assertion_id = $3",
+                )
+                .bind(tenant.to_string())
+                .bind(issuer)
+                .bind(assertion_id)
+                .fetch_optional(self.r())
+                .await
+                .map_err($crate::error::db)?;
+                Ok(row.is_some())
+            }
+
             async fn purge_expired_assertions(
                 &self,
                 now: time::OffsetDateTime,
@@ -235,6 +254,24 @@ macro_rules! federation_impls {
                 .bind(tenant.to_string())
                 .bind(id)
                 .fetch_optional(self.w())
+                .await
+                .map_err($crate::error::db)?
+                .ok_or(sesame_store::StoreError::NotFound("authn_request"))?
+                .into_model()
+            }
+
+            async fn find_authn_request(
+                &self,
+                tenant: sesame_model::TenantId,
+                id: &str,
+            ) -> sesame_store::StoreResult<sesame_model::OutstandingAuthnRequest> {
+                sqlx::query_as::<_, $crate::impls::federation::AuthnRequestRow>(
+                    "SELECT tenant_id, id, domain, continue_to, expires_ns \
+                     FROM saml_authn_requests WHERE tenant_id = $1 AND id = $2",
+                )
+                .bind(tenant.to_string())
+                .bind(id)
+                .fetch_optional(self.r())
                 .await
                 .map_err($crate::error::db)?
                 .ok_or(sesame_store::StoreError::NotFound("authn_request"))?

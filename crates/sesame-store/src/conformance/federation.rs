@@ -213,3 +213,75 @@ pub async fn authn_requests_taken_once(store: &dyn Store) {
     missing_tenant.tenant_id = TenantId(seq_id());
     assert_not_found(store.save_authn_request(&missing_tenant).await);
 }
+
+/// The SSO test tool reads the replay cache and outstanding requests without changing them.
+pub async fn federation_lookups_are_read_only(store: &dyn Store) {
+    let a = new_tenant(store, "A").await;
+    let b = new_tenant(store, "B").await;
+    let later = now() + Duration::minutes(10);
+    assert!(
+        !store
+            .assertion_seen(a.id, "https://idp/", "_a1")
+            .await
+            .unwrap()
+    );
+    store
+        .remember_assertion(a.id, "https://idp/", "_a1", later)
+        .await
+        .unwrap();
+    assert!(
+        store
+            .assertion_seen(a.id, "https://idp/", "_a1")
+            .await
+            .unwrap()
+    );
+    assert!(
+        store
+            .assertion_seen(a.id, "https://idp/", "_a1")
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .assertion_seen(a.id, "https://other/", "_a1")
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .assertion_seen(b.id, "https://idp/", "_a1")
+            .await
+            .unwrap()
+    );
+    assert_err(
+        store
+            .remember_assertion(a.id, "https://idp/", "_a1", later)
+            .await,
+        Conflict("assertion"),
+    );
+
+    let r = OutstandingAuthnRequest {
+        tenant_id: a.id,
+        id: "_req1".into(),
+        domain: "fabrikam.example".into(),
+        continue_to: None,
+        expires_at: later,
+    };
+    assert_err(
+        store.find_authn_request(a.id, "_req1").await,
+        NotFound("authn_request"),
+    );
+    store.save_authn_request(&r).await.unwrap();
+    assert_eq!(store.find_authn_request(a.id, "_req1").await.unwrap(), r);
+    assert_eq!(store.find_authn_request(a.id, "_req1").await.unwrap(), r);
+    assert_err(
+        store.find_authn_request(b.id, "_req1").await,
+        NotFound("authn_request"),
+    );
+    // Still there to be taken, once.
+    assert_eq!(store.take_authn_request(a.id, "_req1").await.unwrap(), r);
+    assert_err(
+        store.find_authn_request(a.id, "_req1").await,
+        NotFound("authn_request"),
+    );
+}

@@ -52,6 +52,10 @@ pub fn routes() -> Router<AppState> {
                 .delete(federation::delete_federation),
         )
         .route(
+            "/tenants/{tenant}/domains/{domain}/federation/inspect",
+            post(federation::inspect),
+        )
+        .route(
             "/tenants/{tenant}/domains/{domain}/verify",
             post(directory::verify_domain),
         )

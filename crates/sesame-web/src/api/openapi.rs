@@ -16,7 +16,7 @@ use utoipa::{Modify, OpenApi};
         directory::list_domains, directory::add_domain, directory::get_domain,
         directory::delete_domain, directory::verify_domain,
         super::federation::put_federation, super::federation::get_federation,
-        super::federation::delete_federation,
+        super::federation::delete_federation, super::federation::inspect,
         users::list, users::create, users::get, users::update, users::remove,
         users::set_password, users::groups,
         groups::list, groups::create, groups::get, groups::update, groups::remove,

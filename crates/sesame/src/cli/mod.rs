@@ -3,6 +3,7 @@
 pub mod directory;
 pub mod federation;
 pub mod import;
+pub mod inspect;
 pub mod output;
 pub mod saml;
 pub mod scim;
