@@ -146,6 +146,8 @@ macro_rules! conformance_tests {
             replay_cache_refuses_second_use,
             authn_requests_taken_once,
             federation_lookups_are_read_only,
+            direct_federation_limits,
+            guest_invitations_bind_once,
             times_round_trip_exactly,
             unicode_round_trips,
             page_limits_default_and_max,
