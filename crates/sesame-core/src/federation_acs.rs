@@ -53,6 +53,50 @@ pub struct FederationFailure {
     pub rule: &'static str,
 }
 
+/// A federation the ACS checks a Response against: of a domain of the tenant (members, seed
+/// 001) or direct with a partner's domain (guests, seed 002).
+#[derive(Debug, Clone)]
+pub(crate) enum Federation {
+    Domain(DomainFederation),
+    Direct(DomainFederation),
+}
+
+impl Federation {
+    pub(crate) fn settings(&self) -> &DomainFederation {
+        match self {
+            Self::Domain(f) | Self::Direct(f) => f,
+        }
+    }
+
+    /// The attribute that carries the address matched to the directory.
+    pub(crate) fn email_attribute(&self) -> &'static str {
+        match self {
+            Self::Domain(_) => IDP_EMAIL,
+            Self::Direct(_) => crate::guests::EMAIL_CLAIM,
+        }
+    }
+}
+
+impl Core {
+    /// The federation of `domain`: the domain federation, else the direct one.
+    pub(crate) async fn federation_of(
+        &self,
+        tenant: TenantId,
+        domain: &str,
+    ) -> Result<Option<Federation>, StoreError> {
+        match self.store.get_federation(tenant, domain).await {
+            Ok(f) => return Ok(Some(Federation::Domain(f))),
+            Err(StoreError::NotFound(_)) => {}
+            Err(e) => return Err(e),
+        }
+        match self.store.get_direct_federation(tenant, domain).await {
+            Ok(f) => Ok(Some(Federation::Direct(f))),
+            Err(StoreError::NotFound(_)) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+}
+
 /// The owned parts of [`SpExpectations`] for one federation at one instant.
 pub(crate) struct AcsExpectations {
     idp_entity_id: String,
@@ -252,42 +296,52 @@ impl Core {
             sesame_saml::unverified_in_response_to(xml).map_err(|e| unreadable(&e))?;
         let now = self.now();
         // Candidate federations, with the outstanding request each is checked against.
-        let (candidates, continue_to): (Vec<(DomainFederation, Option<String>)>, _) =
-            match in_response_to {
-                Some(id) => {
-                    let req = match self.store.take_authn_request(tenant, &id).await {
-                        Ok(r) if r.expires_at > now => r,
-                        Ok(_) | Err(StoreError::NotFound(_)) => return Err(unknown_request()),
-                        Err(e) => return Err(unavailable(e)),
-                    };
-                    let f = match self.store.get_federation(tenant, &req.domain).await {
-                        Ok(f) => f,
-                        Err(StoreError::NotFound(_)) => return Err(not_federated()),
-                        Err(e) => return Err(unavailable(e)),
-                    };
-                    (vec![(f, Some(req.id))], req.continue_to)
+        let (candidates, continue_to): (Vec<(Federation, Option<String>)>, _) = match in_response_to
+        {
+            Some(id) => {
+                let req = match self.store.take_authn_request(tenant, &id).await {
+                    Ok(r) if r.expires_at > now => r,
+                    Ok(_) | Err(StoreError::NotFound(_)) => return Err(unknown_request()),
+                    Err(e) => return Err(unavailable(e)),
+                };
+                let f = match self.federation_of(tenant, &req.domain).await {
+                    Ok(Some(f)) => f,
+                    Ok(None) => return Err(not_federated()),
+                    Err(e) => return Err(unavailable(e)),
+                };
+                (vec![(f, Some(req.id))], req.continue_to)
+            }
+            None => {
+                let domain = self
+                    .store
+                    .list_federations(tenant)
+                    .await
+                    .map_err(unavailable)?;
+                let direct = self
+                    .store
+                    .list_direct_federations(tenant)
+                    .await
+                    .map_err(unavailable)?;
+                let allowing: Vec<_> = domain
+                    .into_iter()
+                    .map(Federation::Domain)
+                    .chain(direct.into_iter().map(Federation::Direct))
+                    .filter(|f| f.settings().allow_unsolicited)
+                    .map(|f| (f, None))
+                    .collect();
+                if allowing.is_empty() {
+                    return Err(unsolicited_refused());
                 }
-                None => {
-                    let all = self
-                        .store
-                        .list_federations(tenant)
-                        .await
-                        .map_err(unavailable)?;
-                    let allowing: Vec<_> = all
-                        .into_iter()
-                        .filter(|f| f.allow_unsolicited)
-                        .map(|f| (f, None))
-                        .collect();
-                    if allowing.is_empty() {
-                        return Err(unsolicited_refused());
-                    }
-                    (allowing, None)
-                }
-            };
+                (allowing, None)
+            }
+        };
 
         let mut first_failure = None;
         for (f, request_id) in candidates {
-            match self.validate_for(&f, request_id.as_deref(), xml).await {
+            match self
+                .validate_for(f.settings(), request_id.as_deref(), xml)
+                .await
+            {
                 Ok(a) => {
                     return self
                         .finish(tenant, &f, a, continue_to, upn_for_log, user_for_log)
@@ -367,14 +421,15 @@ impl Core {
     async fn finish(
         &self,
         tenant: TenantId,
-        f: &DomainFederation,
+        federation: &Federation,
         a: sesame_saml::ValidatedAssertion,
         continue_to: Option<String>,
         upn_for_log: &mut String,
         user_for_log: &mut Option<sesame_model::UserId>,
     ) -> Result<FederatedSignIn, FederationFailure> {
+        let f = federation.settings();
         let email = a
-            .attribute_values(IDP_EMAIL)
+            .attribute_values(federation.email_attribute())
             .first()
             .cloned()
             .unwrap_or_default();
@@ -398,7 +453,13 @@ impl Core {
                 ));
             }
         }
-        let user = self.match_user(tenant, f, &a.name_id.value, &email).await?;
+        let user = match federation {
+            Federation::Domain(f) => self.match_user(tenant, f, &a.name_id.value, &email).await?,
+            Federation::Direct(f) => {
+                self.match_guest(f, &a.issuer, &a.name_id.value, &email, true)
+                    .await?
+            }
+        };
         *user_for_log = Some(user.id);
         if !user.account_enabled {
             return Err(disabled());

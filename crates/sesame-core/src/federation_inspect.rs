@@ -17,8 +17,8 @@ use utoipa::ToSchema;
 
 use crate::Core;
 use crate::federation_acs::{
-    FederationFailure, IDP_EMAIL, codes, disabled, not_federated, replayed, rule_failure,
-    unknown_request, unreadable, unsolicited_refused,
+    Federation, FederationFailure, IDP_EMAIL, codes, disabled, not_federated, replayed,
+    rule_failure, unknown_request, unreadable, unsolicited_refused,
 };
 
 /// What a check was compared against.
@@ -183,16 +183,23 @@ impl Core {
         };
         b.pass("readable", Message, "a samlp:Response in the POST binding");
 
-        let f = match self.store.get_federation(tenant, &domain).await {
-            Ok(f) => {
+        let federation = match self.federation_of(tenant, &domain).await {
+            Ok(Some(f)) => {
+                let kind = match f {
+                    Federation::Domain(_) => "a domain of the tenant",
+                    Federation::Direct(_) => "a partner's domain, direct federation (guests)",
+                };
                 b.pass(
                     "federation",
                     Store,
-                    format!("{domain} is federated with {}", f.issuer_uri),
+                    format!(
+                        "{domain} ({kind}) is federated with {}",
+                        f.settings().issuer_uri
+                    ),
                 );
                 f
             }
-            Err(StoreError::NotFound(_)) => {
+            Ok(None) => {
                 b.fail(not_federated(), Store, format!("{domain} is not federated"));
                 for what in &later[1..] {
                     b.skip(&format!("{what}: no federation to check against"));
@@ -205,14 +212,15 @@ impl Core {
             }
         };
 
-        let request_id = self.inspect_request(&f, in_response_to, &mut b).await;
-        let Some(a) = self.inspect_rules(&f, request_id.as_deref(), &xml, &mut b) else {
+        let f = federation.settings();
+        let request_id = self.inspect_request(f, in_response_to, &mut b).await;
+        let Some(a) = self.inspect_rules(f, request_id.as_deref(), &xml, &mut b) else {
             for what in ["replay-cache", "user-matching", "account-enabled"] {
                 b.skip(&format!("{what}: {NOTHING_VERIFIED}"));
             }
             return b.report(domain);
         };
-        self.inspect_subject(&f, &a, &mut b).await;
+        self.inspect_subject(&federation, &a, &mut b).await;
         b.report(domain)
     }
 
@@ -332,11 +340,12 @@ impl Core {
     /// Replay cache, user matching and account state, read only.
     async fn inspect_subject(
         &self,
-        f: &DomainFederation,
+        federation: &Federation,
         a: &sesame_saml::ValidatedAssertion,
         b: &mut Builder,
     ) {
         use CheckedAgainst::Store;
+        let f = federation.settings();
         let tenant = f.tenant_id;
         match self.store.assertion_seen(tenant, &a.issuer, &a.id).await {
             Ok(false) => b.pass(
@@ -352,15 +361,29 @@ impl Core {
             Err(e) => b.fail(store_failure(&e), Store, "the store failed"),
         }
         let email = a
-            .attribute_values(IDP_EMAIL)
+            .attribute_values(federation.email_attribute())
             .first()
             .cloned()
             .unwrap_or_default();
-        let compared = format!(
-            "NameID {:?} = immutableId, {IDP_EMAIL} {:?} = UPN in {}",
-            a.name_id.value, email, f.domain
-        );
-        match self.match_user(tenant, f, &a.name_id.value, &email).await {
+        let matched = match federation {
+            Federation::Domain(f) => self.match_user(tenant, f, &a.name_id.value, &email).await,
+            // Compared with the invitation's binding; a first redemption is not made.
+            Federation::Direct(f) => {
+                self.match_guest(f, &a.issuer, &a.name_id.value, &email, false)
+                    .await
+            }
+        };
+        let compared = match federation {
+            Federation::Domain(_) => format!(
+                "NameID {:?} = immutableId, {IDP_EMAIL} {:?} = UPN in {}",
+                a.name_id.value, email, f.domain
+            ),
+            Federation::Direct(_) => format!(
+                "emailaddress {:?} = an invitation for {}, NameID {:?} = its binding (or none yet; not bound)",
+                email, f.domain, a.name_id.value
+            ),
+        };
+        match matched {
             Ok(user) => {
                 b.pass(
                     "user-matching",

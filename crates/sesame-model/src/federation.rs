@@ -86,8 +86,12 @@ pub struct GuestInvitation {
     pub user_id: UserId,
     /// The e-mail's domain: the direct federation the guest signs in through.
     pub domain: String,
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
     pub invited_at: OffsetDateTime,
     /// Set by the first sign-in through the partner's IdP.
+    #[serde(with = "time::serde::rfc3339::option")]
+    #[schema(value_type = Option<String>, format = DateTime)]
     pub redeemed_at: Option<OffsetDateTime>,
     /// The IdP that redeemed it.
     pub issuer: Option<String>,

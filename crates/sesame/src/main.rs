@@ -77,6 +77,13 @@ enum Command {
         #[command(subcommand)]
         cmd: TokenCmd,
     },
+    /// B2B guests: invitations and the direct federations they sign in through.
+    Guest {
+        #[command(flatten)]
+        conn: Conn,
+        #[command(subcommand)]
+        cmd: cli::guests::GuestCmd,
+    },
     /// SAML tools: `inspect` runs the ACS's rules on a federated IdP's Response (OPS-3).
     Saml {
         #[command(flatten)]
@@ -146,6 +153,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Signins { conn, args } => signins(&conn, args).await,
         Command::Token { conn, cmd } => token(&conn, cmd).await,
         Command::Scim { conn, cmd } => cli::scim::scim(&conn, cmd).await,
+        Command::Guest { conn, cmd } => cli::guests::run(&conn, cmd).await,
         Command::Saml { conn, cmd } => cli::inspect::run(&conn, cmd).await,
     }
 }

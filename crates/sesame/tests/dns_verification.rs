@@ -254,6 +254,7 @@ fn txt_record_served_by_dnsmasq_verifies_the_domain() {
     );
     assert_eq!(shown["status"], "federated");
     inspect_with_the_cli(&url, &bob["immutableId"]);
+    guests_with_the_cli(&url, cert);
     let (ok, _, err) = cli(
         &url,
         &[
@@ -499,4 +500,81 @@ fn inspect_with_the_cli(url: &str, immutable_id: &Value) {
     assert_eq!(status, 400);
     assert!(text.contains("SESAME-4002"), "{text}");
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// DIR-4 / SAML-SP-5 through the binary: a direct federation with a partner's domain, refused
+/// for the tenant's own verified domain and for a logon URL outside the partner's domain, and an
+/// invitation whose redemption link carries the tenant context.
+fn guests_with_the_cli(url: &str, cert: &str) {
+    let federate = |domain: &str, logon: &str| {
+        cli(
+            url,
+            &[
+                "guest",
+                "federate",
+                "-t",
+                "contoso.example",
+                domain,
+                "--issuer",
+                "https://sts.partner.example/idp",
+                "--passive-logon-url",
+                logon,
+                "--logoff-url",
+                "https://sts.partner.example/slo",
+                "--signing-cert-file",
+                cert,
+            ],
+        )
+    };
+    let (ok, _, err) = federate("fabrikam.example", "https://sts.fabrikam.example/sso");
+    assert!(!ok && err.contains("verified domain"), "{err}");
+    let (ok, _, err) = federate("partner.example", "https://sts.elsewhere.example/sso");
+    assert!(!ok && err.contains("passiveLogonUrl"), "{err}");
+    let (ok, fed, err) = federate("partner.example", "https://sts.partner.example/sso");
+    assert!(ok, "{err}");
+    assert_eq!(fed["domain"], "partner.example");
+    let (ok, invited, err) = cli(
+        url,
+        &[
+            "guest",
+            "invite",
+            "-t",
+            "contoso.example",
+            "ann@partner.example",
+        ],
+    );
+    assert!(ok, "{err}");
+    let link = invited["redeemUrl"].as_str().unwrap();
+    let tenant = invited["invitation"]["tenantId"].as_str().unwrap();
+    assert!(
+        link.ends_with(&format!("/{tenant}/login?login_hint=ann%40partner.example")),
+        "{link}"
+    );
+    let (ok, _, err) = cli(
+        url,
+        &[
+            "guest",
+            "invite",
+            "-t",
+            "contoso.example",
+            "ann@partner.example",
+        ],
+    );
+    assert!(!ok && err.contains("HTTP 409"), "{err}");
+    let (ok, list, err) = cli(url, &["guest", "list", "-t", "contoso.example"]);
+    assert!(ok, "{err}");
+    assert_eq!(list[0]["email"], "ann@partner.example");
+    assert!(list[0]["redeemedAt"].is_null());
+    let (ok, _, err) = cli(
+        url,
+        &[
+            "guest",
+            "federation",
+            "remove",
+            "-t",
+            "contoso.example",
+            "partner.example",
+        ],
+    );
+    assert!(ok, "{err}");
 }

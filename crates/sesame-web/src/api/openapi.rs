@@ -17,6 +17,8 @@ use utoipa::{Modify, OpenApi};
         directory::delete_domain, directory::verify_domain,
         super::federation::put_federation, super::federation::get_federation,
         super::federation::delete_federation, super::federation::inspect,
+        super::guests::put_direct, super::guests::get_direct, super::guests::list_direct,
+        super::guests::delete_direct, super::guests::invite, super::guests::list,
         users::list, users::create, users::get, users::update, users::remove,
         users::set_password, users::groups,
         groups::list, groups::create, groups::get, groups::update, groups::remove,

@@ -2,6 +2,7 @@
 
 pub mod directory;
 pub mod federation;
+pub mod guests;
 pub mod import;
 pub mod inspect;
 pub mod output;
