@@ -122,6 +122,26 @@ impl Core {
                 "the domain must be verified before it is federated",
             ));
         }
+        let created_at = match self.store.get_federation(tenant, &domain).await {
+            Ok(old) => Some(old.created_at),
+            Err(StoreError::NotFound(_)) => None,
+            Err(e) => return Err(e.into()),
+        };
+        let f = self.federation_from_input(tenant, domain, input, created_at)?;
+        self.store.put_federation(&f).await?;
+        Ok(f)
+    }
+
+    /// The settings of a federation with `domain` from what the administrator sent (shared by
+    /// domain and direct federations): metadata fills what the fields leave empty, URLs and
+    /// certificates are checked.
+    pub(crate) fn federation_from_input(
+        &self,
+        tenant: TenantId,
+        domain: String,
+        input: FederationInput,
+        created_at: Option<time::OffsetDateTime>,
+    ) -> CoreResult<DomainFederation> {
         let meta = input
             .metadata_xml
             .as_deref()
@@ -180,11 +200,7 @@ impl Core {
             return Err(CoreError::invalid("clockSkewSecs", "at most 3600"));
         }
         let now = self.now();
-        let created_at = match self.store.get_federation(tenant, &domain).await {
-            Ok(old) => old.created_at,
-            Err(StoreError::NotFound(_)) => now,
-            Err(e) => return Err(e.into()),
-        };
+        let created_at = created_at.unwrap_or(now);
         let f = DomainFederation {
             tenant_id: tenant,
             domain,
@@ -203,7 +219,6 @@ impl Core {
             updated_at: now,
         };
         trusted_keys(&f)?;
-        self.store.put_federation(&f).await?;
         Ok(f)
     }
 
@@ -223,7 +238,8 @@ impl Core {
         Ok(self.store.delete_federation(tenant, &domain).await?)
     }
 
-    /// Home-realm discovery (AUTH-1): the federation of the UPN's (or bare domain's) domain.
+    /// Home-realm discovery (AUTH-1): the federation of the UPN's (or bare domain's) domain,
+    /// or the direct federation of a partner's domain (DIR-4).
     pub async fn home_realm(
         &self,
         tenant: TenantId,
@@ -234,11 +250,11 @@ impl Core {
         if domain.is_empty() {
             return Ok(None);
         }
-        match self.store.get_federation(tenant, domain).await {
-            Ok(f) => Ok(Some(f)),
-            Err(StoreError::NotFound(_)) => Ok(None),
-            Err(e) => Err(e.into()),
-        }
+        // A domain of the tenant first; else a partner's domain federated directly (guests).
+        Ok(self
+            .federation_of(tenant, domain)
+            .await?
+            .map(|f| f.settings().clone()))
     }
 
     /// Starts a federated sign-in: an AuthnRequest (NameIDPolicy persistent) to the IdP's

@@ -53,6 +53,156 @@ pub struct FederationFailure {
     pub rule: &'static str,
 }
 
+/// A federation the ACS checks a Response against: of a domain of the tenant (members, seed
+/// 001) or direct with a partner's domain (guests, seed 002).
+#[derive(Debug, Clone)]
+pub(crate) enum Federation {
+    Domain(DomainFederation),
+    Direct(DomainFederation),
+}
+
+impl Federation {
+    pub(crate) fn settings(&self) -> &DomainFederation {
+        match self {
+            Self::Domain(f) | Self::Direct(f) => f,
+        }
+    }
+
+    /// The attribute that carries the address matched to the directory.
+    pub(crate) fn email_attribute(&self) -> &'static str {
+        match self {
+            Self::Domain(_) => IDP_EMAIL,
+            Self::Direct(_) => crate::guests::EMAIL_CLAIM,
+        }
+    }
+}
+
+impl Core {
+    /// The federation of `domain`: the domain federation, else the direct one.
+    pub(crate) async fn federation_of(
+        &self,
+        tenant: TenantId,
+        domain: &str,
+    ) -> Result<Option<Federation>, StoreError> {
+        match self.store.get_federation(tenant, domain).await {
+            Ok(f) => return Ok(Some(Federation::Domain(f))),
+            Err(StoreError::NotFound(_)) => {}
+            Err(e) => return Err(e),
+        }
+        match self.store.get_direct_federation(tenant, domain).await {
+            Ok(f) => Ok(Some(Federation::Direct(f))),
+            Err(StoreError::NotFound(_)) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+}
+
+/// The owned parts of [`SpExpectations`] for one federation at one instant.
+pub(crate) struct AcsExpectations {
+    idp_entity_id: String,
+    trusted: sesame_xmlsec::TrustedKeys,
+    allowed: AllowedAlgorithms,
+    encryption: AllowedEncryption,
+    sp_entity_id: String,
+    acs_url: String,
+    allow_unsolicited: bool,
+    now: time::OffsetDateTime,
+    clock_skew: Duration,
+}
+
+impl AcsExpectations {
+    /// The expectations for a Response answering `request_id` (`None`: unsolicited).
+    pub(crate) fn for_request<'a>(&'a self, request_id: Option<&'a str>) -> SpExpectations<'a> {
+        SpExpectations {
+            idp_entity_id: &self.idp_entity_id,
+            trusted: &self.trusted,
+            allowed: &self.allowed,
+            encryption: &self.encryption,
+            sp_entity_id: &self.sp_entity_id,
+            acs_url: &self.acs_url,
+            outstanding_request_id: request_id,
+            allow_unsolicited: self.allow_unsolicited,
+            now: self.now,
+            clock_skew: self.clock_skew,
+            required_name_id_format: Some(ns::nameid::PERSISTENT),
+            decryption_keys: &[],
+        }
+    }
+}
+
+/// The refusal for a Response that a validation rule refused.
+pub(crate) fn rule_failure(e: &sesame_saml::SamlError) -> FederationFailure {
+    refuse(
+        codes::RULE_FAILED,
+        403,
+        e.rule(),
+        format!(
+            "The identity provider's answer was refused by the rule {}.",
+            e.rule()
+        ),
+    )
+}
+
+/// The refusal for a Response that could not be read.
+pub(crate) fn unreadable(e: &sesame_saml::SamlError) -> FederationFailure {
+    refuse(
+        codes::UNREADABLE,
+        400,
+        e.rule(),
+        format!("The SAML Response could not be read ({}).", e.rule()),
+    )
+}
+
+/// The refusal for a Response that answers no request we are waiting for.
+pub(crate) fn unknown_request() -> FederationFailure {
+    refuse(
+        codes::UNKNOWN_REQUEST,
+        400,
+        "in-response-to-matches",
+        "This sign-in answers no request Sésame is waiting for (unknown, already used or expired). Start again from the sign-in page.".into(),
+    )
+}
+
+/// The refusal for an unsolicited Response where none is accepted.
+pub(crate) fn unsolicited_refused() -> FederationFailure {
+    refuse(
+        codes::UNKNOWN_REQUEST,
+        400,
+        "in-response-to-matches",
+        "Unsolicited (IdP-initiated) sign-in is not accepted. Start from the sign-in page.".into(),
+    )
+}
+
+/// The refusal for a domain that is not (or no longer) federated.
+pub(crate) fn not_federated() -> FederationFailure {
+    refuse(
+        codes::NOT_FEDERATED,
+        403,
+        "federation",
+        "The domain of this sign-in is no longer federated.".into(),
+    )
+}
+
+/// The refusal for an assertion already used.
+pub(crate) fn replayed() -> FederationFailure {
+    refuse(
+        codes::REPLAY,
+        403,
+        "replay-cache",
+        "This sign-in was already used.".into(),
+    )
+}
+
+/// The refusal for a disabled account.
+pub(crate) fn disabled() -> FederationFailure {
+    refuse(
+        codes::DISABLED,
+        403,
+        "account-enabled",
+        "Your account is disabled. Contact your administrator.".into(),
+    )
+}
+
 /// A federated sign-in that succeeded.
 pub struct FederatedSignIn {
     pub signed_in: SignedIn,
@@ -142,71 +292,56 @@ impl Core {
                 "Sign-in is unavailable right now. Try again in a moment.".into(),
             )
         };
-        let in_response_to = sesame_saml::unverified_in_response_to(xml).map_err(|e| {
-            refuse(
-                codes::UNREADABLE,
-                400,
-                e.rule(),
-                format!("The SAML Response could not be read ({}).", e.rule()),
-            )
-        })?;
+        let in_response_to =
+            sesame_saml::unverified_in_response_to(xml).map_err(|e| unreadable(&e))?;
         let now = self.now();
         // Candidate federations, with the outstanding request each is checked against.
-        let (candidates, continue_to): (Vec<(DomainFederation, Option<String>)>, _) =
-            match in_response_to {
-                Some(id) => {
-                    let req = match self.store.take_authn_request(tenant, &id).await {
-                        Ok(r) if r.expires_at > now => r,
-                        Ok(_) | Err(StoreError::NotFound(_)) => {
-                            return Err(refuse(
-                                codes::UNKNOWN_REQUEST,
-                                400,
-                                "in-response-to-matches",
-                                "This sign-in answers no request Sésame is waiting for (unknown, already used or expired). Start again from the sign-in page.".into(),
-                            ));
-                        }
-                        Err(e) => return Err(unavailable(e)),
-                    };
-                    let f = match self.store.get_federation(tenant, &req.domain).await {
-                        Ok(f) => f,
-                        Err(StoreError::NotFound(_)) => {
-                            return Err(refuse(
-                                codes::NOT_FEDERATED,
-                                403,
-                                "federation",
-                                "The domain of this sign-in is no longer federated.".into(),
-                            ));
-                        }
-                        Err(e) => return Err(unavailable(e)),
-                    };
-                    (vec![(f, Some(req.id))], req.continue_to)
+        let (candidates, continue_to): (Vec<(Federation, Option<String>)>, _) = match in_response_to
+        {
+            Some(id) => {
+                let req = match self.store.take_authn_request(tenant, &id).await {
+                    Ok(r) if r.expires_at > now => r,
+                    Ok(_) | Err(StoreError::NotFound(_)) => return Err(unknown_request()),
+                    Err(e) => return Err(unavailable(e)),
+                };
+                let f = match self.federation_of(tenant, &req.domain).await {
+                    Ok(Some(f)) => f,
+                    Ok(None) => return Err(not_federated()),
+                    Err(e) => return Err(unavailable(e)),
+                };
+                (vec![(f, Some(req.id))], req.continue_to)
+            }
+            None => {
+                let domain = self
+                    .store
+                    .list_federations(tenant)
+                    .await
+                    .map_err(unavailable)?;
+                let direct = self
+                    .store
+                    .list_direct_federations(tenant)
+                    .await
+                    .map_err(unavailable)?;
+                let allowing: Vec<_> = domain
+                    .into_iter()
+                    .map(Federation::Domain)
+                    .chain(direct.into_iter().map(Federation::Direct))
+                    .filter(|f| f.settings().allow_unsolicited)
+                    .map(|f| (f, None))
+                    .collect();
+                if allowing.is_empty() {
+                    return Err(unsolicited_refused());
                 }
-                None => {
-                    let all = self
-                        .store
-                        .list_federations(tenant)
-                        .await
-                        .map_err(unavailable)?;
-                    let allowing: Vec<_> = all
-                        .into_iter()
-                        .filter(|f| f.allow_unsolicited)
-                        .map(|f| (f, None))
-                        .collect();
-                    if allowing.is_empty() {
-                        return Err(refuse(
-                            codes::UNKNOWN_REQUEST,
-                            400,
-                            "in-response-to-matches",
-                            "Unsolicited (IdP-initiated) sign-in is not accepted. Start from the sign-in page.".into(),
-                        ));
-                    }
-                    (allowing, None)
-                }
-            };
+                (allowing, None)
+            }
+        };
 
         let mut first_failure = None;
         for (f, request_id) in candidates {
-            match self.validate_for(&f, request_id.as_deref(), xml).await {
+            match self
+                .validate_for(f.settings(), request_id.as_deref(), xml)
+                .await
+            {
                 Ok(a) => {
                     return self
                         .finish(tenant, &f, a, continue_to, upn_for_log, user_for_log)
@@ -235,6 +370,28 @@ impl Core {
         request_id: Option<&str>,
         xml: &str,
     ) -> Result<sesame_saml::ValidatedAssertion, FederationFailure> {
+        let owned = self.acs_expectations(f)?;
+        let verified = sesame_saml::validate_response(xml, &owned.for_request(request_id))
+            .map_err(|e| rule_failure(&e))?;
+        let a = verified.get().clone();
+        if a.protection.sha1 {
+            tracing::warn!(
+                tenant = %f.tenant_id,
+                domain = %f.domain,
+                issuer = %f.issuer_uri,
+                "accepted a SHA-1 signature from a federated IdP (allowSha1 is on)"
+            );
+        }
+        Ok(a)
+    }
+
+    /// What the ACS expects of a Response from `f`'s IdP (shared with the SSO test tool, so
+    /// that both run exactly the same rules). Fails when the federation's certificates cannot
+    /// be used.
+    pub(crate) fn acs_expectations(
+        &self,
+        f: &DomainFederation,
+    ) -> Result<AcsExpectations, FederationFailure> {
         let trusted = trusted_keys(f).map_err(|_| {
             refuse(
                 codes::RULE_FAILED,
@@ -248,57 +405,31 @@ impl Core {
         } else {
             AllowedAlgorithms::default()
         };
-        let encryption = AllowedEncryption::default();
-        let sp_entity_id = self.sp_entity_id(f.tenant_id);
-        let acs_url = self.acs_url(f.tenant_id);
-        let exp = SpExpectations {
-            idp_entity_id: &f.issuer_uri,
-            trusted: &trusted,
-            allowed: &allowed,
-            encryption: &encryption,
-            sp_entity_id: &sp_entity_id,
-            acs_url: &acs_url,
-            outstanding_request_id: request_id,
+        Ok(AcsExpectations {
+            idp_entity_id: f.issuer_uri.clone(),
+            trusted,
+            allowed,
+            encryption: AllowedEncryption::default(),
+            sp_entity_id: self.sp_entity_id(f.tenant_id),
+            acs_url: self.acs_url(f.tenant_id),
             allow_unsolicited: f.allow_unsolicited,
             now: self.now(),
             clock_skew: Duration::seconds(i64::from(f.clock_skew_secs)),
-            required_name_id_format: Some(ns::nameid::PERSISTENT),
-            decryption_keys: &[],
-        };
-        let verified = sesame_saml::validate_response(xml, &exp).map_err(|e| {
-            refuse(
-                codes::RULE_FAILED,
-                403,
-                e.rule(),
-                format!(
-                    "The identity provider's answer was refused by the rule {}.",
-                    e.rule()
-                ),
-            )
-        })?;
-        let a = verified.get().clone();
-        if a.protection.sha1 {
-            tracing::warn!(
-                tenant = %f.tenant_id,
-                domain = %f.domain,
-                issuer = %f.issuer_uri,
-                "accepted a SHA-1 signature from a federated IdP (allowSha1 is on)"
-            );
-        }
-        Ok(a)
+        })
     }
 
     async fn finish(
         &self,
         tenant: TenantId,
-        f: &DomainFederation,
+        federation: &Federation,
         a: sesame_saml::ValidatedAssertion,
         continue_to: Option<String>,
         upn_for_log: &mut String,
         user_for_log: &mut Option<sesame_model::UserId>,
     ) -> Result<FederatedSignIn, FederationFailure> {
+        let f = federation.settings();
         let email = a
-            .attribute_values(IDP_EMAIL)
+            .attribute_values(federation.email_attribute())
             .first()
             .cloned()
             .unwrap_or_default();
@@ -311,14 +442,7 @@ impl Core {
             .await
         {
             Ok(()) => {}
-            Err(StoreError::Conflict(_)) => {
-                return Err(refuse(
-                    codes::REPLAY,
-                    403,
-                    "replay-cache",
-                    "This sign-in was already used.".into(),
-                ));
-            }
+            Err(StoreError::Conflict(_)) => return Err(replayed()),
             Err(e) => {
                 tracing::error!(error = %e, "replay cache failure");
                 return Err(refuse(
@@ -329,15 +453,16 @@ impl Core {
                 ));
             }
         }
-        let user = self.match_user(tenant, f, &a.name_id.value, &email).await?;
+        let user = match federation {
+            Federation::Domain(f) => self.match_user(tenant, f, &a.name_id.value, &email).await?,
+            Federation::Direct(f) => {
+                self.match_guest(f, &a.issuer, &a.name_id.value, &email, true)
+                    .await?
+            }
+        };
         *user_for_log = Some(user.id);
         if !user.account_enabled {
-            return Err(refuse(
-                codes::DISABLED,
-                403,
-                "account-enabled",
-                "Your account is disabled. Contact your administrator.".into(),
-            ));
+            return Err(disabled());
         }
         let signed_in = self.open_session(tenant, user).await.map_err(|e| {
             tracing::error!(error = %e, "cannot create a session");
@@ -356,7 +481,7 @@ impl Core {
 
     /// SAML-SP-4 (seed 001): a member of the federated domain whose immutableId equals the
     /// NameID and whose UPN equals `IDPEmail` (case-insensitively).
-    async fn match_user(
+    pub(crate) async fn match_user(
         &self,
         tenant: TenantId,
         f: &DomainFederation,

@@ -13,7 +13,9 @@ mod directory;
 mod error;
 pub mod federation;
 pub mod federation_acs;
+pub mod federation_inspect;
 mod groups;
+pub mod guests;
 mod idp_metadata;
 mod inputs;
 pub mod keys;
@@ -50,6 +52,11 @@ pub struct CoreSettings {
     /// The external base URL (no trailing slash): issuer and endpoint URLs derive from it.
     pub public_url: String,
     pub provisioning: provisioning::ProvisioningSettings,
+    /// Hosts a direct federation's passive logon URL may use outside the partner's domain
+    /// (SAML-SP-5; subdomains included).
+    pub direct_federation_hosts: Vec<String>,
+    /// Federations per tenant, domain and direct together (SAML-SP-5).
+    pub max_federations: u32,
 }
 
 impl Default for CoreSettings {
@@ -59,6 +66,11 @@ impl Default for CoreSettings {
             session_lifetime: time::Duration::hours(12),
             public_url: "http://127.0.0.1:8080".to_string(),
             provisioning: provisioning::ProvisioningSettings::default(),
+            direct_federation_hosts: guests::DEFAULT_DIRECT_FEDERATION_HOSTS
+                .iter()
+                .map(|h| (*h).to_owned())
+                .collect(),
+            max_federations: sesame_model::MAX_FEDERATIONS_PER_TENANT,
         }
     }
 }

@@ -3,7 +3,7 @@
 //! AuthnRequests Sésame sent and has not yet seen answered. Shapes only: the protocol lives in
 //! `sesame-saml`, the rules in `sesame-core`.
 
-use crate::TenantId;
+use crate::{TenantId, UserId};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use utoipa::ToSchema;
@@ -67,4 +67,34 @@ pub struct OutstandingAuthnRequest {
     /// Where to send the browser once signed in (a same-origin path).
     pub continue_to: Option<String>,
     pub expires_at: OffsetDateTime,
+}
+
+/// How many federations (domain and direct together) a tenant may have (SAML-SP-5).
+pub const MAX_FEDERATIONS_PER_TENANT: u32 = 1000;
+
+/// A B2B guest invited by e-mail (DIR-4). The guest's user (type Guest) exists from the
+/// invitation on; the first sign-in through the direct federation of the e-mail's domain binds
+/// the invitation to that IdP's issuer and persistent NameID (seed 002), which every later
+/// sign-in must present again.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct GuestInvitation {
+    pub tenant_id: TenantId,
+    /// The invited address (lower-case).
+    pub email: String,
+    /// The guest's user in the directory.
+    pub user_id: UserId,
+    /// The e-mail's domain: the direct federation the guest signs in through.
+    pub domain: String,
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    pub invited_at: OffsetDateTime,
+    /// Set by the first sign-in through the partner's IdP.
+    #[serde(with = "time::serde::rfc3339::option")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub redeemed_at: Option<OffsetDateTime>,
+    /// The IdP that redeemed it.
+    pub issuer: Option<String>,
+    /// The persistent NameID it redeemed with.
+    pub name_id: Option<String>,
 }

@@ -4,7 +4,7 @@
 //! store so that every node shares them.
 
 use async_trait::async_trait;
-use sesame_model::{DomainFederation, OutstandingAuthnRequest, TenantId};
+use sesame_model::{DomainFederation, GuestInvitation, OutstandingAuthnRequest, TenantId};
 use time::OffsetDateTime;
 
 use crate::StoreResult;
@@ -33,6 +33,14 @@ pub trait FederationStore {
         assertion_id: &str,
         keep_until: OffsetDateTime,
     ) -> StoreResult<()>;
+    /// Whether the assertion `assertion_id` of `issuer` is in the replay cache (read only: the
+    /// SSO test tool asks without recording anything).
+    async fn assertion_seen(
+        &self,
+        tenant: TenantId,
+        issuer: &str,
+        assertion_id: &str,
+    ) -> StoreResult<bool>;
     /// Forgets assertions kept until before `now`, across tenants; returns how many.
     async fn purge_expired_assertions(&self, now: OffsetDateTime) -> StoreResult<u64>;
 
@@ -45,6 +53,56 @@ pub trait FederationStore {
         tenant: TenantId,
         id: &str,
     ) -> StoreResult<OutstandingAuthnRequest>;
+    /// Reads the request without taking it (the SSO test tool). NotFound `authn_request`.
+    async fn find_authn_request(
+        &self,
+        tenant: TenantId,
+        id: &str,
+    ) -> StoreResult<OutstandingAuthnRequest>;
     /// Forgets requests that expired before `now`, across tenants; returns how many.
     async fn purge_expired_authn_requests(&self, now: OffsetDateTime) -> StoreResult<u64>;
+
+    /// Creates or replaces the direct federation (B2B guests, SAML-SP-5) of a partner domain,
+    /// in one transaction with its limits: Aborted when `domain` is a verified (or federated)
+    /// domain of the tenant, or when the tenant would have more than `max_federations`
+    /// federations, domain and direct together. NotFound `tenant`.
+    async fn put_direct_federation(
+        &self,
+        federation: &DomainFederation,
+        max_federations: u32,
+    ) -> StoreResult<()>;
+    /// NotFound `federation`.
+    async fn get_direct_federation(
+        &self,
+        tenant: TenantId,
+        domain: &str,
+    ) -> StoreResult<DomainFederation>;
+    /// Ordered by domain.
+    async fn list_direct_federations(&self, tenant: TenantId)
+    -> StoreResult<Vec<DomainFederation>>;
+    /// NotFound `federation`.
+    async fn delete_direct_federation(&self, tenant: TenantId, domain: &str) -> StoreResult<()>;
+
+    /// Conflict `guest_invitation` when the address is already invited; NotFound `user` when
+    /// the user does not exist in the tenant.
+    async fn create_guest_invitation(&self, invitation: &GuestInvitation) -> StoreResult<()>;
+    /// NotFound `guest_invitation`.
+    async fn get_guest_invitation(
+        &self,
+        tenant: TenantId,
+        email: &str,
+    ) -> StoreResult<GuestInvitation>;
+    /// Ordered by e-mail.
+    async fn list_guest_invitations(&self, tenant: TenantId) -> StoreResult<Vec<GuestInvitation>>;
+    /// Binds a not-yet-redeemed invitation to `issuer` and `name_id` at `at`, in one statement
+    /// (two first sign-ins cannot both bind it), and returns the invitation as it now stands:
+    /// the caller compares its binding with what it presented. NotFound `guest_invitation`.
+    async fn redeem_guest_invitation(
+        &self,
+        tenant: TenantId,
+        email: &str,
+        issuer: &str,
+        name_id: &str,
+        at: OffsetDateTime,
+    ) -> StoreResult<GuestInvitation>;
 }

@@ -528,3 +528,268 @@ async fn federated_users_cannot_sign_in_with_a_local_password() {
     assert_eq!(protocol, "password");
     assert!(reason.unwrap().contains("domain is federated"));
 }
+
+/// The SSO test tool (OPS-3) through the admin API: the report for a Response.
+async fn inspect(e: &Env, xml: &str) -> serde_json::Value {
+    inspect_value(e, &B64.encode(xml)).await
+}
+
+async fn inspect_value(e: &Env, value: &str) -> serde_json::Value {
+    let r = e
+        .api
+        .json(
+            "POST",
+            &format!(
+                "/api/v1/tenants/{}/domains/{DOMAIN}/federation/inspect",
+                e.tenant.id
+            ),
+            serde_json::json!({ "samlResponse": value }),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    r.body
+}
+
+/// What the ACS answered for the same file: `None` when it signed in, else (code, rule) as
+/// written in the sign-in log ("SESAME-40xx rule: message").
+async fn acs_verdict(e: &Env, r: &Reply) -> Option<(String, String)> {
+    if r.status == StatusCode::SEE_OTHER {
+        assert!(r.cookie.is_some());
+        return None;
+    }
+    assert!(r.status.is_client_error(), "{:?} {}", r.status, r.text);
+    let (_, reason) = e.last_sign_in_reason().await;
+    let reason = reason.unwrap();
+    let (code, rest) = reason.split_once(' ').unwrap();
+    let rule = rest.split_once(':').unwrap().0;
+    assert!(r.text.contains(code), "the page shows {code}: {}", r.text);
+    Some((code.to_owned(), rule.to_owned()))
+}
+
+fn report_verdict(report: &serde_json::Value) -> Option<(String, String)> {
+    if report["passed"] == true {
+        assert!(report["verdict"].is_null());
+        assert!(
+            report["checks"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|c| c["passed"] == true)
+        );
+        return None;
+    }
+    let v = &report["verdict"];
+    // The verdict is the first failed check, in the ACS's order.
+    let first = report["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["passed"] == false)
+        .unwrap();
+    assert_eq!((&first["rule"], &first["code"]), (&v["rule"], &v["code"]));
+    Some((
+        v["code"].as_str().unwrap().to_owned(),
+        v["rule"].as_str().unwrap().to_owned(),
+    ))
+}
+
+/// Acceptance of OPS-3: for the same files, `inspect` gives the ACS's verdict (same code, same
+/// rule), and inspecting consumes nothing (inspected twice, then posted, the file still signs
+/// in when valid).
+#[tokio::test]
+async fn inspect_gives_the_acs_verdicts_for_the_same_files() {
+    let e = env().await;
+    let (acs, sp) = (e.acs(), e.sp());
+    type Edit = fn(&mut Resp<'_>);
+    let cases: Vec<(&str, Option<&str>, Edit)> = vec![
+        ("valid", None, |_| {}),
+        (
+            "wrong audience",
+            Some("audience-restriction-includes-sp"),
+            |r| r.audience = "https://someone-else/sp",
+        ),
+        (
+            "wrong destination",
+            Some("response-destination-matches"),
+            |r| r.destination = "https://evil.example/acs",
+        ),
+        (
+            "key not configured",
+            Some("assertion-signed-by-trusted-key"),
+            |r| r.key = "idp2",
+        ),
+        ("unknown request", Some("in-response-to-matches"), |r| {
+            r.in_response_to = Some("_never-sent")
+        }),
+        ("unsolicited", Some("in-response-to-matches"), |r| {
+            r.in_response_to = None
+        }),
+        ("NameID of nobody", Some("user-matching"), |r| {
+            r.name_id = "SOMEONE-ELSE"
+        }),
+        ("IDPEmail of another", Some("user-matching"), |r| {
+            r.email = "bob@fabrikam.example"
+        }),
+    ];
+    for (i, (name, expected_rule, edit)) in cases.into_iter().enumerate() {
+        let req = e.start().await;
+        let assertion_id = format!("_assert-case-{i}");
+        let mut r = Resp {
+            key: "idp",
+            in_response_to: Some(&req),
+            assertion_id: &assertion_id,
+            name_id: IMMUTABLE,
+            email: "Alice@Fabrikam.example",
+            audience: &sp,
+            destination: &acs,
+        };
+        edit(&mut r);
+        let file = response(&r);
+        let first = inspect(&e, &file).await;
+        let again = inspect(&e, &file).await;
+        let verdicts = |r: &serde_json::Value| -> Vec<(String, bool)> {
+            r["checks"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|c| (c["rule"].as_str().unwrap().to_owned(), c["passed"] == true))
+                .collect()
+        };
+        assert_eq!(
+            verdicts(&first),
+            verdicts(&again),
+            "{name}: inspection changes nothing"
+        );
+        let by_inspect = report_verdict(&first);
+        let posted = e.post_response(&file).await;
+        let by_acs = acs_verdict(&e, &posted).await;
+        assert_eq!(by_inspect, by_acs, "{name}: {first:#}");
+        assert_eq!(
+            by_acs.as_ref().map(|v| v.1.as_str()),
+            expected_rule,
+            "{name}"
+        );
+        if expected_rule.is_none() {
+            // Every rule reported, each with the values compared.
+            let checks = first["checks"].as_array().unwrap();
+            for rule in [
+                "in-response-to-matches",
+                "assertion-signed-by-trusted-key",
+                "response-destination-matches",
+                "audience-restriction-includes-sp",
+                "bearer-subject-confirmation",
+                "replay-cache",
+                "user-matching",
+                "account-enabled",
+            ] {
+                let c = checks.iter().find(|c| c["rule"] == rule).expect(rule);
+                assert!(c["detail"].is_string(), "{rule}: {c}");
+            }
+            let audience = checks
+                .iter()
+                .find(|c| c["rule"] == "audience-restriction-includes-sp")
+                .unwrap();
+            assert!(audience["detail"].as_str().unwrap().contains(&sp));
+            // Now used: the same file is a replay and answers a consumed request, and
+            // inspect says so against the stored state, as the ACS does.
+            let after = inspect(&e, &file).await;
+            let failed: Vec<&str> = after["checks"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|c| c["passed"] == false)
+                .map(|c| c["rule"].as_str().unwrap())
+                .collect();
+            assert!(failed.contains(&"replay-cache") || failed.contains(&"in-response-to-matches"));
+            let posted = e.post_response(&file).await;
+            assert_eq!(report_verdict(&after), acs_verdict(&e, &posted).await);
+        }
+    }
+
+    // A replay of a used assertion answering a fresh request: replay-cache, at both.
+    let req = e.start().await;
+    let r = Resp {
+        key: "idp",
+        in_response_to: Some(&req),
+        assertion_id: "_assert-case-0",
+        name_id: IMMUTABLE,
+        email: UPN,
+        audience: &sp,
+        destination: &acs,
+    };
+    let file = response(&r);
+    let report = inspect(&e, &file).await;
+    let by_inspect = report_verdict(&report);
+    assert_eq!(
+        by_inspect,
+        Some(("SESAME-4005".to_owned(), "replay-cache".to_owned()))
+    );
+    let posted = e.post_response(&file).await;
+    assert_eq!(by_inspect, acs_verdict(&e, &posted).await);
+
+    // Unreadable input: a DOCTYPE, and base64 that is not.
+    let req = e.start().await;
+    let doctype = format!(
+        "<!DOCTYPE x [<!ENTITY e \"x\">]><samlp:Response xmlns:samlp=\"urn:oasis:names:tc:SAML:2.0:protocol\" InResponseTo=\"{req}\"/>"
+    );
+    let report = inspect(&e, &doctype).await;
+    let posted = e.post_response(&doctype).await;
+    let by_acs = acs_verdict(&e, &posted).await;
+    assert_eq!(by_acs.as_ref().unwrap().0, "SESAME-4001");
+    assert_eq!(report_verdict(&report), by_acs);
+    let report = inspect_value(&e, "not base64 at all!").await;
+    assert_eq!(report["verdict"]["code"], "SESAME-4001");
+    assert_eq!(report["passed"], false);
+}
+
+/// Inspection of a domain without federation, and API errors: 404 for an unknown tenant, 400
+/// for a body without `samlResponse`.
+#[tokio::test]
+async fn inspect_reports_an_unfederated_domain_and_rejects_bad_bodies() {
+    let e = env().await;
+    let req = e.start().await;
+    let (acs, sp) = (e.acs(), e.sp());
+    let file = response(&Resp {
+        key: "idp",
+        in_response_to: Some(&req),
+        assertion_id: "_a",
+        name_id: IMMUTABLE,
+        email: UPN,
+        audience: &sp,
+        destination: &acs,
+    });
+    e.api
+        .core
+        .remove_federation(e.tenant.id, DOMAIN)
+        .await
+        .unwrap();
+    let report = inspect(&e, &file).await;
+    assert_eq!(
+        report_verdict(&report),
+        Some(("SESAME-4003".to_owned(), "federation".to_owned()))
+    );
+    let posted = e.post_response(&file).await;
+    assert_eq!(report_verdict(&report), acs_verdict(&e, &posted).await);
+
+    let bad = e
+        .api
+        .json(
+            "POST",
+            &format!(
+                "/api/v1/tenants/{}/domains/{DOMAIN}/federation/inspect",
+                e.tenant.id
+            ),
+            serde_json::json!({ "xml": file }),
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST, "{}", bad.text);
+    let missing = e
+        .api
+        .json(
+            "POST",
+            "/api/v1/tenants/nowhere.example/domains/x/federation/inspect",
+            serde_json::json!({ "samlResponse": "" }),
+        )
+        .await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND, "{}", missing.text);
+}

@@ -33,6 +33,11 @@ pub struct ServeArgs {
     /// start if missing) [default: <data-dir>/master.key]. `SESAME_MASTER_KEY` (base64) wins.
     #[arg(long, env = "SESAME_MASTER_KEY_FILE")]
     pub master_key_file: Option<PathBuf>,
+    /// Hosts (subdomains included) a direct federation's logon URL may use outside the
+    /// partner's domain, comma-separated [default: accounts.google.com, pingidentity.com,
+    /// okta.com, federation.exostar.com].
+    #[arg(long, env = "SESAME_DIRECT_FEDERATION_HOSTS", value_delimiter = ',')]
+    pub direct_federation_hosts: Option<Vec<String>>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, clap::ValueEnum)]
@@ -53,6 +58,7 @@ struct FileConfig {
     log_format: Option<LogFormat>,
     dns_server: Option<SocketAddr>,
     master_key_file: Option<PathBuf>,
+    direct_federation_hosts: Option<Vec<String>>,
 }
 
 /// The resolved configuration.
@@ -65,6 +71,8 @@ pub struct Config {
     pub log_format: LogFormat,
     pub dns_server: Option<SocketAddr>,
     pub master_key_file: PathBuf,
+    /// `None`: the core's default allow-list.
+    pub direct_federation_hosts: Option<Vec<String>>,
 }
 
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
@@ -113,6 +121,17 @@ impl Config {
                 .or(file.log_format)
                 .unwrap_or(LogFormat::Text),
             dns_server: args.dns_server.or(file.dns_server),
+            direct_federation_hosts: args
+                .direct_federation_hosts
+                .clone()
+                .or(file.direct_federation_hosts)
+                .map(|hosts| {
+                    hosts
+                        .iter()
+                        .map(|h| h.trim().trim_end_matches('.').to_ascii_lowercase())
+                        .filter(|h| !h.is_empty())
+                        .collect()
+                }),
         })
     }
 
@@ -183,7 +202,35 @@ mod tests {
             log_format: None,
             dns_server: None,
             master_key_file: None,
+            direct_federation_hosts: None,
         }
+    }
+
+    #[test]
+    fn direct_federation_hosts_from_file_or_flag() {
+        assert_eq!(
+            Config::resolve(&empty()).unwrap().direct_federation_hosts,
+            None
+        );
+        let dir = std::env::temp_dir().join(format!("sesame-config-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("sesame.toml");
+        std::fs::write(
+            &file,
+            "direct_federation_hosts = [\"IdP.Partner.example.\"]\n",
+        )
+        .unwrap();
+        let mut args = empty();
+        args.config = Some(file);
+        assert_eq!(
+            Config::resolve(&args).unwrap().direct_federation_hosts,
+            Some(vec!["idp.partner.example".to_owned()])
+        );
+        args.direct_federation_hosts = Some(vec!["okta.com".into(), " ".into()]);
+        assert_eq!(
+            Config::resolve(&args).unwrap().direct_federation_hosts,
+            Some(vec!["okta.com".to_owned()])
+        );
     }
 
     #[test]

@@ -85,6 +85,20 @@ enum Command {
         #[command(subcommand)]
         cmd: cli::provision::ProvisionCmd,
     },
+    /// B2B guests: invitations and the direct federations they sign in through.
+    Guest {
+        #[command(flatten)]
+        conn: Conn,
+        #[command(subcommand)]
+        cmd: cli::guests::GuestCmd,
+    },
+    /// SAML tools: `inspect` runs the ACS's rules on a federated IdP's Response (OPS-3).
+    Saml {
+        #[command(flatten)]
+        conn: Conn,
+        #[command(subcommand)]
+        cmd: cli::inspect::SamlToolCmd,
+    },
     /// The tenant's SCIM 2.0 server: bearer tokens.
     Scim {
         #[command(flatten)]
@@ -148,5 +162,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Token { conn, cmd } => token(&conn, cmd).await,
         Command::Scim { conn, cmd } => cli::scim::scim(&conn, cmd).await,
         Command::Provision { conn, cmd } => cli::provision::provision(&conn, cmd).await,
+        Command::Guest { conn, cmd } => cli::guests::run(&conn, cmd).await,
+        Command::Saml { conn, cmd } => cli::inspect::run(&conn, cmd).await,
     }
 }

@@ -31,17 +31,17 @@ pub async fn open_core(config: &Config) -> anyhow::Result<Core> {
     let dns = Arc::new(crate::dns::HickoryTxt::new(config.dns_server)?);
     let passwords = PasswordHasher::recommended()?;
     let master_key = crate::config::load_master_key(&config.master_key_file)?;
-    Ok(Core::new(
-        store,
-        Arc::new(SystemClock),
-        dns,
-        passwords,
-        CoreSettings {
+    Ok(Core::new(store, Arc::new(SystemClock), dns, passwords, {
+        let mut settings = CoreSettings {
             public_url: config.public_url.clone(),
             provisioning: provisioning_settings()?,
             ..CoreSettings::default()
-        },
-    )
+        };
+        if let Some(hosts) = &config.direct_federation_hosts {
+            settings.direct_federation_hosts.clone_from(hosts);
+        }
+        settings
+    })
     .with_master_key(master_key)
     .with_scim_transport(Arc::new(crate::scim_transport::HttpScimTransport::new()?)))
 }

@@ -1,6 +1,9 @@
 //! Domain verification against a real DNS server: Debian's dnsmasq on loopback, serving the TXT
 //! record, with Sésame's resolver pointed at it (`--dns-server`).
 //!
+//! The verified domain is then federated, and `sesame saml inspect` (OPS-3) is checked against
+//! the ACS of the same running server on the same files.
+//!
 //! Skipped (with a message) when dnsmasq is missing, unless `SESAME_REQUIRE_PEERS=1` (CI).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -200,7 +203,7 @@ fn txt_record_served_by_dnsmasq_verifies_the_domain() {
     );
     assert!(ok, "{err}");
     assert_eq!(verified["status"], "verified");
-    let (ok, _, err) = cli(
+    let (ok, bob, err) = cli(
         &url,
         &[
             "user",
@@ -250,6 +253,8 @@ fn txt_record_served_by_dnsmasq_verifies_the_domain() {
         ],
     );
     assert_eq!(shown["status"], "federated");
+    inspect_with_the_cli(&url, &bob["immutableId"]);
+    guests_with_the_cli(&url, cert);
     let (ok, _, err) = cli(
         &url,
         &[
@@ -286,4 +291,290 @@ fn txt_record_served_by_dnsmasq_verifies_the_domain() {
     );
     assert!(!ok && err.contains("HTTP 404"), "{err}");
     drop(server);
+}
+
+fn run_cli(url: &str, args: &[&str]) -> (bool, String, String) {
+    let out = Command::new(BIN)
+        .args(args)
+        .env("SESAME_SERVER", url)
+        .env("SESAME_TOKEN", ADMIN)
+        .output()
+        .unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// A Response of the federated IdP (the test key whose certificate the federation trusts)
+/// answering `request`, as Bob; `audience` is normally the request's Issuer (our SP entityID).
+fn idp_response(request: &sesame_saml::AuthnRequest, immutable_id: &str, audience: &str) -> String {
+    use sesame_saml::{Attribute, NameId, ResponseParams, SignWith, Signer, SigningMode, ns};
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../sesame-saml/testdata/keys");
+    let key = sesame_xmlsec::SigningKey::from_pem(
+        &std::fs::read_to_string(format!("{dir}/idp.key.pem")).unwrap(),
+        &std::fs::read_to_string(format!("{dir}/idp.cert.pem")).unwrap(),
+    )
+    .unwrap();
+    let now = time::OffsetDateTime::now_utc();
+    let acs = request.assertion_consumer_service_url.clone().unwrap();
+    let nid = NameId {
+        value: immutable_id.into(),
+        format: Some(ns::nameid::PERSISTENT.into()),
+        name_qualifier: None,
+        sp_name_qualifier: None,
+    };
+    let attrs = vec![Attribute {
+        name: "IDPEmail".into(),
+        name_format: None,
+        friendly_name: None,
+        values: vec!["bob@fabrikam.example".into()],
+    }];
+    let assertion_id = format!("_a{}", uuid::Uuid::new_v4().simple());
+    let p = ResponseParams {
+        response_id: "_r1",
+        assertion_id: &assertion_id,
+        issue_instant: now,
+        issuer: "https://idp.fabrikam.example/",
+        destination: &acs,
+        in_response_to: Some(request.id()),
+        audience,
+        name_id: &nid,
+        subject_not_on_or_after: now + time::Duration::minutes(5),
+        not_before: now - time::Duration::seconds(5),
+        not_on_or_after: now + time::Duration::minutes(5),
+        authn_instant: now,
+        session_index: Some("_s1"),
+        session_not_on_or_after: None,
+        authn_context_class_ref: ns::AC_PASSWORD_PROTECTED_TRANSPORT,
+        attributes: &attrs,
+    };
+    let signer = Signer {
+        sign: SignWith::rsa_sha256(&key),
+        mode: SigningMode::Assertion,
+        encryption: None,
+    };
+    sesame_saml::build_response(&p, &signer).unwrap()
+}
+
+/// OPS-3 acceptance through the binary: `sesame saml inspect` prints the ACS's verdicts for
+/// the same files (table and JSON), exits 0 only when all pass, and consumes nothing.
+fn inspect_with_the_cli(url: &str, immutable_id: &Value) {
+    use base64::Engine as _;
+    let immutable_id = immutable_id.as_str().unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    // Home-realm discovery: the AuthnRequest the login page posts to the IdP.
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let start = || {
+        let page = rt
+            .block_on(async {
+                http.get(format!(
+                    "{url}/contoso.example/login?login_hint=bob@fabrikam.example"
+                ))
+                .send()
+                .await?
+                .text()
+                .await
+            })
+            .unwrap();
+        let value = page
+            .split("name=\"SAMLRequest\" value=\"")
+            .nth(1)
+            .unwrap()
+            .split('"')
+            .next()
+            .unwrap()
+            .to_owned();
+        sesame_saml::parse_authn_request(&String::from_utf8(b64.decode(value).unwrap()).unwrap())
+            .unwrap()
+    };
+    // One request for each file: the ACS consumes a request even when it refuses the answer.
+    let request = start();
+    let other_request = start();
+    let sp = request.issuer().to_owned();
+    let acs = request.assertion_consumer_service_url.clone().unwrap();
+    let dir = std::env::temp_dir().join(format!("sesame-inspect-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let good = idp_response(&request, immutable_id, &sp);
+    let bad = idp_response(
+        &other_request,
+        immutable_id,
+        "https://someone-else.example/sp",
+    );
+    let good_xml = dir.join("good.xml");
+    let good_b64 = dir.join("good.b64");
+    let bad_xml = dir.join("bad.xml");
+    std::fs::write(&good_xml, &good).unwrap();
+    std::fs::write(&good_b64, b64.encode(&good)).unwrap();
+    std::fs::write(&bad_xml, &bad).unwrap();
+    let inspect = |file: &PathBuf, extra: &[&str]| {
+        let mut args = vec![
+            "saml",
+            "inspect",
+            "--tenant",
+            "contoso.example",
+            "--domain",
+            "fabrikam.example",
+            file.to_str().unwrap(),
+        ];
+        args.extend(extra);
+        run_cli(url, &args)
+    };
+    let post = |xml: &str| {
+        rt.block_on(async {
+            let res = http
+                .post(&acs)
+                .form(&[("SAMLResponse", b64.encode(xml))])
+                .send()
+                .await
+                .unwrap();
+            (res.status().as_u16(), res.text().await.unwrap())
+        })
+    };
+
+    // The tampered file: exit 1, the failed rule and what was compared, as the ACS says.
+    let (ok, out, err) = inspect(&bad_xml, &[]);
+    assert!(!ok, "{out}");
+    assert!(
+        err.contains("SESAME-4004 (audience-restriction-includes-sp)"),
+        "{err}"
+    );
+    let failed_row = out
+        .lines()
+        .find(|l| l.contains("audience-restriction-includes-sp"))
+        .unwrap();
+    assert!(
+        failed_row.contains("FAIL") && failed_row.contains("someone-else"),
+        "{out}"
+    );
+    let (ok, json, _) = {
+        let (ok, out, err) = inspect(&bad_xml, &["--output", "json"]);
+        (ok, serde_json::from_str::<Value>(&out).unwrap(), err)
+    };
+    assert!(!ok);
+    assert_eq!(json["verdict"]["rule"], "audience-restriction-includes-sp");
+    assert_eq!(json["verdict"]["code"], "SESAME-4004");
+
+    // The valid file, as XML and as base64: exit 0, every row passes.
+    let (ok, out, err) = inspect(&good_xml, &[]);
+    assert!(ok, "{out}{err}");
+    assert!(!out.contains("FAIL"), "{out}");
+    assert!(out.contains("verdict: the ACS would accept"), "{out}");
+    for rule in [
+        "assertion-signed-by-trusted-key",
+        "replay-cache",
+        "user-matching",
+    ] {
+        assert!(
+            out.lines().any(|l| l.contains(rule) && l.contains("pass")),
+            "{rule}: {out}"
+        );
+    }
+    let (ok, out, err) = inspect(&good_b64, &["--base64", "--output", "json"]);
+    assert!(ok, "{out}{err}");
+    assert_eq!(serde_json::from_str::<Value>(&out).unwrap()["passed"], true);
+
+    // The ACS agrees on both files; inspection consumed nothing, so the valid one signs in.
+    let (status, text) = post(&bad);
+    assert_eq!(status, 403);
+    assert!(text.contains("SESAME-4004"), "{text}");
+    let (status, text) = post(&good);
+    assert_eq!(status, 303, "{text}");
+
+    // Used now: inspect and the ACS both refuse it, for the same reason.
+    let (ok, json, _) = {
+        let (ok, out, err) = inspect(&good_xml, &["--output", "json"]);
+        (ok, serde_json::from_str::<Value>(&out).unwrap(), err)
+    };
+    assert!(!ok);
+    assert_eq!(json["verdict"]["code"], "SESAME-4002");
+    let (status, text) = post(&good);
+    assert_eq!(status, 400);
+    assert!(text.contains("SESAME-4002"), "{text}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// DIR-4 / SAML-SP-5 through the binary: a direct federation with a partner's domain, refused
+/// for the tenant's own verified domain and for a logon URL outside the partner's domain, and an
+/// invitation whose redemption link carries the tenant context.
+fn guests_with_the_cli(url: &str, cert: &str) {
+    let federate = |domain: &str, logon: &str| {
+        cli(
+            url,
+            &[
+                "guest",
+                "federate",
+                "-t",
+                "contoso.example",
+                domain,
+                "--issuer",
+                "https://sts.partner.example/idp",
+                "--passive-logon-url",
+                logon,
+                "--logoff-url",
+                "https://sts.partner.example/slo",
+                "--signing-cert-file",
+                cert,
+            ],
+        )
+    };
+    let (ok, _, err) = federate("fabrikam.example", "https://sts.fabrikam.example/sso");
+    assert!(!ok && err.contains("verified domain"), "{err}");
+    let (ok, _, err) = federate("partner.example", "https://sts.elsewhere.example/sso");
+    assert!(!ok && err.contains("passiveLogonUrl"), "{err}");
+    let (ok, fed, err) = federate("partner.example", "https://sts.partner.example/sso");
+    assert!(ok, "{err}");
+    assert_eq!(fed["domain"], "partner.example");
+    let (ok, invited, err) = cli(
+        url,
+        &[
+            "guest",
+            "invite",
+            "-t",
+            "contoso.example",
+            "ann@partner.example",
+        ],
+    );
+    assert!(ok, "{err}");
+    let link = invited["redeemUrl"].as_str().unwrap();
+    let tenant = invited["invitation"]["tenantId"].as_str().unwrap();
+    assert!(
+        link.ends_with(&format!("/{tenant}/login?login_hint=ann%40partner.example")),
+        "{link}"
+    );
+    let (ok, _, err) = cli(
+        url,
+        &[
+            "guest",
+            "invite",
+            "-t",
+            "contoso.example",
+            "ann@partner.example",
+        ],
+    );
+    assert!(!ok && err.contains("HTTP 409"), "{err}");
+    let (ok, list, err) = cli(url, &["guest", "list", "-t", "contoso.example"]);
+    assert!(ok, "{err}");
+    assert_eq!(list[0]["email"], "ann@partner.example");
+    assert!(list[0]["redeemedAt"].is_null());
+    let (ok, _, err) = cli(
+        url,
+        &[
+            "guest",
+            "federation",
+            "remove",
+            "-t",
+            "contoso.example",
+            "partner.example",
+        ],
+    );
+    assert!(ok, "{err}");
 }

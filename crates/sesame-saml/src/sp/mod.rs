@@ -115,7 +115,8 @@ pub struct RuleOutcome {
     pub rule: SpRule,
     /// Whether it passed.
     pub passed: bool,
-    /// On failure, what was compared.
+    /// What was compared: the values that failed, or on success the values that matched
+    /// (never a whole assertion, never a secret).
     pub detail: Option<String>,
 }
 
@@ -145,14 +146,21 @@ struct Recorder {
 }
 
 impl Recorder {
-    /// Records the verdict of `rule` (a failure is filed under the rule its error names).
-    fn check<T>(&mut self, rule: SpRule, result: Result<T>) -> Option<T> {
+    /// Records the verdict of `rule` (a failure is filed under the rule its error names), with
+    /// `compared` describing the values that matched on success.
+    fn check_compared<T>(
+        &mut self,
+        rule: SpRule,
+        result: Result<T>,
+        compared: impl FnOnce(&T) -> String,
+    ) -> Option<T> {
         match result {
             Ok(v) => {
+                let detail = compared(&v);
                 self.outcomes.push(RuleOutcome {
                     rule,
                     passed: true,
-                    detail: None,
+                    detail: (!detail.is_empty()).then_some(detail),
                 });
                 Some(v)
             }
@@ -227,23 +235,42 @@ fn run(
 ) -> Result<Verified<ValidatedAssertion>> {
     let limits = Limits::default();
     let parsed = strict::parse(xml, &limits).map_err(|e| fail_xmlsec(SpRule::StrictXml, e));
-    let Some(doc) = r.check(SpRule::StrictXml, parsed) else {
+    let Some(doc) = r.check_compared(SpRule::StrictXml, parsed, |_| {
+        "no DOCTYPE, entity or processing instruction; within size and depth limits".to_owned()
+    }) else {
         return Err(r.stop());
     };
     let root = doc.root_element();
-    let Some(raw_envelope) = r.check(SpRule::ResponseStructure, model::read_envelope(root)) else {
+    let Some(raw_envelope) = r.check_compared(
+        SpRule::ResponseStructure,
+        model::read_envelope(root),
+        |_| "samlp:Response with the required elements and attributes (as received)".to_owned(),
+    ) else {
         return Err(r.stop());
     };
-    r.check(
+    r.check_compared(
         SpRule::StatusIsSuccess,
         rules::status_is_success(&raw_envelope),
+        |_| format!("StatusCode {}", raw_envelope.status_code),
     );
-    r.check(SpRule::TextNotSplit, rules::text_not_split(root));
-    let Some(child) = r.check(SpRule::OneAssertionOnly, rules::one_assertion_only(root)) else {
+    r.check_compared(SpRule::TextNotSplit, rules::text_not_split(root), |_| {
+        "no text value split by a comment".to_owned()
+    });
+    let Some(child) = r.check_compared(
+        SpRule::OneAssertionOnly,
+        rules::one_assertion_only(root),
+        |c| format!("one {}, a child of the Response", c.tag_name().name()),
+    ) else {
         return Err(r.stop());
     };
     let verified = signed::verify(xml, root, child, exp, &limits);
-    let Some(signed) = r.check(SpRule::AssertionSignedByTrustedKey, verified) else {
+    let Some(signed) = r.check_compared(SpRule::AssertionSignedByTrustedKey, verified, |s| {
+        let p = &s.protection;
+        format!(
+            "verified with a configured certificate: Response signed {}, Assertion signed {}, encrypted {}, SHA-1 {}",
+            p.response_signed, p.assertion_signed, p.encrypted, p.sha1
+        )
+    }) else {
         return Err(r.stop());
     };
 
@@ -266,25 +293,44 @@ fn run(
             model::read_assertion(node)
         });
     let parsed = envelope.and_then(|e| assertion.map(|a| (e, a)));
-    let Some((envelope, a)) = r.check(SpRule::ResponseStructure, parsed) else {
+    let Some((envelope, a)) = r.check_compared(SpRule::ResponseStructure, parsed, |_| {
+        "Response and Assertion read again from the verified bytes only".to_owned()
+    }) else {
         return Err(r.stop());
     };
 
     let (now, skew) = (exp.now, exp.clock_skew);
-    r.check(SpRule::VersionIs20, rules::version_is_2_0(&envelope, &a));
-    r.check(
+    r.check_compared(
+        SpRule::VersionIs20,
+        rules::version_is_2_0(&envelope, &a),
+        |_| {
+            format!(
+                "Response Version {:?}, Assertion Version {:?}",
+                envelope.version, a.version
+            )
+        },
+    );
+    r.check_compared(
         SpRule::IssueInstantNotInFuture,
         rules::issue_instant_not_in_future(&envelope, &a, now, skew),
+        |_| {
+            format!(
+                "Response {}, Assertion {} not after now {now} + skew {skew}",
+                envelope.issue_instant, a.issue_instant
+            )
+        },
     );
-    r.check(
+    r.check_compared(
         SpRule::ResponseDestinationMatches,
         rules::response_destination_matches(&envelope, exp.acs_url),
+        |_| format!("Destination = {}", exp.acs_url),
     );
-    r.check(
+    r.check_compared(
         SpRule::IssuerMatches,
         rules::issuer_matches(&envelope, &a, exp.idp_entity_id),
+        |_| format!("Issuer = {:?}", exp.idp_entity_id),
     );
-    r.check(
+    r.check_compared(
         SpRule::InResponseToMatches,
         rules::in_response_to_matches(
             &envelope,
@@ -292,22 +338,49 @@ fn run(
             exp.outstanding_request_id,
             exp.allow_unsolicited,
         ),
+        |_| match exp.outstanding_request_id {
+            Some(id) => format!("InResponseTo = outstanding request {id}"),
+            None => "unsolicited, and unsolicited responses are allowed".to_owned(),
+        },
     );
-    r.check(
+    r.check_compared(
         SpRule::AudienceRestrictionIncludesSp,
         rules::audience_restriction_includes_sp(&a, exp.sp_entity_id),
+        |_| format!("Audience includes {:?}", exp.sp_entity_id),
     );
-    r.check(
+    r.check_compared(
         SpRule::ConditionsTimeWindow,
         rules::conditions_time_window(&a, now, skew),
+        |_| {
+            let c = a.conditions.as_ref();
+            let show =
+                |t: Option<OffsetDateTime>| t.map_or("(absent)".to_owned(), |t| t.to_string());
+            format!(
+                "NotBefore {} <= now {now} + skew {skew} < NotOnOrAfter {} + skew",
+                show(c.and_then(|c| c.not_before)),
+                show(c.and_then(|c| c.not_on_or_after))
+            )
+        },
     );
-    r.check(
+    r.check_compared(
         SpRule::BearerSubjectConfirmation,
         rules::bearer_subject_confirmation(&a, exp.acs_url, now, skew),
+        |_| {
+            format!(
+                "bearer, Recipient = {}, NotOnOrAfter in the future",
+                exp.acs_url
+            )
+        },
     );
-    r.check(
+    r.check_compared(
         SpRule::NameIdFormatIsPersistent,
         rules::name_id_format_is_persistent(&a, exp.required_name_id_format),
+        |_| {
+            format!(
+                "NameID Format {}",
+                a.name_id.format.as_deref().unwrap_or("(absent)")
+            )
+        },
     );
     if let Some(e) = r.first.take() {
         return Err(e);

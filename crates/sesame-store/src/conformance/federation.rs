@@ -247,3 +247,231 @@ pub async fn replay_cache_concurrent_writers(store: &dyn Store) {
     assert!(bad.is_err());
     good.unwrap();
 }
+
+/// The SSO test tool reads the replay cache and outstanding requests without changing them.
+pub async fn federation_lookups_are_read_only(store: &dyn Store) {
+    let a = new_tenant(store, "A").await;
+    let b = new_tenant(store, "B").await;
+    let later = now() + Duration::minutes(10);
+    assert!(
+        !store
+            .assertion_seen(a.id, "https://idp/", "_a1")
+            .await
+            .unwrap()
+    );
+    store
+        .remember_assertion(a.id, "https://idp/", "_a1", later)
+        .await
+        .unwrap();
+    assert!(
+        store
+            .assertion_seen(a.id, "https://idp/", "_a1")
+            .await
+            .unwrap()
+    );
+    assert!(
+        store
+            .assertion_seen(a.id, "https://idp/", "_a1")
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .assertion_seen(a.id, "https://other/", "_a1")
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .assertion_seen(b.id, "https://idp/", "_a1")
+            .await
+            .unwrap()
+    );
+    assert_err(
+        store
+            .remember_assertion(a.id, "https://idp/", "_a1", later)
+            .await,
+        Conflict("assertion"),
+    );
+
+    let r = OutstandingAuthnRequest {
+        tenant_id: a.id,
+        id: "_req1".into(),
+        domain: "fabrikam.example".into(),
+        continue_to: None,
+        expires_at: later,
+    };
+    assert_err(
+        store.find_authn_request(a.id, "_req1").await,
+        NotFound("authn_request"),
+    );
+    store.save_authn_request(&r).await.unwrap();
+    assert_eq!(store.find_authn_request(a.id, "_req1").await.unwrap(), r);
+    assert_eq!(store.find_authn_request(a.id, "_req1").await.unwrap(), r);
+    assert_err(
+        store.find_authn_request(b.id, "_req1").await,
+        NotFound("authn_request"),
+    );
+    // Still there to be taken, once.
+    assert_eq!(store.take_authn_request(a.id, "_req1").await.unwrap(), r);
+    assert_err(
+        store.find_authn_request(a.id, "_req1").await,
+        NotFound("authn_request"),
+    );
+}
+
+/// Direct federations (SAML-SP-5): never for a verified domain of the tenant, at most
+/// `max` federations per tenant counting domain federations, replacing one does not count twice.
+pub async fn direct_federation_limits(store: &dyn Store) {
+    let aborted = |r: crate::StoreResult<()>, why: &str| match r {
+        Err(StoreError::Aborted(m)) if m.contains(why) => {}
+        other => panic!("expected Aborted({why}…), got {other:?}"),
+    };
+    let a = new_tenant(store, "A").await;
+    let b = new_tenant(store, "B").await;
+    for (name, status) in [
+        ("own.example", DomainStatus::Verified),
+        ("pending.example", DomainStatus::Unverified),
+    ] {
+        store
+            .add_domain(&domain_fixture(&a, name, status))
+            .await
+            .unwrap();
+    }
+    aborted(
+        store
+            .put_direct_federation(&federation_fixture(&a, "own.example"), 3)
+            .await,
+        "verified domain",
+    );
+    // An unverified domain of the tenant proves nothing: allowed.
+    store
+        .put_direct_federation(&federation_fixture(&a, "pending.example"), 3)
+        .await
+        .unwrap();
+    store
+        .put_federation(&federation_fixture(&a, "own.example"))
+        .await
+        .unwrap();
+    let mut p = federation_fixture(&a, "partner.example");
+    store.put_direct_federation(&p, 3).await.unwrap();
+    // 3 of 3: replacing is fine, a fourth is refused, in any tenant independently.
+    p.allow_sha1 = false;
+    store.put_direct_federation(&p, 3).await.unwrap();
+    assert_eq!(
+        store
+            .get_direct_federation(a.id, "partner.example")
+            .await
+            .unwrap(),
+        p
+    );
+    aborted(
+        store
+            .put_direct_federation(&federation_fixture(&a, "fourth.example"), 3)
+            .await,
+        "at most 3 federations",
+    );
+    store
+        .put_direct_federation(&federation_fixture(&b, "fourth.example"), 3)
+        .await
+        .unwrap();
+    let listed: Vec<String> = store
+        .list_direct_federations(a.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|f| f.domain)
+        .collect();
+    assert_eq!(listed, ["partner.example", "pending.example"]);
+    assert_err(
+        store.get_direct_federation(b.id, "partner.example").await,
+        NotFound("federation"),
+    );
+    // Domain federations do not see direct ones.
+    assert_err(
+        store.get_federation(a.id, "partner.example").await,
+        NotFound("federation"),
+    );
+    store
+        .delete_direct_federation(a.id, "partner.example")
+        .await
+        .unwrap();
+    assert_err(
+        store
+            .delete_direct_federation(a.id, "partner.example")
+            .await,
+        NotFound("federation"),
+    );
+    let mut missing = federation_fixture(&a, "x.example");
+    missing.tenant_id = TenantId(seq_id());
+    assert_not_found(store.put_direct_federation(&missing, 3).await);
+}
+
+/// Guest invitations (DIR-4): one per address and tenant, bound once to the IdP identity that
+/// redeemed it; the user must be the tenant's.
+pub async fn guest_invitations_bind_once(store: &dyn Store) {
+    let a = new_tenant(store, "A").await;
+    let b = new_tenant(store, "B").await;
+    let guest = new_user(store, &a, "ann_partner.example#EXT#@a.example").await;
+    let other = new_user(store, &b, "x@b.example").await;
+    let g = GuestInvitation {
+        tenant_id: a.id,
+        email: "ann@partner.example".into(),
+        user_id: guest.id,
+        domain: "partner.example".into(),
+        invited_at: now(),
+        redeemed_at: None,
+        issuer: None,
+        name_id: None,
+    };
+    store.create_guest_invitation(&g).await.unwrap();
+    assert_err(
+        store.create_guest_invitation(&g).await,
+        Conflict("guest_invitation"),
+    );
+    let cross = GuestInvitation {
+        email: "bob@partner.example".into(),
+        user_id: other.id,
+        ..g.clone()
+    };
+    assert_not_found(store.create_guest_invitation(&cross).await);
+    assert_eq!(
+        store
+            .get_guest_invitation(a.id, "ann@partner.example")
+            .await
+            .unwrap(),
+        g
+    );
+    assert_err(
+        store
+            .get_guest_invitation(b.id, "ann@partner.example")
+            .await,
+        NotFound("guest_invitation"),
+    );
+    let at = now();
+    let r = store
+        .redeem_guest_invitation(a.id, "ann@partner.example", "https://idp/", "N1", at)
+        .await
+        .unwrap();
+    assert_eq!(r.redeemed_at, Some(at));
+    assert_eq!(
+        (r.issuer.as_deref(), r.name_id.as_deref()),
+        (Some("https://idp/"), Some("N1"))
+    );
+    // A second redemption does not rebind: the first binding stands.
+    let again = store
+        .redeem_guest_invitation(a.id, "ann@partner.example", "https://evil/", "N2", now())
+        .await
+        .unwrap();
+    assert_eq!(again, r);
+    assert_err(
+        store
+            .redeem_guest_invitation(a.id, "nobody@partner.example", "i", "n", now())
+            .await,
+        NotFound("guest_invitation"),
+    );
+    assert_eq!(store.list_guest_invitations(a.id).await.unwrap(), vec![r]);
+    // The invitation goes with its user.
+    store.delete_user(a.id, guest.id).await.unwrap();
+    assert!(store.list_guest_invitations(a.id).await.unwrap().is_empty());
+}

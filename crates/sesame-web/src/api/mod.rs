@@ -8,6 +8,7 @@ mod directory;
 mod extract;
 mod federation;
 mod groups;
+mod guests;
 pub mod openapi;
 mod provisioning;
 mod saml;
@@ -51,6 +52,24 @@ pub fn routes() -> Router<AppState> {
             get(federation::get_federation)
                 .put(federation::put_federation)
                 .delete(federation::delete_federation),
+        )
+        .route(
+            "/tenants/{tenant}/directfederations",
+            get(guests::list_direct),
+        )
+        .route(
+            "/tenants/{tenant}/directfederations/{domain}",
+            get(guests::get_direct)
+                .put(guests::put_direct)
+                .delete(guests::delete_direct),
+        )
+        .route(
+            "/tenants/{tenant}/guests",
+            get(guests::list).post(guests::invite),
+        )
+        .route(
+            "/tenants/{tenant}/domains/{domain}/federation/inspect",
+            post(federation::inspect),
         )
         .route(
             "/tenants/{tenant}/domains/{domain}/verify",

@@ -89,6 +89,13 @@ fn path(t: &TenantArg, domain: &str) -> String {
 
 pub async fn federate(conn: &Conn, a: FederateArgs) -> anyhow::Result<()> {
     let c = conn.client()?;
+    let f = c.put(&path(&a.t, &a.domain), body(a)?).await?;
+    print_one(conn.output, &f, FEDERATION_COLS);
+    Ok(())
+}
+
+/// The settings of a domain or direct federation, as the API takes them.
+fn body(a: FederateArgs) -> anyhow::Result<Value> {
     let mut body = Map::new();
     let mut put = |k: &str, v: Option<Value>| {
         if let Some(v) = v {
@@ -120,9 +127,77 @@ pub async fn federate(conn: &Conn, a: FederateArgs) -> anyhow::Result<()> {
     if !certs.is_empty() {
         body.insert("signingCertificates".into(), Value::from(certs));
     }
-    let f = c.put(&path(&a.t, &a.domain), Value::Object(body)).await?;
+    Ok(Value::Object(body))
+}
+
+/// `sesame guest federate DOMAIN …`: a direct federation with a partner's domain (SAML-SP-5).
+pub async fn federate_direct(conn: &Conn, a: FederateArgs) -> anyhow::Result<()> {
+    let c = conn.client()?;
+    let p = direct_path(&a.t, &a.domain);
+    let f = c.put(&p, body(a)?).await?;
     print_one(conn.output, &f, FEDERATION_COLS);
     Ok(())
+}
+
+fn direct_path(t: &TenantArg, domain: &str) -> String {
+    format!(
+        "/tenants/{}/directfederations/{}",
+        seg(&t.tenant),
+        seg(domain)
+    )
+}
+
+/// `sesame guest federation show|remove|list`.
+pub async fn run_direct(conn: &Conn, cmd: DirectFederationCmd) -> anyhow::Result<()> {
+    let c = conn.client()?;
+    match cmd {
+        DirectFederationCmd::Show { t, domain } => print_one(
+            conn.output,
+            &c.get(&direct_path(&t, &domain)).await?,
+            FEDERATION_COLS,
+        ),
+        DirectFederationCmd::List { t } => {
+            let all = c
+                .get(&format!("/tenants/{}/directfederations", seg(&t.tenant)))
+                .await?;
+            super::output::print_list(
+                conn.output,
+                all.as_array().map(Vec::as_slice).unwrap_or_default(),
+                FEDERATION_COLS,
+            );
+        }
+        DirectFederationCmd::Remove { t, domain } => {
+            c.delete(&direct_path(&t, &domain)).await?;
+            print_done(
+                conn.output,
+                &format!(
+                    "direct federation with {domain} removed; its guests can no longer sign in"
+                ),
+            );
+        }
+    }
+    Ok(())
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DirectFederationCmd {
+    /// Show a partner domain's direct federation.
+    Show {
+        #[command(flatten)]
+        t: TenantArg,
+        domain: String,
+    },
+    /// The tenant's direct federations.
+    List {
+        #[command(flatten)]
+        t: TenantArg,
+    },
+    /// Remove a direct federation; its guests can no longer sign in.
+    Remove {
+        #[command(flatten)]
+        t: TenantArg,
+        domain: String,
+    },
 }
 
 pub async fn run(conn: &Conn, cmd: FederationCmd) -> anyhow::Result<()> {

@@ -2,7 +2,9 @@
 
 pub mod directory;
 pub mod federation;
+pub mod guests;
 pub mod import;
+pub mod inspect;
 pub mod output;
 pub mod provision;
 pub mod saml;

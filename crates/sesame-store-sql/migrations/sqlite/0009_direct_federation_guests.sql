@@ -1,0 +1,21 @@
+-- Direct federation with partners' IdPs for B2B guests (issue 5, DIR-4 and SAML-SP-5): the
+-- partner domain is NOT a domain of the tenant (no foreign key to domains), settings as JSON like
+-- domain_federations; guest invitations, bound to the guest's IdP identity on first sign-in.
+CREATE TABLE direct_federations (
+    tenant_id TEXT NOT NULL REFERENCES tenants (id) ON DELETE CASCADE,
+    domain TEXT NOT NULL,
+    data TEXT NOT NULL,
+    PRIMARY KEY (tenant_id, domain)
+);
+
+CREATE TABLE guest_invitations (
+    tenant_id TEXT NOT NULL REFERENCES tenants (id) ON DELETE CASCADE,
+    email TEXT NOT NULL,
+    user_id TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    domain TEXT NOT NULL,
+    invited_ns INTEGER NOT NULL,
+    redeemed_ns INTEGER,
+    issuer TEXT,
+    name_id TEXT,
+    PRIMARY KEY (tenant_id, email)
+);
