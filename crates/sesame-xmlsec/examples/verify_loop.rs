@@ -1,0 +1,31 @@
+//! Profiling helper: verify the bench Response in a loop (`perf record`).
+#![allow(missing_docs, clippy::unwrap_used)]
+use sesame_xmlsec::*;
+fn data(path: &str) -> String {
+    std::fs::read_to_string(format!("{}/testdata/{path}", env!("CARGO_MANIFEST_DIR"))).unwrap()
+}
+fn main() {
+    let file = std::env::args()
+        .nth(1)
+        .unwrap_or_else(|| "bench/response_idp.xml".into());
+    let n: u32 = std::env::args()
+        .nth(2)
+        .map_or(200_000, |s| s.parse().unwrap());
+    let xml = data(&file);
+    let key = SigningKey::from_pem(&data("keys/rsa.key.pem"), &data("keys/rsa.cert.pem")).unwrap();
+    let mut trusted = TrustedKeys::new();
+    trusted
+        .add_certificate_pem(&data("keys/rsa.cert.pem"))
+        .unwrap();
+    let path = ElementPath::root("urn:oasis:names:tc:SAML:2.0:protocol", "Response");
+    let signed = sign_enveloped(&xml, &path, &key, &SignOptions::default()).unwrap();
+    let pol = VerifyPolicy::default();
+    if std::env::var_os("SHOW").is_some() {
+        std::fs::write("/tmp/wt3prof/signed.xml", &signed).unwrap();
+    }
+    for _ in 0..n {
+        std::hint::black_box(
+            verify_enveloped(std::hint::black_box(&signed), &path, &trusted, &pol).unwrap(),
+        );
+    }
+}
