@@ -302,9 +302,20 @@ fn start_tag<'a, 'i: 'a>(
 
 /// String equality with a pointer fast path: namespace names and URIs usually come from the
 /// same slot of the document's tables, and this runs for every element.
+/// Prefixes, sliced from each element's own name, are short and never pointer-equal: compare
+/// them in line rather than through a `memcmp` call.
 #[inline]
 fn same(a: &str, b: &str) -> bool {
-    (a.as_ptr() == b.as_ptr() && a.len() == b.len()) || a == b
+    if a.len() != b.len() {
+        return false;
+    }
+    if a.as_ptr() == b.as_ptr() {
+        return true;
+    }
+    if a.len() <= 16 {
+        return a.bytes().zip(b.bytes()).all(|(x, y)| x == y);
+    }
+    a == b
 }
 
 /// Appends `s` to `out`, replacing the bytes `table` maps (all ASCII, so slicing stays on
