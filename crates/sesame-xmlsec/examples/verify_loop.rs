@@ -1,4 +1,7 @@
-//! Profiling helper: verify the bench Response in a loop (`perf record`).
+//! Profiling helper: sign a benchmark document once, then verify it in a loop, for `perf record`
+//! or `valgrind --tool=callgrind`:
+//! `verify_loop [bench/response_idp.xml] [iterations]` (`SIGNED_OUT=path` also writes the signed
+//! document there).
 #![allow(missing_docs, clippy::unwrap_used)]
 use sesame_xmlsec::*;
 fn data(path: &str) -> String {
@@ -20,8 +23,8 @@ fn main() {
     let path = ElementPath::root("urn:oasis:names:tc:SAML:2.0:protocol", "Response");
     let signed = sign_enveloped(&xml, &path, &key, &SignOptions::default()).unwrap();
     let pol = VerifyPolicy::default();
-    if std::env::var_os("SHOW").is_some() {
-        std::fs::write("/tmp/wt3prof/signed.xml", &signed).unwrap();
+    if let Some(out) = std::env::var_os("SIGNED_OUT") {
+        std::fs::write(out, &signed).unwrap();
     }
     for _ in 0..n {
         std::hint::black_box(

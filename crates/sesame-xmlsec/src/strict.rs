@@ -48,13 +48,16 @@ pub fn parse<'i>(xml: &'i str, limits: &Limits) -> Result<Document<'i>> {
     }
     // Refuse before parsing further: a DTD is never legitimate in SAML (SAML core 2.0 §1.3 and
     // the bindings forbid it), and refusing it outright rules out every entity expansion trick.
-    // One pass over every `<!` (rare: comments, CDATA, declarations) instead of one substring
-    // search per keyword. Same verdicts as `contains("<!DOCTYPE")` then `contains("<!ENTITY")`:
-    // DOCTYPE anywhere wins over ENTITY anywhere.
+    // One pass over every `!` (rare in SAML: comments, CDATA, declarations) instead of one
+    // substring search per keyword. Same verdicts as `contains("<!DOCTYPE")` then
+    // `contains("<!ENTITY")`: DOCTYPE anywhere wins over ENTITY anywhere.
     let bytes = xml.as_bytes();
     let mut entity = false;
-    for at in memchr::memmem::find_iter(bytes, b"<!") {
-        let rest = bytes.get(at + 2..).unwrap_or_default();
+    for at in memchr::memchr_iter(b'!', bytes) {
+        if at == 0 || bytes.get(at - 1) != Some(&b'<') {
+            continue;
+        }
+        let rest = bytes.get(at + 1..).unwrap_or_default();
         if rest.starts_with(b"DOCTYPE") {
             return Err(XmlSecError::DoctypeRefused);
         }
@@ -96,8 +99,8 @@ fn check_tree(doc: &Document<'_>, limits: &Limits) -> Result<()> {
     for node in doc.descendants() {
         match node.node_type() {
             NodeType::Element => {
-                let parent_depth = node
-                    .parent()
+                let parent = node.parent();
+                let parent_depth = parent
                     .and_then(|p| depth.get(p.id().get_usize()).copied())
                     .unwrap_or(0);
                 let own = parent_depth + 1;
@@ -109,7 +112,13 @@ fn check_tree(doc: &Document<'_>, limits: &Limits) -> Result<()> {
                         limit: limits.max_depth,
                     });
                 }
-                let count = node.attributes().len() + own_namespace_count(node);
+                // Namespace declarations made on this element itself (in-scope minus the
+                // parent's), an approximation good enough to bound work.
+                let inherited = parent
+                    .filter(|p| p.is_element())
+                    .map_or(0, |p| p.namespaces().len());
+                let own_namespaces = node.namespaces().len().saturating_sub(inherited);
+                let count = node.attributes().len() + own_namespaces;
                 if count > limits.max_attributes {
                     return Err(XmlSecError::TooManyAttributes {
                         limit: limits.max_attributes,
@@ -126,14 +135,6 @@ fn check_tree(doc: &Document<'_>, limits: &Limits) -> Result<()> {
         }
     }
     Ok(())
-}
-
-/// Namespace declarations made on this element itself (in-scope minus the parent's, by pointer),
-/// an approximation good enough to bound work.
-fn own_namespace_count(node: Node<'_, '_>) -> usize {
-    let own = node.namespaces().len();
-    let parent = node.parent_element().map_or(0, |p| p.namespaces().len());
-    own.saturating_sub(parent)
 }
 
 /// The whole text value of an element: all its text and CDATA pieces, joined.

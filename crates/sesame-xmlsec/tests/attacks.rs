@@ -414,6 +414,24 @@ fn limits_are_enforced() {
 /// A value split by a comment is never read truncated: the raw reader refuses it, and the
 /// verified element (canonical form without comments) carries it whole.
 #[test]
+fn doctype_and_entity_prescan_verdicts() {
+    // DOCTYPE anywhere wins over ENTITY anywhere; `!` elsewhere (text, attribute values, a
+    // comment, the first byte) is not a declaration.
+    let limits = Limits::default();
+    let rule = |xml: &str| {
+        strict::parse(xml, &limits)
+            .map(|_| ())
+            .map_err(|e| e.rule())
+    };
+    assert_eq!(rule("<!ENTITY x><!DOCTYPE r><r/>"), Err("doctype-refused"));
+    assert_eq!(rule("<r><!-- <!ENTITY x> --></r>"), Err("entity-refused"));
+    assert_eq!(rule("<r a=\"<!DOCTYPE\"/>"), Err("doctype-refused"));
+    assert_eq!(rule("<r>Hi! <!-- ! --><![CDATA[!]]></r>"), Ok(()));
+    assert_eq!(rule("!<r/>"), Err("malformed"));
+    assert_eq!(rule("<r>&lt;!DOCTYPE</r>"), Ok(()));
+}
+
+#[test]
 fn comment_split_value_is_never_truncated() {
     let xml = read("corpus/05_pretty_response.xml")
         .replace("alice@example.com", "admin<!-- split -->@evil.example");
