@@ -9,7 +9,7 @@
 use roxmltree::{Node, NodeId, NodeType};
 
 use crate::error::{Result, XmlSecError};
-use crate::strict::{Edge, attribute_prefix, traverse};
+use crate::strict::attribute_prefix;
 
 /// The XML namespace, bound to `xml` by definition and never declared in canonical output.
 pub const XML_NS: &str = "http://www.w3.org/XML/1998/namespace";
@@ -124,85 +124,110 @@ pub(crate) fn exc_c14n_into(
     let input = apex.document().input_text();
     // Namespace declarations rendered by output ancestors: (prefix, uri), "" prefix = default.
     let mut rendered: Vec<(&str, &str)> = Vec::with_capacity(16);
-    // For each open element: its qname and the length of `rendered` before it.
-    let mut open: Vec<(&str, usize)> = Vec::with_capacity(32);
+    // For each open element: its id, its qname and the length of `rendered` before it.
+    let mut open: Vec<(NodeId, &str, usize)> = Vec::with_capacity(32);
     let mut marked = None;
     let mut needed: Vec<(&str, &str)> = Vec::with_capacity(8);
     let mut attrs: Vec<(&str, &str, Option<&str>, &str)> = Vec::with_capacity(16);
+    // The excluded subtree (enveloped-signature transform): roxmltree stores nodes in document
+    // order, so a node and its descendants are the contiguous ids [node, node + count).
+    let skip = options
+        .exclude
+        .and_then(|id| apex.document().get_node(id))
+        .map(|n| {
+            let first = n.id().get_usize();
+            (first, first.saturating_add(n.descendants().len()))
+        });
+    let apex_id = apex.id();
 
-    let mut walk = traverse(apex);
-    while let Some(edge) = walk.next() {
-        match edge {
-            Edge::Open(node) => {
-                if Some(node.id()) == options.exclude {
-                    // Enveloped-signature transform: jump straight to the end of the subtree.
-                    walk.skip_subtree(node);
-                    continue;
-                }
-                match node.node_type() {
-                    NodeType::Element => {
-                        let qname = element_qname(node)?;
-                        let before = rendered.len();
-                        start_tag(
-                            node,
-                            qname,
-                            input,
-                            options,
-                            &mut rendered,
-                            &mut needed,
-                            &mut attrs,
-                            out,
-                        )?;
-                        open.push((qname, before));
-                        if node == apex && matches!(mark, Some(Mark::AfterApexStartTag)) {
-                            marked = Some(out.len());
-                        }
-                    }
-                    NodeType::Text => escape_text(node.text().unwrap_or(""), out),
-                    NodeType::Comment if options.with_comments => {
-                        out.push_str("<!--");
-                        out.push_str(node.text().unwrap_or(""));
-                        out.push_str("-->");
-                    }
-                    NodeType::PI => {
-                        if let Some(pi) = node.pi() {
-                            out.push_str("<?");
-                            out.push_str(pi.target);
-                            if let Some(value) = pi.value.filter(|v| !v.is_empty()) {
-                                out.push(' ');
-                                out.push_str(value);
-                            }
-                            out.push_str("?>");
-                        }
-                    }
-                    NodeType::Comment | NodeType::Root => {}
-                }
+    // Document order, flat: an element's end tag is written when the walk reaches a node whose
+    // parent is not that element (or at the end).
+    for node in apex.descendants() {
+        let index = node.id().get_usize();
+        if skip.is_some_and(|(first, end)| index >= first && index < end) {
+            continue;
+        }
+        let parent = node.parent().map(|p| p.id());
+        while let Some(&(id, qname, before)) = open.last() {
+            if Some(id) == parent {
+                break;
             }
-            Edge::Close(node) => {
-                if Some(node.id()) == options.exclude {
-                    continue;
-                }
-                if node.is_element() {
-                    let (qname, before) = open
-                        .pop()
-                        .ok_or_else(|| XmlSecError::Malformed("unbalanced tree".into()))?;
-                    if node == apex && matches!(mark, Some(Mark::BeforeApexEndTag)) {
-                        marked = Some(out.len());
-                    }
-                    out.push_str("</");
-                    out.push_str(qname);
-                    out.push('>');
-                    rendered.truncate(before);
-                }
-                if let Some(Mark::AfterNode(id)) = mark
-                    && id == node.id()
-                {
+            open.pop();
+            end_tag(id, qname, apex_id, mark, out, &mut marked);
+            rendered.truncate(before);
+        }
+        match node.node_type() {
+            NodeType::Element => {
+                let qname = element_qname(node)?;
+                let before = rendered.len();
+                start_tag(
+                    node,
+                    qname,
+                    input,
+                    options,
+                    &mut rendered,
+                    &mut needed,
+                    &mut attrs,
+                    out,
+                )?;
+                open.push((node.id(), qname, before));
+                if node.id() == apex_id && matches!(mark, Some(Mark::AfterApexStartTag)) {
                     marked = Some(out.len());
                 }
+                continue;
             }
+            NodeType::Text => escape_text(node.text().unwrap_or(""), out),
+            NodeType::Comment if options.with_comments => {
+                out.push_str("<!--");
+                out.push_str(node.text().unwrap_or(""));
+                out.push_str("-->");
+            }
+            NodeType::PI => {
+                if let Some(pi) = node.pi() {
+                    out.push_str("<?");
+                    out.push_str(pi.target);
+                    if let Some(value) = pi.value.filter(|v| !v.is_empty()) {
+                        out.push(' ');
+                        out.push_str(value);
+                    }
+                    out.push_str("?>");
+                }
+            }
+            NodeType::Comment | NodeType::Root => {}
+        }
+        // A node without children ends where it is written.
+        if let Some(Mark::AfterNode(id)) = mark
+            && id == node.id()
+        {
+            marked = Some(out.len());
         }
     }
+    while let Some((id, qname, _)) = open.pop() {
+        end_tag(id, qname, apex_id, mark, out, &mut marked);
+    }
     Ok(marked)
+}
+
+/// Writes the end tag of element `id`, with the marks that sit around it.
+fn end_tag(
+    id: NodeId,
+    qname: &str,
+    apex: NodeId,
+    mark: Option<Mark>,
+    out: &mut String,
+    marked: &mut Option<usize>,
+) {
+    if id == apex && matches!(mark, Some(Mark::BeforeApexEndTag)) {
+        *marked = Some(out.len());
+    }
+    out.push_str("</");
+    out.push_str(qname);
+    out.push('>');
+    if let Some(Mark::AfterNode(after)) = mark
+        && after == id
+    {
+        *marked = Some(out.len());
+    }
 }
 
 #[allow(clippy::too_many_arguments)]
