@@ -4,7 +4,7 @@
 //! and attribute counts, refuses processing instructions inside the document element, and offers
 //! a text getter that never returns a value truncated at a comment.
 
-use roxmltree::{Document, Node, NodeType, ParsingOptions};
+use roxmltree::{Document, Node, NodeId, NodeType, ParsingOptions};
 
 use crate::error::{Result, XmlSecError};
 
@@ -83,8 +83,8 @@ pub fn parse<'i>(xml: &'i str, limits: &Limits) -> Result<Document<'i>> {
 }
 
 /// One flat pass over the nodes (document order): depth, node count, attribute count, and no
-/// PI inside the document element. Depth is kept per node in a table indexed by NodeId, so
-/// hostile nesting costs linear time and no recursion.
+/// PI inside the document element. Depth comes from a stack of open ancestors, so hostile
+/// nesting costs linear time and no recursion.
 fn check_tree(doc: &Document<'_>, limits: &Limits) -> Result<()> {
     let count = doc.descendants().len();
     if count > limits.max_nodes {
@@ -92,26 +92,26 @@ fn check_tree(doc: &Document<'_>, limits: &Limits) -> Result<()> {
             limit: limits.max_nodes,
         });
     }
-    // Depth of each element, by NodeId (descendants come in document order, so a parent's
-    // depth is known before its children's). Only elements have element children, so text and
-    // comment nodes need no entry.
-    let mut depth: Vec<u32> = vec![0; count + 1];
+    // The open ancestors of the current node: descendants come in document order, so when an
+    // element is reached, popping until its parent is on top leaves exactly its ancestor
+    // elements below it (its depth is their count plus one). Linear time, no recursion, and no
+    // table as large as the document.
+    let mut ancestors: Vec<NodeId> = Vec::with_capacity(32);
     for node in doc.descendants() {
         match node.node_type() {
             NodeType::Element => {
                 let parent = node.parent();
-                let parent_depth = parent
-                    .and_then(|p| depth.get(p.id().get_usize()).copied())
-                    .unwrap_or(0);
-                let own = parent_depth + 1;
-                if let Some(slot) = depth.get_mut(node.id().get_usize()) {
-                    *slot = own;
+                let parent_id = parent.map(|p| p.id());
+                while ancestors.last().is_some_and(|&top| Some(top) != parent_id) {
+                    ancestors.pop();
                 }
-                if own as usize > limits.max_depth {
+                let own = ancestors.len() + 1;
+                if own > limits.max_depth {
                     return Err(XmlSecError::TooDeep {
                         limit: limits.max_depth,
                     });
                 }
+                ancestors.push(node.id());
                 // Namespace declarations made on this element itself (in-scope minus the
                 // parent's), an approximation good enough to bound work.
                 let inherited = parent

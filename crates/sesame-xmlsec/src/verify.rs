@@ -313,14 +313,19 @@ fn inclusive_namespaces<'a>(node: Node<'a, '_>) -> Result<Option<&'a str>> {
 
 fn base64_text(node: Node<'_, '_>, what: &'static str) -> Result<Vec<u8>> {
     let text = element_text(node)?;
-    let decoded = if text.bytes().any(|b| b.is_ascii_whitespace()) {
-        // Line-wrapped base64 (common from other signers): drop the whitespace first.
-        let compact: Vec<u8> = text.bytes().filter(|b| !b.is_ascii_whitespace()).collect();
-        B64.decode(compact)
-    } else {
-        B64.decode(text)
-    };
-    decoded.map_err(|_| XmlSecError::Base64(what))
+    // Whitespace is not base64, so text with some never decodes as it is: try it as it is
+    // first (our own output, and most signers'), then without the whitespace (line-wrapped
+    // base64, common from other signers). Same verdicts as dropping whitespace up front.
+    B64.decode(text)
+        .or_else(|first| {
+            if text.bytes().any(|b| b.is_ascii_whitespace()) {
+                let compact: Vec<u8> = text.bytes().filter(|b| !b.is_ascii_whitespace()).collect();
+                B64.decode(compact)
+            } else {
+                Err(first)
+            }
+        })
+        .map_err(|_| XmlSecError::Base64(what))
 }
 
 /// The pieces of a ds:Signature we accept, read strictly.
