@@ -9,7 +9,7 @@
 use roxmltree::{Node, NodeId, NodeType};
 
 use crate::error::{Result, XmlSecError};
-use crate::strict::{Edge, attribute_prefix, traverse};
+use crate::strict::attribute_prefix;
 
 /// The XML namespace, bound to `xml` by definition and never declared in canonical output.
 pub const XML_NS: &str = "http://www.w3.org/XML/1998/namespace";
@@ -56,6 +56,9 @@ pub fn split_prefix_list(list: &str) -> Vec<&str> {
 /// The qualified name an element was written with, sliced from the source text.
 pub(crate) fn element_qname<'i>(node: Node<'_, 'i>) -> Result<&'i str> {
     let input = node.document().input_text();
+    if let Some(qname) = qname_around_local(node, input) {
+        return Ok(qname);
+    }
     let rest = node
         .range()
         .start
@@ -80,6 +83,38 @@ pub(crate) fn element_qname<'i>(node: Node<'_, 'i>) -> Result<&'i str> {
     Ok(qname)
 }
 
+/// Fast path of [`element_qname`]: the local name roxmltree gives is a slice of the input (it
+/// always is: names are never rewritten, and DTD entities are refused), sitting right after `<`
+/// or after `<prefix:`. Returns exactly what the scan of `element_qname` would — the bytes from
+/// after `<` to the first delimiter — or `None` when anything does not line up.
+fn qname_around_local<'i>(node: Node<'_, 'i>, input: &'i str) -> Option<&'i str> {
+    let is_delimiter = |b: u8| matches!(b, b' ' | b'\t' | b'\n' | b'\r' | b'/' | b'>');
+    let bytes = input.as_bytes();
+    let start = node.range().start.checked_add(1)?;
+    let local = node.tag_name().name();
+    let at = (local.as_ptr() as usize).checked_sub(input.as_ptr() as usize)?;
+    let end = at.checked_add(local.len())?;
+    if local.is_empty() || at < start || end > bytes.len() {
+        return None;
+    }
+    if at > start {
+        // `prefix:` before the local name, with no delimiter in it.
+        let prefix = bytes.get(start..at - 1)?;
+        if bytes.get(at - 1) != Some(&b':')
+            || prefix.is_empty()
+            || prefix.iter().any(|&b| is_delimiter(b))
+        {
+            return None;
+        }
+    }
+    // The local part is a name roxmltree read at this very place (name characters only, so no
+    // delimiter inside); the qname must end right after it.
+    if bytes.get(end).is_some_and(|&b| !is_delimiter(b)) {
+        return None;
+    }
+    input.get(start..end)
+}
+
 pub(crate) fn exc_c14n_into(
     apex: Node<'_, '_>,
     options: &C14nOptions<'_>,
@@ -89,90 +124,110 @@ pub(crate) fn exc_c14n_into(
     let input = apex.document().input_text();
     // Namespace declarations rendered by output ancestors: (prefix, uri), "" prefix = default.
     let mut rendered: Vec<(&str, &str)> = Vec::with_capacity(16);
-    // For each open element: its qname and the length of `rendered` before it.
-    let mut open: Vec<(&str, usize)> = Vec::with_capacity(32);
+    // For each open element: its id, its qname and the length of `rendered` before it.
+    let mut open: Vec<(NodeId, &str, usize)> = Vec::with_capacity(32);
     let mut marked = None;
-    let mut skipping: Option<NodeId> = None;
     let mut needed: Vec<(&str, &str)> = Vec::with_capacity(8);
     let mut attrs: Vec<(&str, &str, Option<&str>, &str)> = Vec::with_capacity(16);
+    // The excluded subtree (enveloped-signature transform): roxmltree stores nodes in document
+    // order, so a node and its descendants are the contiguous ids [node, node + count).
+    let skip = options
+        .exclude
+        .and_then(|id| apex.document().get_node(id))
+        .map(|n| {
+            let first = n.id().get_usize();
+            (first, first.saturating_add(n.descendants().len()))
+        });
+    let apex_id = apex.id();
 
-    for edge in traverse(apex) {
-        match edge {
-            Edge::Open(node) => {
-                if skipping.is_some() {
-                    continue;
-                }
-                if Some(node.id()) == options.exclude {
-                    skipping = Some(node.id());
-                    continue;
-                }
-                match node.node_type() {
-                    NodeType::Element => {
-                        let qname = element_qname(node)?;
-                        let before = rendered.len();
-                        start_tag(
-                            node,
-                            qname,
-                            input,
-                            options,
-                            &mut rendered,
-                            &mut needed,
-                            &mut attrs,
-                            out,
-                        )?;
-                        open.push((qname, before));
-                        if node == apex && matches!(mark, Some(Mark::AfterApexStartTag)) {
-                            marked = Some(out.len());
-                        }
-                    }
-                    NodeType::Text => escape_text(node.text().unwrap_or(""), out),
-                    NodeType::Comment if options.with_comments => {
-                        out.push_str("<!--");
-                        out.push_str(node.text().unwrap_or(""));
-                        out.push_str("-->");
-                    }
-                    NodeType::PI => {
-                        if let Some(pi) = node.pi() {
-                            out.push_str("<?");
-                            out.push_str(pi.target);
-                            if let Some(value) = pi.value.filter(|v| !v.is_empty()) {
-                                out.push(' ');
-                                out.push_str(value);
-                            }
-                            out.push_str("?>");
-                        }
-                    }
-                    NodeType::Comment | NodeType::Root => {}
-                }
+    // Document order, flat: an element's end tag is written when the walk reaches a node whose
+    // parent is not that element (or at the end).
+    for node in apex.descendants() {
+        let index = node.id().get_usize();
+        if skip.is_some_and(|(first, end)| index >= first && index < end) {
+            continue;
+        }
+        let parent = node.parent().map(|p| p.id());
+        while let Some(&(id, qname, before)) = open.last() {
+            if Some(id) == parent {
+                break;
             }
-            Edge::Close(node) => {
-                if let Some(skipped) = skipping {
-                    if skipped == node.id() {
-                        skipping = None;
-                    }
-                    continue;
-                }
-                if node.is_element() {
-                    let (qname, before) = open
-                        .pop()
-                        .ok_or_else(|| XmlSecError::Malformed("unbalanced tree".into()))?;
-                    if node == apex && matches!(mark, Some(Mark::BeforeApexEndTag)) {
-                        marked = Some(out.len());
-                    }
-                    out.push_str("</");
-                    out.push_str(qname);
-                    out.push('>');
-                    rendered.truncate(before);
-                }
-                if let Some(Mark::AfterNode(id)) = mark
-                    && id == node.id()
-                {
+            open.pop();
+            end_tag(id, qname, apex_id, mark, out, &mut marked);
+            rendered.truncate(before);
+        }
+        match node.node_type() {
+            NodeType::Element => {
+                let qname = element_qname(node)?;
+                let before = rendered.len();
+                start_tag(
+                    node,
+                    qname,
+                    input,
+                    options,
+                    &mut rendered,
+                    &mut needed,
+                    &mut attrs,
+                    out,
+                )?;
+                open.push((node.id(), qname, before));
+                if node.id() == apex_id && matches!(mark, Some(Mark::AfterApexStartTag)) {
                     marked = Some(out.len());
                 }
+                continue;
             }
+            NodeType::Text => escape_text(node.text().unwrap_or(""), out),
+            NodeType::Comment if options.with_comments => {
+                out.push_str("<!--");
+                out.push_str(node.text().unwrap_or(""));
+                out.push_str("-->");
+            }
+            NodeType::PI => {
+                if let Some(pi) = node.pi() {
+                    out.push_str("<?");
+                    out.push_str(pi.target);
+                    if let Some(value) = pi.value.filter(|v| !v.is_empty()) {
+                        out.push(' ');
+                        out.push_str(value);
+                    }
+                    out.push_str("?>");
+                }
+            }
+            NodeType::Comment | NodeType::Root => {}
+        }
+        // A node without children ends where it is written.
+        if let Some(Mark::AfterNode(id)) = mark
+            && id == node.id()
+        {
+            marked = Some(out.len());
         }
     }
+    while let Some((id, qname, _)) = open.pop() {
+        end_tag(id, qname, apex_id, mark, out, &mut marked);
+    }
     Ok(marked)
+}
+
+/// Writes the end tag of element `id`, with the marks that sit around it.
+fn end_tag(
+    id: NodeId,
+    qname: &str,
+    apex: NodeId,
+    mark: Option<Mark>,
+    out: &mut String,
+    marked: &mut Option<usize>,
+) {
+    if id == apex && matches!(mark, Some(Mark::BeforeApexEndTag)) {
+        *marked = Some(out.len());
+    }
+    out.push_str("</");
+    out.push_str(qname);
+    out.push('>');
+    if let Some(Mark::AfterNode(after)) = mark
+        && after == id
+    {
+        *marked = Some(out.len());
+    }
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -272,9 +327,20 @@ fn start_tag<'a, 'i: 'a>(
 
 /// String equality with a pointer fast path: namespace names and URIs usually come from the
 /// same slot of the document's tables, and this runs for every element.
+/// Prefixes, sliced from each element's own name, are short and never pointer-equal: compare
+/// them in line rather than through a `memcmp` call.
 #[inline]
 fn same(a: &str, b: &str) -> bool {
-    (a.as_ptr() == b.as_ptr() && a.len() == b.len()) || a == b
+    if a.len() != b.len() {
+        return false;
+    }
+    if a.as_ptr() == b.as_ptr() {
+        return true;
+    }
+    if a.len() <= 16 {
+        return a.bytes().zip(b.bytes()).all(|(x, y)| x == y);
+    }
+    a == b
 }
 
 /// Appends `s` to `out`, replacing the bytes `table` maps (all ASCII, so slicing stays on
@@ -302,12 +368,53 @@ where
     out.push_str(s.get(last..).unwrap_or_default());
 }
 
-fn min_pos(a: Option<usize>, b: Option<usize>) -> Option<usize> {
-    match (a, b) {
-        (Some(x), Some(y)) => Some(x.min(y)),
-        (x, None) => x,
-        (None, y) => y,
+const LO: u64 = u64::from_ne_bytes([0x01; 8]);
+const HI: u64 = u64::from_ne_bytes([0x80; 8]);
+
+/// Non-zero iff a byte of `x` is zero (the classic SWAR test: exact as to existence).
+#[inline(always)]
+fn zero_byte(x: u64) -> u64 {
+    x.wrapping_sub(LO) & !x & HI
+}
+
+/// Non-zero iff a byte of `x` equals `b`.
+#[inline(always)]
+fn eq_byte(x: u64, b: u8) -> u64 {
+    zero_byte(x ^ (LO * u64::from(b)))
+}
+
+/// Non-zero iff a byte of `x` is below `n` (exact as to existence for `n <= 128`).
+#[inline(always)]
+fn below(x: u64, n: u8) -> u64 {
+    x.wrapping_sub(LO * u64::from(n)) & !x & HI
+}
+
+/// Index of the first byte of `bytes` for which `is_special` holds. Eight bytes at a time:
+/// `maybe` says whether a word may hold one (it must never miss one; a false alarm only costs
+/// the exact check of those eight bytes). Values in SAML are short, where this beats several
+/// `memchr` calls and their setup.
+#[inline(always)]
+fn first_special(
+    bytes: &[u8],
+    maybe: impl Fn(u64) -> bool,
+    is_special: impl Fn(u8) -> bool,
+) -> Option<usize> {
+    let mut chunks = bytes.chunks_exact(8);
+    let mut base = 0;
+    for chunk in &mut chunks {
+        let word = u64::from_le_bytes(chunk.try_into().unwrap_or_default());
+        if maybe(word)
+            && let Some(i) = chunk.iter().position(|&b| is_special(b))
+        {
+            return Some(base + i);
+        }
+        base += 8;
     }
+    chunks
+        .remainder()
+        .iter()
+        .position(|&b| is_special(b))
+        .map(|i| base + i)
 }
 
 /// Text node escaping, C14N 1.0 §5.2 ("Text Nodes").
@@ -323,9 +430,10 @@ pub(crate) fn escape_text(text: &str, out: &mut String) {
             _ => None,
         },
         |b| {
-            min_pos(
-                memchr::memchr3(b'&', b'<', b'>', b),
-                memchr::memchr(b'\r', b),
+            first_special(
+                b,
+                |w| eq_byte(w, b'&') | eq_byte(w, b'<') | eq_byte(w, b'>') | eq_byte(w, b'\r') != 0,
+                |c| matches!(c, b'&' | b'<' | b'>' | b'\r'),
             )
         },
     );
@@ -346,9 +454,11 @@ pub(crate) fn escape_attr(value: &str, out: &mut String) {
             _ => None,
         },
         |b| {
-            min_pos(
-                memchr::memchr3(b'&', b'<', b'"', b),
-                memchr::memchr3(b'\t', b'\n', b'\r', b),
+            first_special(
+                b,
+                // Tab, LF and CR are all below 0x20.
+                |w| eq_byte(w, b'&') | eq_byte(w, b'<') | eq_byte(w, b'"') | below(w, 0x20) != 0,
+                |c| matches!(c, b'&' | b'<' | b'"' | b'\t' | b'\n' | b'\r'),
             )
         },
     );
@@ -399,6 +509,42 @@ mod tests {
             c14n_of(xml, "e", &["xs"], true),
             r#"<e xmlns="urn:d" xmlns:xs="urn:xs" a="xs:string"><!--c--><f xmlns=""></f></e>"#
         );
+    }
+
+    #[test]
+    fn escaping_finds_every_special_byte_at_every_position() {
+        // The word-at-a-time scan must never miss a byte, whatever its place in a word or in
+        // the tail: compare with a byte-by-byte reference.
+        fn reference(s: &str, text: bool) -> String {
+            let mut out = String::new();
+            for c in s.chars() {
+                match (c, text) {
+                    ('&', _) => out.push_str("&amp;"),
+                    ('<', _) => out.push_str("&lt;"),
+                    ('>', true) => out.push_str("&gt;"),
+                    ('"', false) => out.push_str("&quot;"),
+                    ('\t', false) => out.push_str("&#x9;"),
+                    ('\n', false) => out.push_str("&#xA;"),
+                    ('\r', _) => out.push_str("&#xD;"),
+                    (c, _) => out.push(c),
+                }
+            }
+            out
+        }
+        for special in ['&', '<', '>', '"', '\t', '\n', '\r', '\u{1f}', 'é', ' '] {
+            for len in 0..26 {
+                for at in 0..=len {
+                    let mut s: String = "abcdefghijklmnopqrstuvwxyz".chars().take(len).collect();
+                    s.insert(at, special);
+                    s.push_str("x>\"y");
+                    let (mut text, mut attr) = (String::new(), String::new());
+                    escape_text(&s, &mut text);
+                    escape_attr(&s, &mut attr);
+                    assert_eq!(text, reference(&s, true), "text {s:?}");
+                    assert_eq!(attr, reference(&s, false), "attribute {s:?}");
+                }
+            }
+        }
     }
 
     #[test]

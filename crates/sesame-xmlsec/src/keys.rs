@@ -338,6 +338,10 @@ impl SigningKey {
 struct TrustedKey {
     spki_der: Vec<u8>,
     verifiers: Vec<(SignatureAlgorithm, ParsedPublicKey)>,
+    /// The certificates this key was configured from, base64 (standard alphabet, padded, no
+    /// whitespace): a KeyInfo certificate written exactly so is that certificate, hence selects
+    /// this key without being decoded and walked again for every message.
+    certificates_b64: Vec<String>,
 }
 
 /// The caller's trusted signing keys (a partner's configured certificates, for instance).
@@ -368,7 +372,7 @@ impl TrustedKeys {
     /// `InvalidKey`.
     pub fn add_certificate_der(&mut self, cert_der: &[u8]) -> Result<&mut Self> {
         let spki = certificate_spki(cert_der)?;
-        self.add_spki(spki)
+        self.add_spki(spki, Some(B64.encode(cert_der)))
     }
 
     /// Trusts the public key of every `CERTIFICATE` block in `pem` (at least one).
@@ -397,10 +401,10 @@ impl TrustedKeys {
     /// `InvalidKey`.
     pub fn add_public_key_der(&mut self, spki_der: &[u8]) -> Result<&mut Self> {
         let spki = parse_spki(spki_der)?;
-        self.add_spki(spki)
+        self.add_spki(spki, None)
     }
 
-    fn add_spki(&mut self, spki: Spki) -> Result<&mut Self> {
+    fn add_spki(&mut self, spki: Spki, certificate_b64: Option<String>) -> Result<&mut Self> {
         let mut verifiers = Vec::with_capacity(3);
         match spki.kind {
             KeyKind::Rsa => {
@@ -433,11 +437,20 @@ impl TrustedKeys {
                 verifiers.push((SignatureAlgorithm::EcdsaSha256, key));
             }
         }
-        if !self.keys.iter().any(|k| k.spki_der == spki.der) {
-            self.keys.push(TrustedKey {
+        match self.keys.iter_mut().find(|k| k.spki_der == spki.der) {
+            Some(known) => {
+                // Another certificate for a key already trusted: remember its text too.
+                if let Some(b64) = certificate_b64
+                    && !known.certificates_b64.contains(&b64)
+                {
+                    known.certificates_b64.push(b64);
+                }
+            }
+            None => self.keys.push(TrustedKey {
                 spki_der: spki.der,
                 verifiers,
-            });
+                certificates_b64: certificate_b64.into_iter().collect(),
+            }),
         }
         Ok(self)
     }
@@ -457,6 +470,15 @@ impl TrustedKeys {
     /// Index of the trusted key with this SubjectPublicKeyInfo.
     pub(crate) fn position(&self, spki_der: &[u8]) -> Option<usize> {
         self.keys.iter().position(|k| k.spki_der == spki_der)
+    }
+
+    /// Index of the trusted key configured from the certificate whose base64 text is exactly
+    /// `text` (a byte-for-byte comparison: equal text is the same DER, hence the same key as
+    /// [`Self::position`] would find after decoding and unwrapping it).
+    pub(crate) fn position_by_certificate_b64(&self, text: &str) -> Option<usize> {
+        self.keys
+            .iter()
+            .position(|k| k.certificates_b64.iter().any(|c| c == text))
     }
 
     /// Verifies a detached signature value `signature` over arbitrary octets `data` with any

@@ -147,7 +147,7 @@ pub(crate) fn verify_element(
 ) -> Result<Verified> {
     let id = own_id(element)?;
     let signature = the_signature(element)?;
-    let parts = SignatureParts::read(signature, &policy.algorithms)?;
+    let parts = SignatureParts::read(signature, &policy.algorithms, trusted)?;
 
     // XML-DSig §4.4.3.3 same-document reference; SAML core 2.0 §5.4.2: the URI must point to
     // the element that carries the signature, and nothing else.
@@ -211,11 +211,13 @@ pub(crate) fn check_unique_ids(doc: &roxmltree::Document<'_>) -> Result<()> {
     let mut ids: Vec<&str> = Vec::with_capacity(8);
     for node in doc.descendants().filter(Node::is_element) {
         for attr in node.attributes() {
-            let is_id = match attr.namespace() {
-                None => ID_ATTRIBUTES.contains(&attr.name()),
-                Some(crate::c14n::XML_NS) => attr.name() == "id",
-                Some(WSU_NS) => attr.name() == "Id",
-                Some(_) => false,
+            // By name first (no namespace lookup for the common non-ID attribute): unqualified
+            // ID attribute names, xml:id, wsu:Id.
+            let is_id = match attr.name() {
+                "Id" => matches!(attr.namespace(), None | Some(WSU_NS)),
+                "id" => attr.namespace() == Some(crate::c14n::XML_NS),
+                name if ID_ATTRIBUTES.contains(&name) => attr.namespace().is_none(),
+                _ => false,
             };
             if is_id {
                 ids.push(attr.value());
@@ -311,14 +313,19 @@ fn inclusive_namespaces<'a>(node: Node<'a, '_>) -> Result<Option<&'a str>> {
 
 fn base64_text(node: Node<'_, '_>, what: &'static str) -> Result<Vec<u8>> {
     let text = element_text(node)?;
-    let decoded = if text.bytes().any(|b| b.is_ascii_whitespace()) {
-        // Line-wrapped base64 (common from other signers): drop the whitespace first.
-        let compact: Vec<u8> = text.bytes().filter(|b| !b.is_ascii_whitespace()).collect();
-        B64.decode(compact)
-    } else {
-        B64.decode(text)
-    };
-    decoded.map_err(|_| XmlSecError::Base64(what))
+    // Whitespace is not base64, so text with some never decodes as it is: try it as it is
+    // first (our own output, and most signers'), then without the whitespace (line-wrapped
+    // base64, common from other signers). Same verdicts as dropping whitespace up front.
+    B64.decode(text)
+        .or_else(|first| {
+            if text.bytes().any(|b| b.is_ascii_whitespace()) {
+                let compact: Vec<u8> = text.bytes().filter(|b| !b.is_ascii_whitespace()).collect();
+                B64.decode(compact)
+            } else {
+                Err(first)
+            }
+        })
+        .map_err(|_| XmlSecError::Base64(what))
 }
 
 /// The pieces of a ds:Signature we accept, read strictly.
@@ -332,11 +339,23 @@ struct SignatureParts<'a, 'i> {
     digest_algorithm: DigestAlgorithm,
     digest_value: Vec<u8>,
     signature_value: Vec<u8>,
-    certificates: Vec<Vec<u8>>,
+    certificates: Vec<KeyInfoCertificate>,
+}
+
+/// An X509Certificate of KeyInfo, read as strictly as every other value.
+enum KeyInfoCertificate {
+    /// Its text is exactly the base64 of a certificate the caller trusts: key `index`.
+    Trusted(usize),
+    /// Any other certificate, decoded.
+    Der(Vec<u8>),
 }
 
 impl<'a, 'i> SignatureParts<'a, 'i> {
-    fn read(signature: Node<'a, 'i>, allowed: &AllowedAlgorithms) -> Result<Self> {
+    fn read(
+        signature: Node<'a, 'i>,
+        allowed: &AllowedAlgorithms,
+        trusted: &TrustedKeys,
+    ) -> Result<Self> {
         // XML-DSig 1.1 §4.2: SignedInfo, SignatureValue, KeyInfo?, Object*. We refuse Object:
         // SAML never needs it and it is where wrapped content likes to hide.
         let children = element_children(signature)?;
@@ -419,7 +438,13 @@ impl<'a, 'i> SignatureParts<'a, 'i> {
                 .descendants()
                 .filter(|n| has_name(*n, DSIG_NS, "X509Certificate"))
             {
-                certificates.push(base64_text(cert, "X509Certificate")?);
+                // The text of a certificate we were configured with is valid base64 of that
+                // certificate: no need to decode it and walk it to its key for every message.
+                let text = element_text(cert)?;
+                certificates.push(match trusted.position_by_certificate_b64(text) {
+                    Some(index) => KeyInfoCertificate::Trusted(index),
+                    None => KeyInfoCertificate::Der(base64_text(cert, "X509Certificate")?),
+                });
             }
         }
         Ok(Self {
@@ -439,15 +464,20 @@ impl<'a, 'i> SignatureParts<'a, 'i> {
 
 /// KeyInfo selects among trusted keys: with certificates, one of them must carry a trusted
 /// public key (else `UntrustedKey`); without, every trusted key is a candidate.
-fn select_key(certificates: &[Vec<u8>], trusted: &TrustedKeys) -> Result<Option<usize>> {
+fn select_key(certificates: &[KeyInfoCertificate], trusted: &TrustedKeys) -> Result<Option<usize>> {
     if certificates.is_empty() {
         return Ok(None);
     }
-    for der in certificates {
-        if let Ok(spki) = certificate_spki(der)
-            && let Some(index) = trusted.position(&spki.der)
-        {
-            return Ok(Some(index));
+    for cert in certificates {
+        match cert {
+            KeyInfoCertificate::Trusted(index) => return Ok(Some(*index)),
+            KeyInfoCertificate::Der(der) => {
+                if let Ok(spki) = certificate_spki(der)
+                    && let Some(index) = trusted.position(&spki.der)
+                {
+                    return Ok(Some(index));
+                }
+            }
         }
     }
     Err(XmlSecError::UntrustedKey)

@@ -211,6 +211,21 @@ fn cases() -> Vec<(&'static str, String, &'static str)> {
             s.replace(&rsa_cert_b64, &rsa2_cert_b64),
             "untrusted-key",
         ),
+        (
+            // The trusted certificate's exact text selects the trusted key without being decoded:
+            // the signature is then checked with that key, and refused.
+            "untrusted signature, KeyInfo swapped to the trusted certificate",
+            untrusted_signed.replace(&rsa2_cert_b64, &rsa_cert_b64),
+            "signature-invalid",
+        ),
+        (
+            "trusted certificate, then a second X509Certificate that is not base64",
+            s.replace(
+                "</ds:X509Certificate>",
+                "</ds:X509Certificate><ds:X509Certificate>not base64!</ds:X509Certificate>",
+            ),
+            "base64",
+        ),
         ("digest mismatch (NameID changed)", s.replace("alice@example.com", "admin@example.com"), "digest-mismatch"),
         (
             "digest mismatch (attribute added)",
@@ -304,6 +319,42 @@ fn the_untampered_document_verifies() {
 }
 
 #[test]
+fn keyinfo_certificate_selects_a_trusted_key_however_it_is_written() {
+    // Our own exact base64 (the fast path), the same certificate line-wrapped as other signers
+    // write it (decoded, then compared by public key), and an untrusted certificate listed first.
+    let s = signed();
+    let start = s.find("<ds:X509Certificate>").unwrap() + "<ds:X509Certificate>".len();
+    let end = s.find("</ds:X509Certificate>").unwrap();
+    let b64 = &s[start..end];
+    let wrapped: String = b64
+        .as_bytes()
+        .chunks(64)
+        .map(|line| format!("\n{}", std::str::from_utf8(line).unwrap()))
+        .collect::<String>()
+        + "\n";
+    let rsa2_cert_b64: String = read("keys/rsa2.cert.pem")
+        .lines()
+        .filter(|l| !l.starts_with("-----"))
+        .collect();
+    let untrusted_first = format!("{rsa2_cert_b64}</ds:X509Certificate><ds:X509Certificate>{b64}");
+    for (name, text) in [
+        ("exact", b64.to_owned()),
+        ("line-wrapped", wrapped),
+        ("after an untrusted certificate", untrusted_first),
+    ] {
+        let xml = s.replace(b64, &text);
+        let v = verify_enveloped(
+            &xml,
+            &assertion_path(),
+            &trusted(),
+            &VerifyPolicy::default(),
+        )
+        .unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(v.info().key_index, 0, "{name}");
+    }
+}
+
+#[test]
 fn sha1_is_accepted_only_when_allowed() {
     let xml = sign_enveloped(
         &read("corpus/05_pretty_response.xml"),
@@ -362,6 +413,24 @@ fn limits_are_enforced() {
 
 /// A value split by a comment is never read truncated: the raw reader refuses it, and the
 /// verified element (canonical form without comments) carries it whole.
+#[test]
+fn doctype_and_entity_prescan_verdicts() {
+    // DOCTYPE anywhere wins over ENTITY anywhere; `!` elsewhere (text, attribute values, a
+    // comment, the first byte) is not a declaration.
+    let limits = Limits::default();
+    let rule = |xml: &str| {
+        strict::parse(xml, &limits)
+            .map(|_| ())
+            .map_err(|e| e.rule())
+    };
+    assert_eq!(rule("<!ENTITY x><!DOCTYPE r><r/>"), Err("doctype-refused"));
+    assert_eq!(rule("<r><!-- <!ENTITY x> --></r>"), Err("entity-refused"));
+    assert_eq!(rule("<r a=\"<!DOCTYPE\"/>"), Err("doctype-refused"));
+    assert_eq!(rule("<r>Hi! <!-- ! --><![CDATA[!]]></r>"), Ok(()));
+    assert_eq!(rule("!<r/>"), Err("malformed"));
+    assert_eq!(rule("<r>&lt;!DOCTYPE</r>"), Ok(()));
+}
+
 #[test]
 fn comment_split_value_is_never_truncated() {
     let xml = read("corpus/05_pretty_response.xml")
