@@ -22,6 +22,7 @@ use std::time::Duration;
 
 const ADMIN: &str = "sesame_at_federation-interop-admin-token-000000";
 const USER: &str = "alice@partner.example";
+const GUEST: &str = "ann@partner.example";
 const IDP_USER: &str = "alice";
 const IDP_PASSWORD: &str = "Partner-Pass-1";
 
@@ -152,20 +153,20 @@ fn walk(dir: &Path, label: &str, start: &str) -> Value {
     })
 }
 
-/// Sésame (resolving TXT records through a dnsmasq of ours) with tenant contoso.example, the
-/// verified domain partner.example and its user Alice; Sésame's SP metadata saved in `work`.
+/// Sésame (resolving TXT records through a dnsmasq of ours, and allowing loopback IdPs for
+/// direct federation) with tenant contoso.example; Sésame's SP metadata saved in `work`.
 struct Sesame {
     _server: Proc,
-    _dns: Proc,
+    _dns: Option<Proc>,
+    dns_port: u16,
     url: String,
     tenant_id: String,
-    immutable_id: String,
     sp_metadata: PathBuf,
 }
 
-fn sesame_with_a_verified_domain(work: &Path) -> Sesame {
-    let dns_port = free_dns_port();
+fn sesame(work: &Path) -> Sesame {
     let port = free_port();
+    let dns_port = free_dns_port();
     let url = format!("http://127.0.0.1:{port}");
     let server = Proc(
         Command::new(BIN)
@@ -174,6 +175,8 @@ fn sesame_with_a_verified_domain(work: &Path) -> Sesame {
             .arg(work.join("sesame"))
             .env("SESAME_ADMIN_TOKEN", ADMIN)
             .env("SESAME_DNS_SERVER", format!("127.0.0.1:{dns_port}"))
+            // The partner IdPs of these tests live on loopback, outside partner.example.
+            .env("SESAME_DIRECT_FEDERATION_HOSTS", "127.0.0.1")
             .env("SESAME_LOG", "warn")
             .stdout(Stdio::null())
             .spawn()
@@ -191,28 +194,6 @@ fn sesame_with_a_verified_domain(work: &Path) -> Sesame {
         ],
     );
     let tenant_id = tenant["id"].as_str().unwrap().to_owned();
-    let domain = cli(
-        &url,
-        &["domain", "add", "-t", "contoso.example", "partner.example"],
-    );
-    let token = domain["verificationToken"].as_str().unwrap();
-    let dns = start_dnsmasq(
-        &dnsmasq().unwrap(),
-        dns_port,
-        &format!("partner.example,sesame-verification={token}"),
-    );
-    cli(
-        &url,
-        &[
-            "domain",
-            "verify",
-            "-t",
-            "contoso.example",
-            "partner.example",
-        ],
-    );
-    let user = cli(&url, &["user", "create", "-t", "contoso.example", USER]);
-    let immutable_id = user["immutableId"].as_str().unwrap().to_owned();
     let sp_metadata = work.join("sesame-sp.xml");
     let fetched = Command::new("curl")
         .args(["-sf", &format!("{url}/{tenant_id}/sp/metadata.xml"), "-o"])
@@ -222,51 +203,187 @@ fn sesame_with_a_verified_domain(work: &Path) -> Sesame {
     assert!(fetched.success(), "Sésame's SP metadata");
     Sesame {
         _server: server,
-        _dns: dns,
+        _dns: None,
+        dns_port,
         url,
         tenant_id,
-        immutable_id,
         sp_metadata,
     }
 }
 
+/// What a partner IdP answers with for Alice, and where it lives.
+struct Idp {
+    _proc: Proc,
+    entity_id: String,
+    sso: String,
+    logoff: String,
+    cert: PathBuf,
+    /// The IdP's own log, for failure reports.
+    log: PathBuf,
+}
+
+/// SimpleSAMLphp under Apache, releasing `email` as IDPEmail and as the emailaddress claim,
+/// with `name_id` as persistent NameID.
+fn simplesamlphp(work: &Path, sp_metadata: &Path, email: &str, name_id: &str) -> Idp {
+    let port = free_port();
+    let dir = work.join("simplesamlphp");
+    let setup = Command::new("bash")
+        .arg(interop_dir().join("ssp_idp.sh"))
+        .arg("setup")
+        .arg(&dir)
+        .arg(port.to_string())
+        .arg(sp_metadata)
+        .args([IDP_USER, IDP_PASSWORD, email, name_id])
+        .output()
+        .unwrap();
+    assert!(
+        setup.status.success(),
+        "ssp_idp.sh: {}",
+        String::from_utf8_lossy(&setup.stderr)
+    );
+    let entity_id = String::from_utf8(setup.stdout).unwrap().trim().to_owned();
+    let proc = Proc(
+        Command::new("apache2")
+            .arg("-X")
+            .arg("-f")
+            .arg(dir.join("httpd.conf"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    wait_for(port, "/simplesaml/saml2/idp/metadata.php", "SimpleSAMLphp");
+    let base = format!("http://127.0.0.1:{port}/simplesaml/saml2/idp");
+    Idp {
+        _proc: proc,
+        entity_id,
+        sso: format!("{base}/SSOService.php"),
+        logoff: format!("{base}/SingleLogoutService.php"),
+        cert: dir.join("config/idp.crt"),
+        log: dir.join("logs/simplesamlphp.log"),
+    }
+}
+
+/// The pysaml2 IdP of `tests/interop/pysaml2_idp.py`, answering like `simplesamlphp`.
+fn pysaml2_idp(work: &Path, sp_metadata: &Path, email: &str, name_id: &str) -> Idp {
+    let port = free_port();
+    let dir = work.join("pysaml2-idp");
+    let log = work.join("pysaml2-idp.log");
+    let mut child = Command::new(venv_python())
+        .arg(interop_dir().join("pysaml2_idp.py"))
+        .args(["serve", "--dir"])
+        .arg(&dir)
+        .args(["--port", &port.to_string(), "--sp-metadata"])
+        .arg(sp_metadata)
+        .args([
+            "--user",
+            IDP_USER,
+            "--password",
+            IDP_PASSWORD,
+            "--email",
+            email,
+        ])
+        .args(["--immutable-id", name_id])
+        .stdout(Stdio::piped())
+        .stderr(std::fs::File::create(&log).unwrap())
+        .spawn()
+        .unwrap();
+    let mut ready = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(child.stdout.take().unwrap()),
+        &mut ready,
+    )
+    .unwrap();
+    let proc = Proc(child);
+    assert_eq!(ready.trim(), "ready", "the pysaml2 IdP did not start");
+    let base = format!("http://127.0.0.1:{port}");
+    Idp {
+        _proc: proc,
+        entity_id: format!("{base}/idp"),
+        sso: format!("{base}/sso"),
+        logoff: format!("{base}/slo"),
+        cert: dir.join("idp-cert.pem"),
+        log,
+    }
+}
+
 impl Sesame {
-    /// Federates partner.example with the IdP, as seed 001 does with Set-MsolDomainAuthentication.
-    fn federate(&self, issuer: &str, sso: &str, logoff: &str, cert: &Path) {
+    /// Verifies partner.example through dnsmasq, creates Alice in it and returns her id and
+    /// immutableId.
+    fn verify_partner_domain(&mut self) -> (String, String) {
+        let domain = cli(
+            &self.url,
+            &["domain", "add", "-t", "contoso.example", "partner.example"],
+        );
+        let token = domain["verificationToken"].as_str().unwrap();
+        self._dns = Some(start_dnsmasq(
+            &dnsmasq().unwrap(),
+            self.dns_port,
+            &format!("partner.example,sesame-verification={token}"),
+        ));
         cli(
             &self.url,
             &[
                 "domain",
+                "verify",
+                "-t",
+                "contoso.example",
+                "partner.example",
+            ],
+        );
+        let user = cli(
+            &self.url,
+            &["user", "create", "-t", "contoso.example", USER],
+        );
+        let field = |f: &str| user[f].as_str().unwrap().to_owned();
+        (field("id"), field("immutableId"))
+    }
+
+    /// `domain federate` (seed 001, Set-MsolDomainAuthentication) or `guest federate` (seed
+    /// 002, direct federation) of partner.example with the IdP.
+    fn federate(&self, kind: &str, idp: &Idp) {
+        cli(
+            &self.url,
+            &[
+                kind,
                 "federate",
                 "-t",
                 "contoso.example",
                 "partner.example",
                 "--issuer",
-                issuer,
+                &idp.entity_id,
                 "--passive-logon-url",
-                sso,
+                &idp.sso,
                 "--logoff-url",
-                logoff,
+                &idp.logoff,
                 "--signing-cert-file",
-                cert.to_str().unwrap(),
+                idp.cert.to_str().unwrap(),
             ],
         );
     }
 
-    /// Walks from Sésame's sign-in page with Alice's name to a session: Sésame must send an
-    /// AuthnRequest to `sso` and take the Response at its ACS; the portal must then name her.
-    fn sign_in_through(&self, work: &Path, label: &str, sso: &str, evidence: impl Fn() -> String) {
-        let report = walk(
-            work,
-            label,
-            &format!("{}/{}/login?login_hint={USER}", self.url, self.tenant_id),
-        );
-        let show = || format!("{report:#}\n{}", evidence());
+    /// Walks from `start` to a session: Sésame must send an AuthnRequest to the IdP and take
+    /// the Response at its ACS; the portal must then name `upn`, and the sign-in log hold a
+    /// success of `user_id`.
+    fn sign_in_through(
+        &self,
+        work: &Path,
+        label: &str,
+        start: &str,
+        idp: &Idp,
+        (user_id, upn): (&str, &str),
+    ) {
+        let report = walk(work, label, start);
+        let show = || {
+            let log = std::fs::read_to_string(&idp.log).unwrap_or_default();
+            let tail: Vec<&str> = log.lines().rev().take(15).collect();
+            format!("{report:#}\nIdP log (newest first):\n{}", tail.join("\n"))
+        };
         assert!(report["error"].is_null(), "{}", show());
         let saml = report["saml"].as_array().unwrap();
         assert!(
             saml.iter()
-                .any(|m| m["kind"] == "SAMLRequest" && m["action"] == sso),
+                .any(|m| m["kind"] == "SAMLRequest" && m["action"] == idp.sso.as_str()),
             "{}",
             show()
         );
@@ -284,20 +401,53 @@ impl Sesame {
         );
         assert_eq!(portal["status"], 200, "{portal:#}");
         assert!(
-            portal["body"].as_str().unwrap().contains(USER),
-            "{portal:#}"
+            portal["body"].as_str().unwrap().contains(upn),
+            "{upn} not on the portal: {portal:#}"
         );
         let log = cli(&self.url, &["signins", "-t", "contoso.example"]);
         assert!(
             log.as_array()
                 .unwrap()
                 .iter()
-                .any(|e| e["userPrincipalName"] == USER && e["result"] == "success"),
+                .any(|e| e["userId"] == user_id && e["result"] == "success"),
             "{log:#}"
         );
     }
-}
 
+    /// Domain federation (seed 001): Alice of the verified domain signs in at the IdP.
+    fn domain_user_scenario(&mut self, work: &Path, make_idp: fn(&Path, &Path, &str, &str) -> Idp) {
+        let (user_id, immutable_id) = self.verify_partner_domain();
+        let idp = make_idp(work, &self.sp_metadata, USER, &immutable_id);
+        self.federate("domain", &idp);
+        let start = format!("{}/{}/login?login_hint={USER}", self.url, self.tenant_id);
+        self.sign_in_through(work, "domain", &start, &idp, (&user_id, USER));
+    }
+
+    /// Direct federation (seed 002): Ann of the partner, invited as a guest, redeems her
+    /// invitation by signing in at her own IdP.
+    fn guest_scenario(&self, work: &Path, make_idp: fn(&Path, &Path, &str, &str) -> Idp) {
+        let idp = make_idp(work, &self.sp_metadata, GUEST, "ann-at-partner-0001");
+        self.federate("guest", &idp);
+        let invited = cli(
+            &self.url,
+            &["guest", "invite", "-t", "contoso.example", GUEST],
+        );
+        let link = invited["redeemUrl"].as_str().unwrap().to_owned();
+        let user = &invited["user"];
+        let id = user["id"].as_str().unwrap();
+        let upn = user["userPrincipalName"].as_str().unwrap();
+        self.sign_in_through(work, "guest", &link, &idp, (id, upn));
+        let guests = cli(&self.url, &["guest", "list", "-t", "contoso.example"]);
+        assert!(
+            guests
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|g| g["email"] == GUEST && !g["redeemedAt"].is_null()),
+            "the invitation is not redeemed: {guests:#}"
+        );
+    }
+}
 fn work_dir(name: &str) -> PathBuf {
     let work = std::env::temp_dir().join(format!("sesame-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&work);
@@ -317,53 +467,7 @@ fn a_federated_user_signs_in_through_simplesamlphp() {
         return;
     }
     let work = work_dir("fed-ssp");
-    let sesame = sesame_with_a_verified_domain(&work);
-    let ssp_port = free_port();
-    let ssp_dir = work.join("simplesamlphp");
-    let setup = Command::new("bash")
-        .arg(interop_dir().join("ssp_idp.sh"))
-        .arg("setup")
-        .arg(&ssp_dir)
-        .arg(ssp_port.to_string())
-        .arg(&sesame.sp_metadata)
-        .args([IDP_USER, IDP_PASSWORD, USER, &sesame.immutable_id])
-        .output()
-        .unwrap();
-    assert!(
-        setup.status.success(),
-        "ssp_idp.sh: {}",
-        String::from_utf8_lossy(&setup.stderr)
-    );
-    let entity_id = String::from_utf8(setup.stdout).unwrap().trim().to_owned();
-    let _ssp = Proc(
-        Command::new("apache2")
-            .arg("-X")
-            .arg("-f")
-            .arg(ssp_dir.join("httpd.conf"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
-    wait_for(
-        ssp_port,
-        "/simplesaml/saml2/idp/metadata.php",
-        "SimpleSAMLphp",
-    );
-    let base = format!("http://127.0.0.1:{ssp_port}/simplesaml/saml2/idp");
-    let sso = format!("{base}/SSOService.php");
-    sesame.federate(
-        &entity_id,
-        &sso,
-        &format!("{base}/SingleLogoutService.php"),
-        &ssp_dir.join("config/idp.crt"),
-    );
-    sesame.sign_in_through(&work, "ssp", &sso, || {
-        let log =
-            std::fs::read_to_string(ssp_dir.join("logs/simplesamlphp.log")).unwrap_or_default();
-        let tail: Vec<&str> = log.lines().rev().take(15).collect();
-        format!("SimpleSAMLphp log (newest first):\n{}", tail.join("\n"))
-    });
+    sesame(&work).domain_user_scenario(&work, simplesamlphp);
     clean(&work);
 }
 
@@ -373,47 +477,26 @@ fn a_federated_user_signs_in_through_a_pysaml2_idp() {
         return;
     }
     let work = work_dir("fed-pysaml2");
-    let sesame = sesame_with_a_verified_domain(&work);
-    let idp_port = free_port();
-    let idp_dir = work.join("pysaml2-idp");
-    let log = std::fs::File::create(work.join("pysaml2-idp.log")).unwrap();
-    let mut child = Command::new(venv_python())
-        .arg(interop_dir().join("pysaml2_idp.py"))
-        .args(["serve", "--dir"])
-        .arg(&idp_dir)
-        .args(["--port", &idp_port.to_string(), "--sp-metadata"])
-        .arg(&sesame.sp_metadata)
-        .args([
-            "--user",
-            IDP_USER,
-            "--password",
-            IDP_PASSWORD,
-            "--email",
-            USER,
-        ])
-        .args(["--immutable-id", &sesame.immutable_id])
-        .stdout(Stdio::piped())
-        .stderr(log)
-        .spawn()
-        .unwrap();
-    let mut ready = String::new();
-    std::io::BufRead::read_line(
-        &mut std::io::BufReader::new(child.stdout.take().unwrap()),
-        &mut ready,
-    )
-    .unwrap();
-    let _idp = Proc(child);
-    assert_eq!(ready.trim(), "ready", "the pysaml2 IdP did not start");
-    let base = format!("http://127.0.0.1:{idp_port}");
-    let sso = format!("{base}/sso");
-    sesame.federate(
-        &format!("{base}/idp"),
-        &sso,
-        &format!("{base}/slo"),
-        &idp_dir.join("idp-cert.pem"),
-    );
-    sesame.sign_in_through(&work, "pysaml2", &sso, || {
-        std::fs::read_to_string(work.join("pysaml2-idp.log")).unwrap_or_default()
-    });
+    sesame(&work).domain_user_scenario(&work, pysaml2_idp);
+    clean(&work);
+}
+
+#[test]
+fn an_invited_guest_signs_in_through_simplesamlphp() {
+    if !peers_present(&simplesamlphp_peers()) {
+        return;
+    }
+    let work = work_dir("guest-ssp");
+    sesame(&work).guest_scenario(&work, simplesamlphp);
+    clean(&work);
+}
+
+#[test]
+fn an_invited_guest_signs_in_through_a_pysaml2_idp() {
+    if !peers_present(&pysaml2_peers()) {
+        return;
+    }
+    let work = work_dir("guest-pysaml2");
+    sesame(&work).guest_scenario(&work, pysaml2_idp);
     clean(&work);
 }

@@ -7,7 +7,8 @@
           /sso     SingleSignOnService (HTTP-POST and HTTP-Redirect): reads the AuthnRequest and
                    shows a sign-in form (username, password)
           /signin  checks the credentials and answers the auto-posting form of a Response:
-                   persistent NameID = the immutable ID, attribute IDPEmail = the e-mail,
+                   persistent NameID = the immutable ID, the e-mail as IDPEmail and as the
+                   emailaddress claim,
                    assertion signed with RSA-SHA256
         and prints `ready` on stdout when it listens. Its entityID is http://127.0.0.1:PORT/idp.
 """
@@ -30,6 +31,8 @@ from saml2.server import Server
 from saml2.xmldsig import DIGEST_SHA256, SIG_RSA_SHA256
 
 XMLSEC1 = "/usr/bin/xmlsec1"
+# The claim guests are matched by (seed 002), next to IDPEmail (seed 001).
+EMAIL_CLAIM = "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/emailaddress"
 
 
 def ensure_keys(d):
@@ -124,7 +127,7 @@ def main():
             authn_req, relay = found
             acs = authn_req.assertion_consumer_service_url
             resp = idp.create_authn_response(
-                identity={"IDPEmail": [args.email]},
+                identity={"IDPEmail": [args.email], EMAIL_CLAIM: [args.email]},
                 in_response_to=authn_req.id,
                 destination=acs,
                 sp_entity_id=authn_req.issuer.text,

@@ -4,8 +4,10 @@
 #
 #   ssp_idp.sh setup DIR HTTP_PORT SP_METADATA_FILE USER PASSWORD EMAIL IMMUTABLE_ID
 #       writes DIR/config/{config,authsources}.php, the hosted IdP's metadata (persistent NameID
-#       taken from the user's `immutableId` attribute, `IDPEmail` released, RSA-SHA256), the
-#       SP's metadata as XML, keys, and DIR/httpd.conf; prints the IdP's entityID.
+#       taken from the user's `immutableId` attribute, the e-mail released, RSA-SHA256), the
+#       SP's metadata as XML, keys, and DIR/httpd.conf; prints the IdP's entityID. EMAIL is
+#       released both as IDPEmail (domain federation, seed 001) and as the emailaddress claim
+#       (guests through direct federation, seed 002).
 #
 # The Rust test (tests/federation_interop.rs) then runs `apache2 -X -f DIR/httpd.conf`.
 # Endpoints: entityID http://127.0.0.1:PORT/simplesaml/saml2/idp/metadata.php, SSO (Redirect and
@@ -73,6 +75,7 @@ cat > "$dir/config/authsources.php" <<EOF
         '$user:$password' => [
             'uid' => ['$user'],
             'IDPEmail' => ['$email'],
+            'http://schemas.xmlsoap.org/ws/2005/05/identity/claims/emailaddress' => ['$email'],
             'immutableId' => ['$immutable'],
         ],
     ],
@@ -94,7 +97,11 @@ cat > "$dir/config/metadata/saml20-idp-hosted.php" <<EOF
             'attribute' => 'immutableId',
             'Format' => 'urn:oasis:names:tc:SAML:2.0:nameid-format:persistent',
         ],
-        20 => ['class' => 'core:AttributeLimit', 'IDPEmail'],
+        20 => [
+            'class' => 'core:AttributeLimit',
+            'IDPEmail',
+            'http://schemas.xmlsoap.org/ws/2005/05/identity/claims/emailaddress',
+        ],
     ],
 ];
 EOF
