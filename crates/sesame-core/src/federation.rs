@@ -73,7 +73,7 @@ fn check_url(field: &str, value: &str) -> CoreResult<()> {
     }
 }
 
-fn pem_of(der: &[u8]) -> String {
+pub(crate) fn pem_of(der: &[u8]) -> String {
     use base64::Engine as _;
     let b64 = base64::engine::general_purpose::STANDARD.encode(der);
     let mut out = String::from("-----BEGIN CERTIFICATE-----\n");
@@ -215,6 +215,7 @@ impl Core {
             allow_sha1: input.allow_sha1.unwrap_or(true),
             clock_skew_secs,
             allow_unsolicited: input.allow_unsolicited.unwrap_or(false),
+            metadata_refresh: sesame_model::MetadataRefresh::default(),
             created_at,
             updated_at: now,
         };

@@ -19,6 +19,7 @@ pub mod guests;
 mod idp_metadata;
 mod inputs;
 pub mod keys;
+pub mod metadata_refresh;
 mod password;
 pub mod portal;
 pub mod provisioning;

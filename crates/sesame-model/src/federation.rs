@@ -52,8 +52,31 @@ pub struct DomainFederation {
     pub clock_skew_secs: u32,
     /// Accept IdP-initiated (unsolicited) Responses.
     pub allow_unsolicited: bool,
+    /// The metadata refresh job's record for `metadata_url`.
+    #[serde(default)]
+    pub metadata_refresh: MetadataRefresh,
     pub created_at: OffsetDateTime,
     pub updated_at: OffsetDateTime,
+}
+
+/// What the metadata refresh job did with a federation's metadata URL (SAML-SP-5): a failed
+/// refresh keeps the last good certificates and says why here.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct MetadataRefresh {
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub last_attempt_at: Option<OffsetDateTime>,
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub last_success_at: Option<OffsetDateTime>,
+    /// Why the last attempt failed (`None` after a success).
+    #[serde(default)]
+    pub last_error: Option<String>,
+    /// When the job reads the URL next (`None`: at its next run).
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub next_at: Option<OffsetDateTime>,
 }
 
 /// An AuthnRequest Sésame sent to a federated IdP and has not yet seen answered.

@@ -156,6 +156,7 @@ macro_rules! conformance_tests {
             federation_lookups_are_read_only,
             direct_federation_limits,
             guest_invitations_bind_once,
+            federation_update_never_creates,
             times_round_trip_exactly,
             unicode_round_trips,
             page_limits_default_and_max,

@@ -71,6 +71,14 @@ pub trait FederationStore {
         federation: &DomainFederation,
         max_federations: u32,
     ) -> StoreResult<()>;
+    /// Replaces the settings of an existing federation (domain federation when `direct` is
+    /// false, direct federation otherwise) without creating one: the metadata refresh job must
+    /// not bring back a federation removed meanwhile. NotFound `federation`.
+    async fn update_federation(
+        &self,
+        federation: &DomainFederation,
+        direct: bool,
+    ) -> StoreResult<()>;
     /// NotFound `federation`.
     async fn get_direct_federation(
         &self,

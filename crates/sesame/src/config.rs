@@ -38,6 +38,13 @@ pub struct ServeArgs {
     /// okta.com, federation.exostar.com].
     #[arg(long, env = "SESAME_DIRECT_FEDERATION_HOSTS", value_delimiter = ',')]
     pub direct_federation_hosts: Option<Vec<String>>,
+    /// Longest wait, in seconds, before a federation's metadata URL is read again (shorter when
+    /// its cacheDuration or validUntil says so) [default: 86400, a day].
+    #[arg(long, env = "SESAME_METADATA_REFRESH_MAX_SECS")]
+    pub metadata_refresh_max_secs: Option<u64>,
+    /// How often, in seconds, the refresh job looks for due metadata URLs [default: 300].
+    #[arg(long, env = "SESAME_METADATA_REFRESH_CHECK_SECS")]
+    pub metadata_refresh_check_secs: Option<u64>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, clap::ValueEnum)]
@@ -59,6 +66,8 @@ struct FileConfig {
     dns_server: Option<SocketAddr>,
     master_key_file: Option<PathBuf>,
     direct_federation_hosts: Option<Vec<String>>,
+    metadata_refresh_max_secs: Option<u64>,
+    metadata_refresh_check_secs: Option<u64>,
 }
 
 /// The resolved configuration.
@@ -73,6 +82,8 @@ pub struct Config {
     pub master_key_file: PathBuf,
     /// `None`: the core's default allow-list.
     pub direct_federation_hosts: Option<Vec<String>>,
+    pub metadata_refresh_max: std::time::Duration,
+    pub metadata_refresh_check: std::time::Duration,
 }
 
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
@@ -110,7 +121,28 @@ impl Config {
             .clone()
             .or(file.master_key_file)
             .unwrap_or_else(|| data_dir.join("master.key"));
+        let secs = |flag: Option<u64>, file: Option<u64>, default: u64, name: &str| {
+            let v = flag.or(file).unwrap_or(default);
+            if v == 0 || v > 366 * 86400 {
+                bail!("{name} must be between 1 and 31622400 seconds (got {v})");
+            }
+            Ok(std::time::Duration::from_secs(v))
+        };
+        let metadata_refresh_max = secs(
+            args.metadata_refresh_max_secs,
+            file.metadata_refresh_max_secs,
+            86400,
+            "metadata_refresh_max_secs",
+        )?;
+        let metadata_refresh_check = secs(
+            args.metadata_refresh_check_secs,
+            file.metadata_refresh_check_secs,
+            300,
+            "metadata_refresh_check_secs",
+        )?;
         Ok(Config {
+            metadata_refresh_max,
+            metadata_refresh_check,
             master_key_file,
             listen,
             database_url,
@@ -203,7 +235,27 @@ mod tests {
             dns_server: None,
             master_key_file: None,
             direct_federation_hosts: None,
+            metadata_refresh_max_secs: None,
+            metadata_refresh_check_secs: None,
         }
+    }
+
+    #[test]
+    fn metadata_refresh_intervals() {
+        let c = Config::resolve(&empty()).unwrap();
+        assert_eq!(c.metadata_refresh_max.as_secs(), 86400);
+        assert_eq!(c.metadata_refresh_check.as_secs(), 300);
+        let mut args = empty();
+        args.metadata_refresh_check_secs = Some(1);
+        assert_eq!(
+            Config::resolve(&args)
+                .unwrap()
+                .metadata_refresh_check
+                .as_secs(),
+            1
+        );
+        args.metadata_refresh_max_secs = Some(0);
+        assert!(Config::resolve(&args).is_err());
     }
 
     #[test]

@@ -4,6 +4,7 @@ mod cli;
 mod client;
 mod config;
 mod dns;
+mod metadata;
 mod scim_transport;
 mod serve;
 

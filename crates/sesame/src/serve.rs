@@ -90,6 +90,11 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         sesame_web::router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
     tokio::spawn(housekeeping(core.clone()));
     tokio::spawn(provisioning_scheduler(core.clone()));
+    tokio::spawn(crate::metadata::refresh_job(
+        core.clone(),
+        config.metadata_refresh_check,
+        config.metadata_refresh_max,
+    ));
     tracing::info!(
         listen = %config.listen,
         public_url = %config.public_url,

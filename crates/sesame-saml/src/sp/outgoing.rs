@@ -289,3 +289,91 @@ mod tests {
         assert!(parse_idp_metadata(&md("")).is_err());
     }
 }
+
+/// An `xs:duration` (XML Schema 2 §3.2.6; metadata `cacheDuration`, metadata §2.3.2), such as
+/// `PT1H`, `P1DT12H` or `PT0.5S`: a year counts 365 days and a month 30, as a cache lifetime
+/// needs no calendar. `None` for negative, empty or malformed values (the caller then uses its
+/// default).
+#[must_use]
+pub fn parse_xs_duration(value: &str) -> Option<time::Duration> {
+    let rest = value.trim().strip_prefix('P')?;
+    let (date, clock) = match rest.split_once('T') {
+        Some((d, t)) if !t.is_empty() => (d, Some(t)),
+        Some(_) => return None,
+        None => (rest, None),
+    };
+    if date.is_empty() && clock.is_none() {
+        return None;
+    }
+    let mut seconds = 0f64;
+    let mut take = |part: &str, units: &[(char, f64)], fractional_last: bool| -> Option<()> {
+        let mut number = String::new();
+        let mut next_unit = 0;
+        for c in part.chars() {
+            if c.is_ascii_digit() || (c == '.' && fractional_last) {
+                number.push(c);
+                continue;
+            }
+            let at = units[next_unit..].iter().position(|(u, _)| *u == c)? + next_unit;
+            if number.is_empty() || (number.contains('.') && units[at].0 != 'S') {
+                return None;
+            }
+            seconds += number.parse::<f64>().ok()? * units[at].1;
+            number.clear();
+            next_unit = at + 1;
+        }
+        number.is_empty().then_some(())
+    };
+    take(
+        date,
+        &[
+            ('Y', 365.0 * 86400.0),
+            ('M', 30.0 * 86400.0),
+            ('D', 86400.0),
+        ],
+        false,
+    )?;
+    if let Some(t) = clock {
+        take(t, &[('H', 3600.0), ('M', 60.0), ('S', 1.0)], true)?;
+    }
+    if !seconds.is_finite() || seconds > 100.0 * 365.0 * 86400.0 {
+        return None;
+    }
+    Some(time::Duration::seconds_f64(seconds))
+}
+
+#[cfg(test)]
+mod duration_tests {
+    use super::parse_xs_duration;
+    use time::Duration;
+
+    #[test]
+    fn xs_durations() {
+        let check = |v: &str, want: Option<Duration>| assert_eq!(parse_xs_duration(v), want, "{v}");
+        check("PT1H", Some(Duration::hours(1)));
+        check("P1DT12H", Some(Duration::hours(36)));
+        check("PT30M", Some(Duration::minutes(30)));
+        check("PT0.5S", Some(Duration::milliseconds(500)));
+        check("P1Y", Some(Duration::days(365)));
+        check("P2M", Some(Duration::days(60)));
+        check(" PT10S ", Some(Duration::seconds(10)));
+        check("P1DT1H1M1S", Some(Duration::seconds(86400 + 3661)));
+        for bad in [
+            "",
+            "P",
+            "PT",
+            "-PT1H",
+            "1H",
+            "PT1",
+            "PTH",
+            "PT1S1H",
+            "P1H",
+            "PT1.5H",
+            "P1.5D",
+            "PT1HX",
+            "P99999999999Y",
+        ] {
+            check(bad, None);
+        }
+    }
+}

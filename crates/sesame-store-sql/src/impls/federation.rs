@@ -388,6 +388,30 @@ macro_rules! federation_impls {
                 Ok(())
             }
 
+            async fn update_federation(
+                &self,
+                f: &sesame_model::DomainFederation,
+                direct: bool,
+            ) -> sesame_store::StoreResult<()> {
+                let data = $crate::impls::federation::federation_json(f)?;
+                let sql = if direct {
+                    "UPDATE direct_federations SET data = $1 WHERE tenant_id = $2 AND domain = $3"
+                } else {
+                    "UPDATE domain_federations SET data = $1 WHERE tenant_id = $2 AND domain = $3"
+                };
+                let done = sqlx::query(sql)
+                    .bind(data)
+                    .bind(f.tenant_id.to_string())
+                    .bind(&f.domain)
+                    .execute(self.w())
+                    .await
+                    .map_err($crate::error::db)?;
+                if done.rows_affected() == 0 {
+                    return Err(sesame_store::StoreError::NotFound("federation"));
+                }
+                Ok(())
+            }
+
             async fn get_direct_federation(
                 &self,
                 tenant: sesame_model::TenantId,

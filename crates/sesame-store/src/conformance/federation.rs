@@ -23,6 +23,7 @@ pub fn federation_fixture(tenant: &Tenant, domain: &str) -> DomainFederation {
         allow_sha1: true,
         clock_skew_secs: DEFAULT_FEDERATION_CLOCK_SKEW_SECS,
         allow_unsolicited: false,
+        metadata_refresh: MetadataRefresh::default(),
         created_at: now(),
         updated_at: now(),
     }
@@ -474,4 +475,60 @@ pub async fn guest_invitations_bind_once(store: &dyn Store) {
     // The invitation goes with its user.
     store.delete_user(a.id, guest.id).await.unwrap();
     assert!(store.list_guest_invitations(a.id).await.unwrap().is_empty());
+}
+
+/// The metadata refresh job's update: replaces an existing federation of either kind, never
+/// creates one.
+pub async fn federation_update_never_creates(store: &dyn Store) {
+    let a = new_tenant(store, "A").await;
+    store
+        .add_domain(&domain_fixture(&a, "own.example", DomainStatus::Verified))
+        .await
+        .unwrap();
+    let mut own = federation_fixture(&a, "own.example");
+    let mut partner = federation_fixture(&a, "partner.example");
+    assert_err(
+        store.update_federation(&own, false).await,
+        NotFound("federation"),
+    );
+    assert_err(
+        store.update_federation(&partner, true).await,
+        NotFound("federation"),
+    );
+    store.put_federation(&own).await.unwrap();
+    store.put_direct_federation(&partner, 10).await.unwrap();
+    own.signing_certificates = vec!["new".into()];
+    own.metadata_refresh.last_error = Some("unreachable".into());
+    own.metadata_refresh.next_at = Some(now());
+    store.update_federation(&own, false).await.unwrap();
+    assert_eq!(
+        store.get_federation(a.id, "own.example").await.unwrap(),
+        own
+    );
+    partner.signing_certificates = vec!["new2".into()];
+    store.update_federation(&partner, true).await.unwrap();
+    assert_eq!(
+        store
+            .get_direct_federation(a.id, "partner.example")
+            .await
+            .unwrap(),
+        partner
+    );
+    // The kinds do not mix.
+    assert_err(
+        store.update_federation(&partner, false).await,
+        NotFound("federation"),
+    );
+    store
+        .delete_direct_federation(a.id, "partner.example")
+        .await
+        .unwrap();
+    assert_err(
+        store.update_federation(&partner, true).await,
+        NotFound("federation"),
+    );
+    assert_err(
+        store.get_direct_federation(a.id, "partner.example").await,
+        NotFound("federation"),
+    );
 }

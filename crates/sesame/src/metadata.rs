@@ -1,0 +1,77 @@
+//! The metadata refresh job of `sesame serve` (issue 5 build point 6): every `check` interval,
+//! `Core::refresh_due_metadata` re-reads the federations' metadata URLs that are due, through
+//! [`HttpMetadata`] (bounded in time and size, no redirects).
+
+use async_trait::async_trait;
+use sesame_core::Core;
+use sesame_core::metadata_refresh::MetadataFetcher;
+use std::time::Duration;
+
+/// Largest metadata document read.
+const MAX_METADATA_BYTES: usize = 1 << 20;
+
+pub struct HttpMetadata {
+    http: reqwest::Client,
+}
+
+impl HttpMetadata {
+    pub fn new() -> anyhow::Result<Self> {
+        Ok(HttpMetadata {
+            http: reqwest::Client::builder()
+                .timeout(Duration::from_secs(15))
+                .redirect(reqwest::redirect::Policy::none())
+                .build()?,
+        })
+    }
+}
+
+#[async_trait]
+impl MetadataFetcher for HttpMetadata {
+    async fn fetch(&self, url: &str) -> Result<String, String> {
+        let mut res = self
+            .http
+            .get(url)
+            .send()
+            .await
+            .map_err(|e| format!("cannot read {url}: {e}"))?;
+        if !res.status().is_success() {
+            return Err(format!("{url} answered HTTP {}", res.status().as_u16()));
+        }
+        let mut body = Vec::new();
+        while let Some(chunk) = res
+            .chunk()
+            .await
+            .map_err(|e| format!("cannot read {url}: {e}"))?
+        {
+            if body.len() + chunk.len() > MAX_METADATA_BYTES {
+                return Err(format!("{url} is larger than {MAX_METADATA_BYTES} bytes"));
+            }
+            body.extend_from_slice(&chunk);
+        }
+        String::from_utf8(body).map_err(|_| format!("{url} is not UTF-8"))
+    }
+}
+
+pub async fn refresh_job(core: Core, check: Duration, max_interval: Duration) {
+    let fetcher = match HttpMetadata::new() {
+        Ok(f) => f,
+        Err(e) => {
+            tracing::error!(error = %e, "metadata refresh job cannot start");
+            return;
+        }
+    };
+    let max = time::Duration::try_from(max_interval).unwrap_or(time::Duration::days(1));
+    let mut tick = tokio::time::interval(check);
+    loop {
+        tick.tick().await;
+        let run = core.refresh_due_metadata(&fetcher, max).await;
+        if run != Default::default() {
+            tracing::info!(
+                refreshed = run.refreshed,
+                certificates_changed = run.certificates_changed,
+                failed = run.failed,
+                "federation metadata refresh"
+            );
+        }
+    }
+}
