@@ -92,6 +92,8 @@ pub struct Core {
     scim_transport: Option<Arc<dyn provisioning::ScimTransport>>,
     /// This process, as the holder of provisioning leases.
     node_id: uuid::Uuid,
+    /// Apps whose provisioning cycle runs in this process.
+    running_cycles: Arc<std::sync::Mutex<std::collections::HashSet<sesame_model::AppId>>>,
 }
 
 impl Core {
@@ -113,6 +115,7 @@ impl Core {
             key_cache: Arc::default(),
             scim_transport: None,
             node_id: uuid::Uuid::new_v4(),
+            running_cycles: Arc::default(),
         }
     }
 

@@ -581,6 +581,28 @@ impl Core {
         aborted_to_none(r)
     }
 
+    /// Extends this node's lease; `false` when it was lost to another node.
+    async fn renew_lease(&self, tenant: TenantId, app: AppId) -> CoreResult<bool> {
+        let now = self.now();
+        let node = self.node_id.to_string();
+        let lease = self.settings.provisioning.lease;
+        let r = self
+            .store
+            .update_provisioning_job(
+                tenant,
+                app,
+                Box::new(move |j| {
+                    if j.state.lease_owner.as_deref() != Some(node.as_str()) {
+                        return Err(StoreError::Aborted(String::new()));
+                    }
+                    j.state.lease_until = Some(now + lease);
+                    Ok(())
+                }),
+            )
+            .await;
+        Ok(aborted_to_none(r)?.is_some())
+    }
+
     /// Saves progress and renews the lease; `false` when the lease was lost to another node.
     async fn save_progress(
         &self,
@@ -616,13 +638,33 @@ impl Core {
         tenant: TenantId,
         app: AppId,
     ) -> CoreResult<Option<ProvisioningCycle>> {
+        // One cycle per app in this process, whatever the lease says.
+        let Some(_running) = RunningGuard::enter(&self.running_cycles, app) else {
+            return Ok(None);
+        };
         let Some(job) = self.claim_cycle(tenant, app).await? else {
             return Ok(None);
         };
         let Some(mut cycle) = job.state.running.clone() else {
             return Ok(None);
         };
+        // The lease is renewed on a timer too, so that a slow target (long Retry-After waits)
+        // never lets it lapse while the cycle still works.
+        let heartbeat = tokio::spawn({
+            let core = self.clone();
+            let every = std::time::Duration::try_from(self.settings.provisioning.lease / 3)
+                .unwrap_or(std::time::Duration::from_secs(20));
+            async move {
+                loop {
+                    tokio::time::sleep(every).await;
+                    if !core.renew_lease(tenant, app).await.unwrap_or(false) {
+                        return;
+                    }
+                }
+            }
+        });
         let outcome = self.cycle_body(&job, &mut cycle).await;
+        heartbeat.abort();
         if let Err(e) = &outcome {
             cycle.error = Some(format!("the cycle stopped: {e}"));
         }
@@ -782,6 +824,33 @@ impl Core {
                 Some(n) => after = Some(n),
                 None => return Ok(purged),
             }
+        }
+    }
+}
+
+/// Marks an app's cycle as running in this process until dropped.
+struct RunningGuard {
+    set: Arc<std::sync::Mutex<std::collections::HashSet<AppId>>>,
+    app: AppId,
+}
+
+impl RunningGuard {
+    fn enter(
+        set: &Arc<std::sync::Mutex<std::collections::HashSet<AppId>>>,
+        app: AppId,
+    ) -> Option<Self> {
+        let mut running = set.lock().ok()?;
+        running.insert(app).then(|| RunningGuard {
+            set: set.clone(),
+            app,
+        })
+    }
+}
+
+impl Drop for RunningGuard {
+    fn drop(&mut self) {
+        if let Ok(mut running) = self.set.lock() {
+            running.remove(&self.app);
         }
     }
 }
