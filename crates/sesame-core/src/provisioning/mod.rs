@@ -695,7 +695,7 @@ impl Core {
         }
         let concurrency = job.config.concurrency.max(1) as usize;
         let mut tasks = tokio::task::JoinSet::new();
-        let mut last_save = std::time::Instant::now();
+        let mut last_save = self.now();
         let mut pending = users.into_iter();
         loop {
             while tasks.len() < concurrency && run.aborted().is_none() {
@@ -709,8 +709,8 @@ impl Core {
             let done =
                 joined.map_err(|e| CoreError::Internal(format!("provisioning task: {e}")))??;
             tally(cycle, done);
-            if last_save.elapsed() >= std::time::Duration::from_secs(1) {
-                last_save = std::time::Instant::now();
+            if self.now() - last_save >= time::Duration::SECOND {
+                last_save = self.now();
                 if !self.save_progress(tenant, app, cycle).await? {
                     return Err(CoreError::Internal(
                         "the job was taken over by another node".into(),
@@ -723,8 +723,8 @@ impl Core {
                 break;
             }
             tally(cycle, run.sync_group(id).await?);
-            if last_save.elapsed() >= std::time::Duration::from_secs(1) {
-                last_save = std::time::Instant::now();
+            if self.now() - last_save >= time::Duration::SECOND {
+                last_save = self.now();
                 self.save_progress(tenant, app, cycle).await?;
             }
         }

@@ -7,7 +7,7 @@ use serde_json::Value;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::Mutex;
-use tokio::time::Instant;
+use tokio::time::{Interval, MissedTickBehavior};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ScimMethod {
@@ -113,9 +113,9 @@ pub struct TargetClient {
     base: String,
     bearer: String,
     retry: RetryPolicy,
-    /// Minimum spacing between requests (`None`: no limit), and the next free slot.
-    spacing: Option<Duration>,
-    next_slot: Mutex<Instant>,
+    /// One tick per request when rate-limited (the first is immediate; a late tick does not
+    /// make the next ones come faster).
+    slots: Option<Mutex<Interval>>,
 }
 
 fn retryable(status: u16) -> bool {
@@ -135,20 +135,18 @@ impl TargetClient {
             base: base.trim_end_matches('/').to_owned(),
             bearer,
             retry,
-            spacing: (rate_limit > 0).then(|| Duration::from_secs(1) / rate_limit),
-            next_slot: Mutex::new(Instant::now()),
+            slots: (rate_limit > 0).then(|| {
+                let mut slots = tokio::time::interval(Duration::from_secs(1) / rate_limit);
+                slots.set_missed_tick_behavior(MissedTickBehavior::Delay);
+                Mutex::new(slots)
+            }),
         }
     }
 
     async fn wait_for_slot(&self) {
-        let Some(spacing) = self.spacing else { return };
-        let slot = {
-            let mut next = self.next_slot.lock().await;
-            let slot = (*next).max(Instant::now());
-            *next = slot + spacing;
-            slot
-        };
-        tokio::time::sleep_until(slot).await;
+        if let Some(slots) = &self.slots {
+            slots.lock().await.tick().await;
+        }
     }
 
     /// Sends `method path` (path relative to the tenant URL, with its query), retrying
