@@ -89,6 +89,13 @@ impl Core {
             Err(StoreError::NotFound(_)) => {}
             Err(e) => return Err(e),
         }
+        // A domain the tenant verified after federating it directly is the tenant's own: its
+        // members must not be sent to the partner's IdP.
+        match self.store.get_domain(tenant, domain).await {
+            Ok(d) if d.status != sesame_model::DomainStatus::Unverified => return Ok(None),
+            Ok(_) | Err(StoreError::NotFound(_)) => {}
+            Err(e) => return Err(e),
+        }
         match self.store.get_direct_federation(tenant, domain).await {
             Ok(f) => Ok(Some(Federation::Direct(f))),
             Err(StoreError::NotFound(_)) => Ok(None),

@@ -474,3 +474,37 @@ async fn the_first_sign_in_redeems_the_invitation_and_binds_the_identity() {
         "no longer sent to the partner"
     );
 }
+
+/// A partner domain the tenant verifies later is its own: home-realm discovery no longer sends
+/// its addresses to the partner's IdP, and the ACS no longer accepts that IdP for it.
+#[tokio::test]
+async fn a_domain_verified_after_direct_federation_is_no_longer_direct() {
+    let e = env().await;
+    assert_eq!(e.invite(GUEST).await.status, StatusCode::CREATED);
+    let req = e.follow(&e.link()).await;
+    e.api
+        .core
+        .store()
+        .add_domain(&Domain {
+            tenant_id: e.tenant.id,
+            name: PARTNER.into(),
+            status: DomainStatus::Verified,
+            verification_token: "t".into(),
+            created_at: OffsetDateTime::now_utc(),
+            verified_at: Some(OffsetDateTime::now_utc()),
+        })
+        .await
+        .unwrap();
+    let r = e
+        .post(&e.answer(&req, "_v1", "PERSIST-ANN", Some(GUEST)))
+        .await;
+    e.refused(r, "SESAME-4003", "federation").await;
+    let (_, _, page) = e
+        .send(
+            Request::get(e.link().strip_prefix("http://127.0.0.1:8080").unwrap())
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert!(!page.contains("SAMLRequest"), "{page}");
+}
