@@ -1,6 +1,8 @@
 //! Federation interoperability (issue 5): the real `sesame` binary as the service provider of
 //! real third-party identity providers — Debian's SimpleSAMLphp 1.19 under Apache + mod_php, and
-//! a pysaml2 IdP (`tests/interop/pysaml2_idp.py`) — for a whole federated domain (seed 001). A browser-like client (`tests/interop/browser.py`)
+//! a pysaml2 IdP (`tests/interop/pysaml2_idp.py`) — for a whole federated domain (seed 001) and
+//! for invited guests through direct federation (seed 002). Each captured Response is then run
+//! through `sesame saml inspect` (OPS-3). A browser-like client (`tests/interop/browser.py`)
 //! starts at Sésame's sign-in page with a user of the federated domain, is sent to
 //! SimpleSAMLphp with an AuthnRequest (HTTP-POST), signs in there, comes back with the signed
 //! Response and holds a Sésame session as the matched user.
@@ -394,6 +396,37 @@ impl Sesame {
             "{}",
             show()
         );
+        // The captured Response, inspected now (OPS-3), gets the ACS's verdict: refused, since
+        // its request was answered; its signature by the configured key still passes.
+        let captured = saml
+            .iter()
+            .find(|m| m["kind"] == "SAMLResponse")
+            .and_then(|m| m["file"].as_str())
+            .unwrap();
+        let inspected = Command::new(BIN)
+            .args([
+                "saml",
+                "inspect",
+                "-t",
+                "contoso.example",
+                "--domain",
+                "partner.example",
+            ])
+            .args([captured, "--output", "json"])
+            .env("SESAME_SERVER", &self.url)
+            .env("SESAME_TOKEN", ADMIN)
+            .output()
+            .unwrap();
+        assert!(!inspected.status.success(), "{}", show());
+        let report: Value = serde_json::from_slice(&inspected.stdout).unwrap();
+        let signature = report["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["rule"] == "assertion-signed-by-trusted-key")
+            .cloned()
+            .unwrap_or_default();
+        assert_eq!(signature["passed"], true, "{report:#}");
         let portal = walk(
             work,
             label,

@@ -135,6 +135,9 @@ def main():
                 authn={"class_ref": PASSWORDPROTECTEDTRANSPORT},
                 sign_assertion=True,
                 sign_response=False,
+                # pysaml2 signs with RSA-SHA1 unless told otherwise, per call.
+                sign_alg=SIG_RSA_SHA256,
+                digest_alg=DIGEST_SHA256,
             )
             http_args = idp.apply_binding(BINDING_HTTP_POST, str(resp), acs, relay, response=True)
             self.reply(200, http_args["data"])
