@@ -219,6 +219,7 @@ impl Core {
                     display_name: input.display_name,
                     mail: Some(email.clone()),
                     user_type: Some(UserType::Guest),
+                    source: Some(sesame_model::UserSource::FederatedGuest),
                     ..NewUser::default()
                 },
             )

@@ -122,6 +122,24 @@ impl Core {
                 .await;
         }
 
+        // Guests invited through direct federation (DIR-4) sign in at their IdP only; a
+        // password stored for one (there should be none) is never honoured.
+        if user
+            .as_ref()
+            .is_some_and(|u| u.source == UserSource::FederatedGuest)
+        {
+            return self
+                .fail(
+                    &attempt,
+                    &upn,
+                    user.map(|u| u.id),
+                    SignInFailure::InvalidCredentials,
+                    "federated guest: password sign-in refused",
+                    now,
+                )
+                .await;
+        }
+
         let (user, credential) = match (user, credential) {
             (Some(u), Some(c)) => (u, c),
             (user, _) => {

@@ -784,3 +784,55 @@ async fn portal_lists_enabled_assigned_apps_with_roles() {
         None
     );
 }
+
+#[tokio::test]
+async fn federated_guests_never_get_or_use_a_password() {
+    let f = fixture().await;
+    let guest = NewUser {
+        user_principal_name: "ann_partner.example#EXT#@contoso.sesame.local".into(),
+        user_type: Some(UserType::Guest),
+        source: Some(UserSource::FederatedGuest),
+        ..Default::default()
+    };
+    // Not at creation…
+    let with_password = NewUser {
+        password: Some("Correct-Horse-1".into()),
+        ..guest.clone()
+    };
+    let err = f
+        .core
+        .create_user(f.tenant.id, with_password)
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "SESAME-1400", "{err}");
+    // …nor later…
+    let u = f.core.create_user(f.tenant.id, guest).await.unwrap();
+    let err = f
+        .core
+        .set_password(f.tenant.id, u.id, "Correct-Horse-1".into())
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("guest"), "{err}");
+    // …and one written behind the core's back is not honoured.
+    let hash = PasswordHasher::with_params(256, 1, 1)
+        .unwrap()
+        .hash("Correct-Horse-1".into())
+        .await
+        .unwrap();
+    f.core
+        .store()
+        .put_password(&PasswordCredential {
+            tenant_id: f.tenant.id,
+            user_id: u.id,
+            hash,
+            failed_attempts: 0,
+            locked_until: None,
+            updated_at: f.clock.now(),
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        outcome(&f, &u.user_principal_name, "Correct-Horse-1").await,
+        Err(SignInFailure::InvalidCredentials)
+    );
+}

@@ -16,6 +16,9 @@ impl Core {
             .await?;
         if let Some(p) = &input.password {
             check_password_policy(p)?;
+            if input.source == Some(UserSource::FederatedGuest) {
+                return Err(guest_password());
+            }
         }
         let mut user = User::new(UserId(self.new_uuid()), tenant.id, upn, self.now());
         if let Some(id) = input.immutable_id {
@@ -135,7 +138,9 @@ impl Core {
         password: String,
     ) -> CoreResult<()> {
         check_password_policy(&password)?;
-        self.store.get_user(tenant, user).await?;
+        if self.store.get_user(tenant, user).await?.source == UserSource::FederatedGuest {
+            return Err(guest_password());
+        }
         let hash = self.passwords.hash(password).await?;
         let credential = PasswordCredential {
             tenant_id: tenant,
@@ -227,4 +232,12 @@ fn extension_attributes(values: Vec<Option<String>>) -> CoreResult<Vec<Option<St
         *slot = optional_text("extensionAttributes", v)?;
     }
     Ok(out)
+}
+
+/// B2B guests (DIR-4) authenticate at their own organisation's IdP, never with a password here.
+fn guest_password() -> CoreError {
+    CoreError::invalid(
+        "password",
+        "a guest signs in at their own organisation's identity provider and has no password here",
+    )
 }
