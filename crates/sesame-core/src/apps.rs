@@ -17,6 +17,7 @@ impl Core {
             created_at: self.now(),
         };
         self.store.create_app(&app).await?;
+        self.config.invalidate();
         Ok(app)
     }
 
@@ -44,8 +45,16 @@ impl Core {
                     Ok(())
                 }),
             )
-            .await?;
-        Ok(app)
+            .await;
+        self.config.invalidate();
+        Ok(app?)
+    }
+
+    /// Deletes the app with its assignments, certificates and provisioning.
+    pub async fn delete_app(&self, tenant: TenantId, id: AppId) -> CoreResult<()> {
+        let deleted = self.store.delete_app(tenant, id).await;
+        self.config.invalidate();
+        Ok(deleted?)
     }
 
     pub async fn assign_app(

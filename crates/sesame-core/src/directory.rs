@@ -52,13 +52,23 @@ impl Core {
                 }),
             )
             .await?;
+        self.config.invalidate();
         Ok(t)
+    }
+
+    /// Deletes the tenant and everything in it.
+    pub async fn delete_tenant(&self, id: TenantId) -> CoreResult<()> {
+        let deleted = self.store.delete_tenant(id).await;
+        self.config.invalidate();
+        deleted?;
+        tracing::info!(tenant = %id, "tenant deleted");
+        Ok(())
     }
 
     /// Resolves the `{tenant}` of a URL: the tenant id, its initial domain or a verified domain.
     pub async fn resolve_tenant(&self, key: &str) -> CoreResult<Tenant> {
         if let Ok(id) = key.parse::<TenantId>() {
-            return Ok(self.store.get_tenant(id).await?);
+            return Ok(Tenant::clone(&*self.tenant(id).await?));
         }
         let domain = normalize_domain(key).map_err(|_| CoreError::NotFound("tenant"))?;
         Ok(self.store.find_tenant_by_domain(&domain).await?)

@@ -9,6 +9,7 @@ mod admin;
 mod apps;
 pub mod claims;
 mod clock;
+mod config_cache;
 mod directory;
 mod error;
 pub mod federation;
@@ -88,6 +89,8 @@ pub struct Core {
     ids: Arc<std::sync::Mutex<uuid::ContextV7>>,
     master_key: Option<Arc<keys::MasterKey>>,
     key_cache: Arc<saml_apps::KeyCache>,
+    /// Tenants, apps and active signing keys read on every sign-in (see `config_cache`).
+    config: Arc<config_cache::ConfigCache>,
     /// Outbound SCIM requests (provisioning); the binary provides HTTP.
     scim_transport: Option<Arc<dyn provisioning::ScimTransport>>,
     /// This process, as the holder of provisioning leases.
@@ -113,6 +116,7 @@ impl Core {
             ids: Arc::new(std::sync::Mutex::new(uuid::ContextV7::new())),
             master_key: None,
             key_cache: Arc::default(),
+            config: Arc::default(),
             scim_transport: None,
             node_id: uuid::Uuid::new_v4(),
             running_cycles: Arc::default(),

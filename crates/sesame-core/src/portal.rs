@@ -72,25 +72,14 @@ impl Core {
         user: UserId,
         with_group_names: bool,
     ) -> CoreResult<Option<AppAccess>> {
-        let groups = self.store.list_user_groups(tenant, user).await?;
-        let mut assigned = false;
-        let mut roles = BTreeSet::new();
-        for a in self.store.list_assignments(tenant, app).await? {
-            let mine = match a.principal {
-                Principal::User(u) => u == user,
-                Principal::Group(g) => groups.contains(&g),
-            };
-            if mine {
-                assigned = true;
-                roles.extend(a.app_role);
-            }
-        }
-        if !assigned {
+        let assignments = self.store.user_app_roles(tenant, app, user).await?;
+        if assignments.is_empty() {
             return Ok(None);
         }
+        let roles: BTreeSet<String> = assignments.into_iter().flatten().collect();
         let mut group_names = Vec::new();
         if with_group_names {
-            for g in groups {
+            for g in self.store.list_user_groups(tenant, user).await? {
                 match self.store.get_group(tenant, g).await {
                     Ok(group) => group_names.push(group.display_name),
                     Err(sesame_store::StoreError::NotFound(_)) => {}

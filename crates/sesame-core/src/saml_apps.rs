@@ -58,7 +58,9 @@ impl Core {
                     Ok(())
                 }),
             )
-            .await?;
+            .await;
+        self.config.invalidate();
+        let app = app?;
         let cert = self.add_signing_certificate(tenant, app.id).await?;
         Ok((app, cert))
     }
@@ -81,7 +83,9 @@ impl Core {
                     Ok(())
                 }),
             )
-            .await?;
+            .await;
+        self.config.invalidate();
+        let updated = updated?;
         if self
             .store
             .list_app_certificates(tenant, app)
@@ -127,7 +131,9 @@ impl Core {
             not_after: generated.not_after,
             created_at: now,
         };
-        self.store.add_app_certificate(&cert).await?;
+        let added = self.store.add_app_certificate(&cert).await;
+        self.config.invalidate();
+        added?;
         tracing::info!(tenant = %tenant, app = %app, thumbprint = %cert.thumbprint, active = first, "signing certificate added");
         Ok(cert)
     }
@@ -147,7 +153,9 @@ impl Core {
         app: AppId,
         id: uuid::Uuid,
     ) -> CoreResult<()> {
-        self.store.activate_app_certificate(tenant, app, id).await?;
+        let activated = self.store.activate_app_certificate(tenant, app, id).await;
+        self.config.invalidate();
+        activated?;
         tracing::info!(tenant = %tenant, app = %app, certificate = %id, "signing certificate activated");
         Ok(())
     }
@@ -170,15 +178,17 @@ impl Core {
                 "the active signing certificate cannot be removed; activate another one first",
             ));
         }
-        self.store.delete_app_certificate(tenant, app, id).await?;
+        let deleted = self.store.delete_app_certificate(tenant, app, id).await;
+        self.config.invalidate();
+        deleted?;
         if let Ok(mut cache) = self.key_cache.0.lock() {
             cache.remove(&id);
         }
         Ok(())
     }
 
-    /// The active signing key of the app, parsed once and then served from memory.
-    pub async fn active_signing_key(
+    /// The active signing key of the app as stored, parsed once per certificate.
+    pub(crate) async fn load_active_signing_key(
         &self,
         tenant: TenantId,
         app: AppId,

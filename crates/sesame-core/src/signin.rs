@@ -327,19 +327,14 @@ impl Core {
         secret: &str,
     ) -> CoreResult<Option<(Session, User)>> {
         let digest = secrets::digest(secret);
-        let session = match self.store.get_session(tenant, &digest).await {
-            Ok(s) => s,
+        let (session, user) = match self.store.get_session_with_user(tenant, &digest).await {
+            Ok(found) => found,
             Err(StoreError::NotFound(_)) => return Ok(None),
             Err(e) => return Err(e.into()),
         };
-        if session.expires_at <= self.now() {
+        if session.expires_at <= self.now() || !user.account_enabled {
             return Ok(None);
         }
-        let user = match self.store.get_user(tenant, session.user_id).await {
-            Ok(u) if u.account_enabled => u,
-            Ok(_) | Err(StoreError::NotFound(_)) => return Ok(None),
-            Err(e) => return Err(e.into()),
-        };
         Ok(Some((session, user)))
     }
 

@@ -8,7 +8,7 @@
 //! Every refusal is an [`SsoFailure`] — an error page, never a redirect — and a sign-in log entry.
 
 use crate::claims::{ClaimInputs, map_claims};
-use crate::{Core, CoreError, CoreResult};
+use crate::{Core, CoreError};
 use serde::{Deserialize, Serialize};
 use sesame_model::*;
 use sesame_saml::metadata::IndexedEndpoint;
@@ -143,29 +143,6 @@ impl Core {
         format!("{}/{tenant}/saml2", self.settings.public_url)
     }
 
-    /// The tenant's SAML application whose identifiers include `entity_id`.
-    pub async fn find_saml_app(
-        &self,
-        tenant: TenantId,
-        entity_id: &str,
-    ) -> CoreResult<Option<Application>> {
-        let mut page = PageRequest::new(Some(PageRequest::MAX_LIMIT), None);
-        loop {
-            let apps = self.store.list_apps(tenant, &page).await?;
-            if let Some(app) = apps.items.into_iter().find(|a| {
-                a.saml
-                    .as_ref()
-                    .is_some_and(|s| s.identifiers.iter().any(|i| i == entity_id))
-            }) {
-                return Ok(Some(app));
-            }
-            match apps.next {
-                Some(next) => page.after = Some(next),
-                None => return Ok(None),
-            }
-        }
-    }
-
     /// Validates an AuthnRequest (SAML core §3.4.1, profiles §4.1.4.1) up to the user.
     pub async fn accept_authn_request(
         &self,
@@ -209,7 +186,7 @@ impl Core {
             }
             Err(e) => return Err(SsoFailure::from_core(&e)),
         };
-        let Some(settings) = app.saml.clone() else {
+        let Some(settings) = app.saml.as_ref() else {
             return Err(SsoFailure::not_saml());
         };
         if !app.enabled {
@@ -218,7 +195,7 @@ impl Core {
         }
 
         // Signature (SAML-IDP-6): verified when the app has certificates, required when set.
-        let request = match self.check_request_signature(&settings, &req) {
+        let request = match self.check_request_signature(settings, &req) {
             Ok(Some(verified)) => verified,
             Ok(None) => unverified,
             Err(detail) => {
@@ -252,7 +229,7 @@ impl Core {
             );
             return refuse(Some(app.id), f, format!("rule {} failed: {e}", e.rule())).await;
         }
-        let endpoints = registered_endpoints(&settings);
+        let endpoints = registered_endpoints(settings);
         let acs = match rules::acs_url_is_registered(&request, &endpoints) {
             Ok(e) => e.location.clone(),
             Err(e) => {
@@ -357,16 +334,16 @@ impl Core {
         app: AppId,
         meta: &RequestMeta,
     ) -> Result<PendingSso, SsoFailure> {
-        let app = match self.store.get_app(tenant.id, app).await {
+        let app = match self.app(tenant.id, app).await {
             Ok(a) => a,
-            Err(sesame_store::StoreError::NotFound(_)) => {
+            Err(CoreError::NotFound(_)) => {
                 return Err(SsoFailure::new(
                     codes::UNKNOWN_APPLICATION,
                     404,
                     "This application does not exist.",
                 ));
             }
-            Err(e) => return Err(SsoFailure::from_core(&e.into())),
+            Err(e) => return Err(SsoFailure::from_core(&e)),
         };
         let Some(settings) = app.saml.as_ref() else {
             return Err(SsoFailure::not_saml());
@@ -434,11 +411,11 @@ impl Core {
             .await;
             Err(f)
         };
-        let app = match self.store.get_app(tenant.id, pending.app_id).await {
+        let app = match self.app(tenant.id, pending.app_id).await {
             Ok(a) => a,
-            Err(e) => return Err(SsoFailure::from_core(&e.into())),
+            Err(e) => return Err(SsoFailure::from_core(&e)),
         };
-        let Some(settings) = app.saml.clone() else {
+        let Some(settings) = app.saml.as_ref() else {
             return Err(SsoFailure::not_saml());
         };
         if !app.enabled {
@@ -468,7 +445,7 @@ impl Core {
             Err(e) => return Err(SsoFailure::from_core(&e)),
         };
         let issued = match self
-            .issue_response(tenant, &app, &settings, pending, session, user, &access)
+            .issue_response(tenant, &app, settings, pending, session, user, &access)
             .await
         {
             Ok(i) => i,
@@ -497,14 +474,15 @@ impl Core {
             session_index: issued.session_index,
             at: self.now(),
         };
-        if let Err(e) = self
-            .store
-            .add_session_participant(tenant.id, &session.id_digest, &participant)
-            .await
-        {
+        // Both at once: on SQLite they then share one commit (group commit).
+        let (recorded, ()) = tokio::join!(
+            self.store
+                .add_session_participant(tenant.id, &session.id_digest, &participant),
+            self.log_saml_success(tenant.id, app.id, user, meta)
+        );
+        if let Err(e) = recorded {
             tracing::warn!(error = %e, "could not record the SSO participant; single logout will miss it");
         }
-        self.log_saml_success(tenant.id, app.id, user, meta).await;
         Ok(SamlPost {
             url: pending.acs_url.clone(),
             kind: MessageKind::Response,
@@ -588,10 +566,9 @@ impl Core {
             .await
             .map_err(|e| SsoFailure::from_core(&e))?;
         let app = self
-            .store
-            .get_app(tenant.id, pending.app_id)
+            .app(tenant.id, pending.app_id)
             .await
-            .map_err(|e| SsoFailure::from_core(&e.into()))?;
+            .map_err(|e| SsoFailure::from_core(&e))?;
         let (algorithm, digest) = match &app.saml {
             Some(settings) => signing_algorithms(settings),
             None => (SignatureAlgorithm::RsaSha256, DigestAlgorithm::Sha256),

@@ -559,6 +559,108 @@ async fn saml_app_certificates_roll_over() {
     assert!(f.core.add_signing_certificate(t, app.id).await.is_err());
 }
 
+/// Tenants, apps and signing keys are served from memory: a change made through this node is
+/// seen at once, one made by another node on the same store within `config_cache::MAX_AGE`.
+#[tokio::test]
+async fn configuration_changes_reach_this_node_at_once_and_others_within_max_age() {
+    let f = fixture().await;
+    let master = || keys::MasterKey::from_bytes(&[9u8; 32]).unwrap();
+    let here = f.core.clone().with_master_key(master());
+    let other = Core::new(
+        f.core.store().clone(),
+        f.clock.clone(),
+        f.dns.clone(),
+        PasswordHasher::with_params(256, 1, 1).unwrap(),
+        CoreSettings::default(),
+    )
+    .with_master_key(master());
+    let t = f.tenant.id;
+    let entity = "https://sp.example/shibboleth";
+    // The other node looks everything up once: now it remembers.
+    assert!(other.find_saml_app(t, entity).await.unwrap().is_none());
+    let (app, first) = here
+        .create_saml_app(t, "Shib", saml_settings())
+        .await
+        .unwrap();
+    assert_eq!(
+        here.find_saml_app(t, entity).await.unwrap().unwrap().id,
+        app.id
+    );
+    assert_eq!(other.tenant(t).await.unwrap().name, "Contoso");
+    assert!(other.app(t, app.id).await.unwrap().enabled);
+    let key = other.active_signing_key(t, app.id).await.unwrap();
+
+    here.update_tenant(
+        t,
+        TenantPatch {
+            name: Some("Contoso Ltd".into()),
+        },
+    )
+    .await
+    .unwrap();
+    here.update_app(
+        t,
+        app.id,
+        AppPatch {
+            enabled: Some(false),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    let second = here.add_signing_certificate(t, app.id).await.unwrap();
+    here.activate_signing_certificate(t, app.id, second.id)
+        .await
+        .unwrap();
+    assert_eq!(here.tenant(t).await.unwrap().name, "Contoso Ltd");
+    assert!(!here.app(t, app.id).await.unwrap().enabled);
+    let new_key = here.active_signing_key(t, app.id).await.unwrap();
+    assert_ne!(new_key.certificate_der(), key.certificate_der());
+
+    // Within MAX_AGE the other node still answers what it read…
+    f.clock
+        .advance(config_cache::MAX_AGE - time::Duration::milliseconds(1));
+    assert!(other.find_saml_app(t, entity).await.unwrap().is_none());
+    assert_eq!(other.tenant(t).await.unwrap().name, "Contoso");
+    assert!(other.app(t, app.id).await.unwrap().enabled);
+    assert_eq!(
+        other
+            .active_signing_key(t, app.id)
+            .await
+            .unwrap()
+            .certificate_der(),
+        key.certificate_der()
+    );
+    // …and then reads again.
+    f.clock.advance(time::Duration::milliseconds(1));
+    assert_eq!(
+        other.find_saml_app(t, entity).await.unwrap().unwrap().id,
+        app.id
+    );
+    assert_eq!(other.tenant(t).await.unwrap().name, "Contoso Ltd");
+    assert!(!other.app(t, app.id).await.unwrap().enabled);
+    assert_eq!(
+        other
+            .active_signing_key(t, app.id)
+            .await
+            .unwrap()
+            .certificate_der(),
+        new_key.certificate_der()
+    );
+    // Deletions are seen at once here too.
+    here.remove_signing_certificate(t, app.id, first.id)
+        .await
+        .unwrap();
+    here.delete_app(t, app.id).await.unwrap();
+    assert!(here.find_saml_app(t, entity).await.unwrap().is_none());
+    assert!(matches!(
+        here.app(t, app.id).await,
+        Err(CoreError::NotFound(_))
+    ));
+    here.delete_tenant(t).await.unwrap();
+    assert!(matches!(here.tenant(t).await, Err(CoreError::NotFound(_))));
+}
+
 #[tokio::test]
 async fn saml_settings_are_validated() {
     let f = fixture().await;

@@ -6,9 +6,9 @@
 //! begin write transactions. See `sqlite.rs` for SQLite's single-writer design.
 
 mod error;
+mod group_commit;
 mod impls;
 mod postgres;
-mod replay_batch;
 mod rows;
 mod sqlite;
 

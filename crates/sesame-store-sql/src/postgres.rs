@@ -84,6 +84,61 @@ impl PostgresStore {
         Ok(())
     }
 
+    /// One upsert per call. Both rows must be in the tenant: the session, and the app.
+    async fn upsert_participant(
+        &self,
+        tenant: sesame_model::TenantId,
+        id_digest: &str,
+        p: &sesame_model::SessionParticipant,
+    ) -> StoreResult<()> {
+        let done = sqlx::query(
+            "INSERT INTO session_participants (session_digest, tenant_id, app_id, name_id, \
+             name_id_format, session_index, at_ns) SELECT $1, $2, $3, $4, $5, $6, $7 \
+             WHERE EXISTS (SELECT 1 FROM sessions WHERE tenant_id = $2 AND id_digest = $1) \
+             AND EXISTS (SELECT 1 FROM apps WHERE tenant_id = $2 AND id = $3) \
+             ON CONFLICT (session_digest, app_id) DO UPDATE SET name_id = excluded.name_id, \
+             name_id_format = excluded.name_id_format, session_index = excluded.session_index, \
+             at_ns = excluded.at_ns",
+        )
+        .bind(id_digest)
+        .bind(tenant.to_string())
+        .bind(p.app_id.to_string())
+        .bind(&p.name_id)
+        .bind(&p.name_id_format)
+        .bind(&p.session_index)
+        .bind(crate::rows::ns(p.at)?)
+        .execute(&self.pool)
+        .await
+        .map_err(crate::error::db_or_missing("session"))?;
+        if done.rows_affected() == 0 {
+            return Err(sesame_store::StoreError::NotFound("session"));
+        }
+        Ok(())
+    }
+
+    async fn insert_sign_in(&self, e: &sesame_model::SignInEvent) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO sign_ins (id, tenant_id, at_ns, user_id, user_principal_name, \
+             app_id, protocol, result, reason, ip, correlation_id) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+        )
+        .bind(e.id.to_string())
+        .bind(e.tenant_id.to_string())
+        .bind(crate::rows::ns(e.at)?)
+        .bind(e.user_id.map(|u| u.to_string()))
+        .bind(&e.user_principal_name)
+        .bind(e.app_id.map(|a| a.to_string()))
+        .bind(&e.protocol)
+        .bind(e.result.as_str())
+        .bind(&e.reason)
+        .bind(&e.ip)
+        .bind(&e.correlation_id)
+        .execute(&self.pool)
+        .await
+        .map_err(crate::error::db_or_missing("tenant"))?;
+        Ok(())
+    }
+
     async fn lock_names(&self, tx: &mut Transaction<'static, Postgres>) -> StoreResult<()> {
         sqlx::query("SELECT pg_advisory_xact_lock($1)")
             .bind(DOMAIN_NAMES_LOCK)

@@ -253,6 +253,21 @@ impl SessionRow {
     }
 }
 
+/// A session joined with its user's document.
+#[derive(sqlx::FromRow)]
+pub(crate) struct SessionUserRow {
+    #[sqlx(flatten)]
+    session: SessionRow,
+    data: String,
+}
+
+impl SessionUserRow {
+    pub(crate) fn into_model(self) -> StoreResult<(Session, User)> {
+        let user = UserRow { data: self.data }.into_model()?;
+        Ok((self.session.into_model()?, user))
+    }
+}
+
 #[derive(sqlx::FromRow)]
 pub(crate) struct SignInRow {
     id: String,

@@ -9,6 +9,7 @@
 //! connection, so `sqlite::memory:` uses the single writer connection for reads too.
 
 use crate::error::{backend, db};
+use crate::group_commit::Write;
 use sesame_store::{Store, StoreResult};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Sqlite, SqlitePool, Transaction};
@@ -22,7 +23,8 @@ const READERS: u32 = 4;
 pub struct SqliteStore {
     writer: SqlitePool,
     reader: SqlitePool,
-    replay: crate::replay_batch::ReplayBatcher,
+    /// The replay cache, sign-in log and SSO participants (`group_commit.rs`).
+    group_commit: crate::group_commit::GroupCommit,
 }
 
 impl crate::Backend for SqliteStore {
@@ -40,9 +42,12 @@ impl SqliteStore {
             .synchronous(SqliteSynchronous::Normal)
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(10));
+        // A connection to a local file does not go stale: no ping (a round trip to the
+        // connection's thread) before each use.
         let mut writer = SqlitePoolOptions::new()
             .max_connections(1)
-            .min_connections(1);
+            .min_connections(1)
+            .test_before_acquire(false);
         if memory {
             // The database dies with its connection: never let the pool close it.
             writer = writer.idle_timeout(None).max_lifetime(None);
@@ -60,15 +65,16 @@ impl SqliteStore {
         } else {
             SqlitePoolOptions::new()
                 .max_connections(READERS)
+                .test_before_acquire(false)
                 .connect_with(options.create_if_missing(false))
                 .await
                 .map_err(backend)?
         };
-        let replay = crate::replay_batch::ReplayBatcher::start(writer.clone());
+        let group_commit = crate::group_commit::GroupCommit::start(writer.clone());
         Ok(SqliteStore {
             writer,
             reader,
-            replay,
+            group_commit,
         })
     }
 
@@ -84,7 +90,6 @@ impl SqliteStore {
         self.writer.begin_with("BEGIN IMMEDIATE").await.map_err(db)
     }
 
-    /// Replay-cache rows go through the group-commit writer (`replay_batch.rs`).
     async fn insert_replay(
         &self,
         tenant: String,
@@ -92,9 +97,28 @@ impl SqliteStore {
         assertion_id: &str,
         keep_until_ns: i64,
     ) -> StoreResult<()> {
-        self.replay
-            .remember(tenant, issuer, assertion_id, keep_until_ns)
+        self.group_commit
+            .write(Write::Replay {
+                tenant,
+                issuer: issuer.to_owned(),
+                assertion_id: assertion_id.to_owned(),
+                keep_until_ns,
+            })
             .await
+    }
+
+    async fn upsert_participant(
+        &self,
+        tenant: sesame_model::TenantId,
+        id_digest: &str,
+        p: &sesame_model::SessionParticipant,
+    ) -> StoreResult<()> {
+        let write = Write::participant(tenant.to_string(), id_digest, p)?;
+        self.group_commit.write(write).await
+    }
+
+    async fn insert_sign_in(&self, e: &sesame_model::SignInEvent) -> StoreResult<()> {
+        self.group_commit.write(Write::sign_in(e)?).await
     }
 
     /// The single writer already serializes domain-name claims.

@@ -118,6 +118,7 @@ macro_rules! conformance_tests {
             app_list_pagination,
             assignments_to_users_and_groups,
             assignment_sentinels,
+            user_app_roles_direct_and_through_groups,
             isolation_groups_and_apps,
             // SAML applications
             app_saml_settings_round_trip,
@@ -125,10 +126,12 @@ macro_rules! conformance_tests {
             app_certificate_sentinels_and_isolation,
             app_delete_removes_certificates,
             session_participants_recorded_and_cascaded,
+            sso_writes_concurrent_callers,
             tenant_certificate_once_per_tenant,
             // sessions, sign-in log, admin tokens, misc
             session_create_get_delete,
             session_sentinels,
+            session_read_with_its_user,
             session_delete_user_sessions,
             session_purge_expired,
             sign_in_newest_first,

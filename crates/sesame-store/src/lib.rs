@@ -183,6 +183,16 @@ pub trait AppStore {
     async fn unassign(&self, tenant: TenantId, app: AppId, principal: Principal)
     -> StoreResult<()>;
     async fn list_assignments(&self, tenant: TenantId, app: AppId) -> StoreResult<Vec<Assignment>>;
+    /// The assignments that give `user` access to `app` (made to the user or to one of the
+    /// user's groups), as their app roles (`None` for an assignment without one): empty when
+    /// the user is not assigned, or when the app or the user is not in the tenant. One read,
+    /// whatever the number of assignments of the app (the check of every sign-in).
+    async fn user_app_roles(
+        &self,
+        tenant: TenantId,
+        app: AppId,
+        user: UserId,
+    ) -> StoreResult<Vec<Option<String>>>;
     /// Assignments of one principal, across the tenant's applications.
     async fn list_principal_assignments(
         &self,
@@ -234,6 +244,13 @@ pub trait SessionStore {
     async fn create_session(&self, session: &Session) -> StoreResult<()>;
     /// NotFound `session` if absent (expiry is the caller's check).
     async fn get_session(&self, tenant: TenantId, id_digest: &str) -> StoreResult<Session>;
+    /// The session and its user in one read (the check of every signed-in request).
+    /// NotFound `session` if absent (expiry and the user's state are the caller's checks).
+    async fn get_session_with_user(
+        &self,
+        tenant: TenantId,
+        id_digest: &str,
+    ) -> StoreResult<(Session, User)>;
     /// NotFound `session` if absent.
     async fn delete_session(&self, tenant: TenantId, id_digest: &str) -> StoreResult<()>;
     /// Returns how many sessions were ended.

@@ -438,6 +438,26 @@ macro_rules! group_impls {
                 $crate::rows::all(rows, $crate::rows::AssignmentRow::into_model)
             }
 
+            async fn user_app_roles(
+                &self,
+                tenant: sesame_model::TenantId,
+                app: sesame_model::AppId,
+                user: sesame_model::UserId,
+            ) -> sesame_store::StoreResult<Vec<Option<String>>> {
+                // Both unique indexes (app_id, user_id) and (app_id, group_id) serve this.
+                sqlx::query_scalar(
+                    "SELECT app_role FROM assignments WHERE tenant_id = $1 AND app_id = $2 \
+                     AND (user_id = $3 OR group_id IN (SELECT group_id FROM group_members \
+                     WHERE tenant_id = $1 AND user_id = $3)) ORDER BY created_ns",
+                )
+                .bind(tenant.to_string())
+                .bind(app.to_string())
+                .bind(user.to_string())
+                .fetch_all(self.r())
+                .await
+                .map_err($crate::error::db)
+            }
+
             async fn list_principal_assignments(
                 &self,
                 tenant: sesame_model::TenantId,

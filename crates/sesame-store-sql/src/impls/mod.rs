@@ -4,8 +4,10 @@
 //! each aggregate is a macro expanded for `SqliteStore` and `PostgresStore`. What differs is
 //! supplied by the store type: `r()` (pool for reads), `w()` (pool for single-statement
 //! writes), `tx()` (a write transaction: `BEGIN IMMEDIATE` on SQLite), `lock_names()`
-//! (serializes domain-name claims on PostgreSQL), and the `for_update` suffix that locks the
-//! row an update closure reads (` FOR UPDATE` on PostgreSQL; SQLite's writer lock suffices).
+//! (serializes domain-name claims on PostgreSQL), the `for_update` suffix that locks the
+//! row an update closure reads (` FOR UPDATE` on PostgreSQL; SQLite's writer lock suffices),
+//! and the writes of every sign-in that SQLite group-commits (`insert_replay`,
+//! `upsert_participant`, `insert_sign_in`: see `group_commit.rs`).
 
 mod directory;
 pub(crate) mod federation;

@@ -45,6 +45,26 @@ macro_rules! security_impls {
                 .into_model()
             }
 
+            async fn get_session_with_user(
+                &self,
+                tenant: sesame_model::TenantId,
+                id_digest: &str,
+            ) -> sesame_store::StoreResult<(sesame_model::Session, sesame_model::User)> {
+                sqlx::query_as::<_, $crate::rows::SessionUserRow>(
+                    "SELECT s.id_digest, s.tenant_id, s.user_id, s.authenticated_ns, \
+                     s.expires_ns, u.data FROM sessions s JOIN users u \
+                     ON u.id = s.user_id AND u.tenant_id = s.tenant_id \
+                     WHERE s.tenant_id = $1 AND s.id_digest = $2",
+                )
+                .bind(tenant.to_string())
+                .bind(id_digest)
+                .fetch_optional(self.r())
+                .await
+                .map_err($crate::error::db)?
+                .ok_or(sesame_store::StoreError::NotFound("session"))?
+                .into_model()
+            }
+
             async fn delete_session(
                 &self,
                 tenant: sesame_model::TenantId,
@@ -84,30 +104,7 @@ macro_rules! security_impls {
                 id_digest: &str,
                 p: &sesame_model::SessionParticipant,
             ) -> sesame_store::StoreResult<()> {
-                // Both rows must be in the tenant: the session, and the app.
-                let done = sqlx::query(
-                    "INSERT INTO session_participants (session_digest, tenant_id, app_id, name_id, \
-                     name_id_format, session_index, at_ns) SELECT $1, $2, $3, $4, $5, $6, $7 \
-                     WHERE EXISTS (SELECT 1 FROM sessions WHERE tenant_id = $2 AND id_digest = $1) \
-                     AND EXISTS (SELECT 1 FROM apps WHERE tenant_id = $2 AND id = $3) \
-                     ON CONFLICT (session_digest, app_id) DO UPDATE SET name_id = excluded.name_id, \
-                     name_id_format = excluded.name_id_format, session_index = excluded.session_index, \
-                     at_ns = excluded.at_ns",
-                )
-                .bind(id_digest)
-                .bind(tenant.to_string())
-                .bind(p.app_id.to_string())
-                .bind(&p.name_id)
-                .bind(&p.name_id_format)
-                .bind(&p.session_index)
-                .bind($crate::rows::ns(p.at)?)
-                .execute(self.w())
-                .await
-                .map_err($crate::error::db_or_missing("session"))?;
-                if done.rows_affected() == 0 {
-                    return Err(sesame_store::StoreError::NotFound("session"));
-                }
-                Ok(())
+                self.upsert_participant(tenant, id_digest, p).await
             }
 
             async fn list_session_participants(
@@ -146,26 +143,7 @@ macro_rules! security_impls {
                 &self,
                 e: &sesame_model::SignInEvent,
             ) -> sesame_store::StoreResult<()> {
-                sqlx::query(
-                    "INSERT INTO sign_ins (id, tenant_id, at_ns, user_id, user_principal_name, \
-                     app_id, protocol, result, reason, ip, correlation_id) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-                )
-                .bind(e.id.to_string())
-                .bind(e.tenant_id.to_string())
-                .bind($crate::rows::ns(e.at)?)
-                .bind(e.user_id.map(|u| u.to_string()))
-                .bind(&e.user_principal_name)
-                .bind(e.app_id.map(|a| a.to_string()))
-                .bind(&e.protocol)
-                .bind(e.result.as_str())
-                .bind(&e.reason)
-                .bind(&e.ip)
-                .bind(&e.correlation_id)
-                .execute(self.w())
-                .await
-                .map_err($crate::error::db_or_missing("tenant"))?;
-                Ok(())
+                self.insert_sign_in(e).await
             }
 
             async fn list_sign_ins(

@@ -311,6 +311,67 @@ pub async fn assignments_to_users_and_groups(store: &dyn Store) {
     assert!(left.is_empty(), "deleting an app removes its assignments");
 }
 
+pub async fn user_app_roles_direct_and_through_groups(store: &dyn Store) {
+    let t = new_tenant(store, "A").await;
+    let other = new_tenant(store, "B").await;
+    let app = new_app(store, &t, "App").await;
+    let app2 = new_app(store, &t, "Two").await;
+    let u = new_user(store, &t, "u@x.test").await;
+    let v = new_user(store, &t, "v@x.test").await;
+    let g1 = new_group(store, &t, "G1").await;
+    let g2 = new_group(store, &t, "G2").await;
+    let roles = |user: UserId| async move {
+        let mut r = store.user_app_roles(t.id, app.id, user).await.unwrap();
+        r.sort();
+        r
+    };
+    assert!(roles(u.id).await.is_empty(), "nothing assigned yet");
+    store.add_member(t.id, g1.id, u.id).await.unwrap();
+    store.add_member(t.id, g2.id, u.id).await.unwrap();
+    // Assignments of another app or another user give nothing.
+    store
+        .assign(&assignment(&t, &app2, Principal::User(u.id)))
+        .await
+        .unwrap();
+    store
+        .assign(&assignment(&t, &app, Principal::User(v.id)))
+        .await
+        .unwrap();
+    assert!(roles(u.id).await.is_empty());
+    let mut direct = assignment(&t, &app, Principal::User(u.id));
+    direct.app_role = Some("Admin".into());
+    store.assign(&direct).await.unwrap();
+    store
+        .assign(&assignment(&t, &app, Principal::Group(g1.id)))
+        .await
+        .unwrap();
+    let mut through_g2 = assignment(&t, &app, Principal::Group(g2.id));
+    through_g2.app_role = Some("Reader".into());
+    store.assign(&through_g2).await.unwrap();
+    assert_eq!(
+        roles(u.id).await,
+        vec![None, Some("Admin".into()), Some("Reader".into())]
+    );
+    assert_eq!(roles(v.id).await, vec![None]);
+    // Leaving a group takes its assignment away; another tenant sees nothing.
+    store.remove_member(t.id, g2.id, u.id).await.unwrap();
+    assert_eq!(roles(u.id).await, vec![None, Some("Admin".into())]);
+    assert!(
+        store
+            .user_app_roles(other.id, app.id, u.id)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(
+        store
+            .user_app_roles(t.id, AppId(seq_id()), u.id)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
 pub async fn assignment_sentinels(store: &dyn Store) {
     let t = new_tenant(store, "A").await;
     let app = new_app(store, &t, "App").await;

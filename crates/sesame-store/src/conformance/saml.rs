@@ -259,3 +259,76 @@ pub async fn tenant_certificate_once_per_tenant(store: &dyn Store) {
         NotFound("tenant_certificate"),
     );
 }
+
+/// What every SSO writes — its participant and its sign-in log entry — written by many callers
+/// at once (SQLite group-commits them): each caller gets the answer of its own write alone, a
+/// bad row fails only itself, and for one (session, app) the last write wins.
+pub async fn sso_writes_concurrent_callers(store: &dyn Store) {
+    let t = new_tenant(store, "A").await;
+    let u = new_user(store, &t, "alice@a.example").await;
+    let apps = [
+        new_app(store, &t, "One").await,
+        new_app(store, &t, "Two").await,
+        new_app(store, &t, "Three").await,
+    ];
+    let session = session_fixture(&u, now() + time::Duration::hours(1));
+    store.create_session(&session).await.unwrap();
+    let d = session.id_digest.as_str();
+    let p = |app: AppId, idx: String| SessionParticipant {
+        app_id: app,
+        name_id: "alice".into(),
+        name_id_format: "urn:oasis:names:tc:SAML:2.0:nameid-format:persistent".into(),
+        session_index: idx,
+        at: now(),
+    };
+    let participants: Vec<_> = (0..30)
+        .map(|i| p(apps[i % 3].id, format!("_s{i}")))
+        .collect();
+    let events: Vec<_> = (0..30)
+        .map(|_| sign_in_fixture(&t, Some(&u), SignInResult::Success))
+        .collect();
+    let ghost_tenant = Tenant {
+        id: TenantId(seq_id()),
+        ..t.clone()
+    };
+    let orphan = sign_in_fixture(&ghost_tenant, None, SignInResult::Failure);
+    let (x, y) = (p(apps[0].id, "_x".into()), p(AppId(seq_id()), "_y".into()));
+    let (written, logged, (absent, foreign_app, orphan_logged)) = tokio::join!(
+        join_all(
+            participants
+                .iter()
+                .map(|x| store.add_session_participant(t.id, d, x))
+        ),
+        join_all(events.iter().map(|e| store.append_sign_in(e))),
+        async {
+            tokio::join!(
+                store.add_session_participant(t.id, "absent", &x),
+                store.add_session_participant(t.id, d, &y),
+                store.append_sign_in(&orphan),
+            )
+        }
+    );
+    for r in written.into_iter().chain(logged) {
+        r.unwrap();
+    }
+    assert_not_found(absent);
+    assert_not_found(foreign_app);
+    assert_not_found(orphan_logged);
+    let recorded = store.list_session_participants(t.id, d).await.unwrap();
+    assert_eq!(recorded.len(), 3, "one participant per app: {recorded:?}");
+    for (i, app) in apps.iter().enumerate() {
+        let last = (0..30).rev().find(|j| j % 3 == i).unwrap();
+        let got = recorded.iter().find(|r| r.app_id == app.id).unwrap();
+        assert_eq!(got.session_index, format!("_s{last}"));
+    }
+    let page = PageRequest::new(Some(PageRequest::MAX_LIMIT), None);
+    let listed = store
+        .list_sign_ins(t.id, &SignInQuery::default(), &page)
+        .await
+        .unwrap();
+    let mut ids: Vec<_> = listed.items.iter().map(|e| e.id).collect();
+    ids.sort();
+    let mut want: Vec<_> = events.iter().map(|e| e.id).collect();
+    want.sort();
+    assert_eq!(ids, want);
+}

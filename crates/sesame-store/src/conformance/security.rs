@@ -18,6 +18,53 @@ pub async fn session_create_get_delete(store: &dyn Store) {
     );
 }
 
+pub async fn session_read_with_its_user(store: &dyn Store) {
+    let a = new_tenant(store, "A").await;
+    let b = new_tenant(store, "B").await;
+    let mut u = user_fixture(&a, "u@x.test");
+    u.display_name = Some("Ünïcode Üser".into());
+    store.create_user(&u).await.unwrap();
+    let s = session_fixture(&u, now() + Duration::hours(8));
+    store.create_session(&s).await.unwrap();
+    assert_eq!(
+        store
+            .get_session_with_user(a.id, &s.id_digest)
+            .await
+            .unwrap(),
+        (s.clone(), u.clone())
+    );
+    // The user as it is now, not as it was at sign-in.
+    let disabled = store
+        .update_user(
+            a.id,
+            u.id,
+            Box::new(|u| {
+                u.account_enabled = false;
+                Ok(())
+            }),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .get_session_with_user(a.id, &s.id_digest)
+            .await
+            .unwrap()
+            .1,
+        disabled
+    );
+    assert_err(
+        store.get_session_with_user(a.id, "absent").await,
+        NotFound("session"),
+    );
+    assert_not_found(store.get_session_with_user(b.id, &s.id_digest).await);
+    store.delete_user(a.id, u.id).await.unwrap();
+    assert_err(
+        store.get_session_with_user(a.id, &s.id_digest).await,
+        NotFound("session"),
+    );
+}
+
 pub async fn session_sentinels(store: &dyn Store) {
     let a = new_tenant(store, "A").await;
     let b = new_tenant(store, "B").await;

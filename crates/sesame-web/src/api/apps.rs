@@ -86,12 +86,7 @@ pub async fn remove(
 ) -> Result<StatusCode, ApiError> {
     let t = tenant(&state, scope, &key).await?;
     let id: AppId = path_id(&app, "app")?;
-    state
-        .core
-        .store()
-        .delete_app(t.id, id)
-        .await
-        .map_err(CoreError::from)?;
+    state.core.delete_app(t.id, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -84,12 +84,7 @@ pub async fn delete_tenant(
 ) -> Result<StatusCode, ApiError> {
     scope.require_global()?;
     let t = tenant(&state, scope, &key).await?;
-    state
-        .core
-        .store()
-        .delete_tenant(t.id)
-        .await
-        .map_err(CoreError::from)?;
+    state.core.delete_tenant(t.id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
