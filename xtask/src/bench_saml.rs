@@ -113,14 +113,23 @@ pub fn run() -> anyhow::Result<()> {
         "raw aws-lc-rs RSA-2048 sign: {raw_before:.0}/s on one thread, {raw_all_before:.0}/s on {cores} threads"
     );
     let mut levels = Vec::new();
+    let server_pid = server.pid().context("the server is not running")?;
     for (i, c) in CONCURRENCY.into_iter().enumerate() {
         let pool = make_pool(server.port, &tenant, POOL, i + 1)?;
+        let (server_cpu, client_cpu) = (cpu_seconds(server_pid)?, cpu_seconds(std::process::id())?);
         let r = level(server.port, &cookie, pool, c)?;
+        let per_response = |before: f64, pid: u32| -> anyhow::Result<f64> {
+            Ok((cpu_seconds(pid)? - before) * 1e6 / r.requests.max(1) as f64)
+        };
+        let cpu = Cpu {
+            server_us: per_response(server_cpu, server_pid)?,
+            client_us: per_response(client_cpu, std::process::id())?,
+        };
         println!(
-            "  c={c:<2}  {:>7.0} responses/s  p50 {:>6.2} ms  p99 {:>6.2} ms  ({} in {:.1} s)",
-            r.per_s, r.p50_ms, r.p99_ms, r.requests, r.seconds
+            "  c={c:<2}  {:>7.0} responses/s  p50 {:>6.2} ms  p99 {:>6.2} ms  ({} in {:.1} s)  CPU per response: server {:.0} µs, load generator {:.0} µs",
+            r.per_s, r.p50_ms, r.p99_ms, r.requests, r.seconds, cpu.server_us, cpu.client_us
         );
-        levels.push((c, r));
+        levels.push((c, r, cpu));
     }
     let raw_after = raw_sign_rate(1, RAW_TIME)?;
     let raw_per_core = (raw_before + raw_after) / 2.0;
@@ -132,8 +141,11 @@ pub fn run() -> anyhow::Result<()> {
         "raw sign rate per core {raw_per_core:.0}/s (before {raw_before:.0}, after {raw_after:.0}) × {cores} cores = {capacity:.0}/s; goal {GOAL} × that = {:.0}/s",
         GOAL * capacity
     );
-    let best = levels.iter().map(|(_, r)| r.per_s).fold(0.0_f64, f64::max);
-    for (c, r) in &levels {
+    let best = levels
+        .iter()
+        .map(|(_, r, _)| r.per_s)
+        .fold(0.0_f64, f64::max);
+    for (c, r, _) in &levels {
         println!(
             "  c={c:<2}  {:>7.0} responses/s  ratio {:.3}  p50 {:.2} ms  p99 {:.2} ms",
             r.per_s,
@@ -147,6 +159,15 @@ pub fn run() -> anyhow::Result<()> {
         "best {best:.0} responses/s = {ratio:.3} × raw capacity  {}",
         verdict(ratio >= GOAL, "≥ 0.8 × raw sign rate per core × cores")
     );
+    // Where the CPU goes: one RSA signature costs 1/raw_per_core seconds; the rest of the
+    // server's time per Response is everything else it does.
+    let sign_us = 1e6 / raw_per_core;
+    if let Some((c, _, cpu)) = levels.iter().max_by(|a, b| a.1.per_s.total_cmp(&b.1.per_s)) {
+        println!(
+            "at c={c}: server {:.0} µs CPU per Response ({sign_us:.0} µs of it the RSA signature), load generator {:.0} µs",
+            cpu.server_us, cpu.client_us
+        );
+    }
 
     let report = json!({
         "scenario": "SP-initiated, HTTP-Redirect AuthnRequest, user already signed in, HTTP-POST Response page",
@@ -159,7 +180,7 @@ pub fn run() -> anyhow::Result<()> {
             "threads": cores,
         },
         "capacity_per_s": capacity,
-        "levels": levels.iter().map(|(c, r)| json!({
+        "levels": levels.iter().map(|(c, r, cpu)| json!({
             "concurrency": c,
             "requests": r.requests,
             "seconds": r.seconds,
@@ -167,7 +188,10 @@ pub fn run() -> anyhow::Result<()> {
             "p50_ms": r.p50_ms,
             "p99_ms": r.p99_ms,
             "ratio_to_capacity": r.per_s / capacity,
+            "server_cpu_us_per_response": cpu.server_us,
+            "load_generator_cpu_us_per_response": cpu.client_us,
         })).collect::<Vec<_>>(),
+        "rsa_sign_us": sign_us,
         "best_responses_per_s": best,
         "ratio": ratio,
         "goal": GOAL,
@@ -325,6 +349,30 @@ fn rfc3339(secs: u64) -> String {
         (rem / 60) % 60,
         rem % 60
     )
+}
+
+/// CPU time per Response, of the server and of this process (the load generator).
+struct Cpu {
+    server_us: f64,
+    client_us: f64,
+}
+
+/// User + system CPU seconds of process `pid` so far (`/proc/{pid}/stat`, in USER_HZ = 100
+/// ticks per second on Linux).
+fn cpu_seconds(pid: u32) -> anyhow::Result<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .with_context(|| format!("cannot read /proc/{pid}/stat"))?;
+    // The command name (field 2) may hold spaces: count fields after its closing parenthesis.
+    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = |i: usize| -> anyhow::Result<f64> {
+        fields
+            .get(i)
+            .and_then(|f| f.parse::<f64>().ok())
+            .with_context(|| format!("unexpected /proc/{pid}/stat: {stat}"))
+    };
+    // utime and stime are fields 14 and 15, i.e. the 12th and 13th after the name.
+    Ok((ticks(11)? + ticks(12)?) / 100.0)
 }
 
 pub struct Level {

@@ -13,32 +13,43 @@ use crate::error::{Result, SamlError};
 
 /// Appends `s` escaped for an attribute value in double quotes.
 pub(crate) fn escape_attr_into(s: &str, out: &mut String) {
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            '\t' => out.push_str("&#9;"),
-            '\n' => out.push_str("&#10;"),
-            '\r' => out.push_str("&#13;"),
-            other => out.push(other),
-        }
-    }
+    escape_into(s, out, |b| match b {
+        b'&' => Some("&amp;"),
+        b'<' => Some("&lt;"),
+        b'>' => Some("&gt;"),
+        b'"' => Some("&quot;"),
+        b'\'' => Some("&#39;"),
+        b'\t' => Some("&#9;"),
+        b'\n' => Some("&#10;"),
+        b'\r' => Some("&#13;"),
+        _ => None,
+    });
 }
 
 /// Appends `s` escaped for text content.
 pub(crate) fn escape_text_into(s: &str, out: &mut String) {
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '\r' => out.push_str("&#13;"),
-            other => out.push(other),
+    escape_into(s, out, |b| match b {
+        b'&' => Some("&amp;"),
+        b'<' => Some("&lt;"),
+        b'>' => Some("&gt;"),
+        b'\r' => Some("&#13;"),
+        _ => None,
+    });
+}
+
+/// Copies `s` to `out` in runs, replacing each byte `escape` names. Every escaped byte is
+/// ASCII, so the runs split `s` at character boundaries.
+fn escape_into(s: &str, out: &mut String, escape: impl Fn(u8) -> Option<&'static str>) {
+    out.reserve(s.len());
+    let mut run = 0;
+    for (i, b) in s.bytes().enumerate() {
+        if let Some(entity) = escape(b) {
+            out.push_str(&s[run..i]);
+            out.push_str(entity);
+            run = i + 1;
         }
     }
+    out.push_str(&s[run..]);
 }
 
 /// A forward-only XML writer. Element and attribute names are our own constants; every value
@@ -290,6 +301,19 @@ mod tests {
             w.finish(),
             "<a x=\"1&quot;&lt;&amp;&gt;&#39;&#10;\">&lt;&amp;&gt;&#13;</a>"
         );
+    }
+
+    #[test]
+    fn escaping_copies_multibyte_text_around_entities() {
+        let mut attr = String::new();
+        escape_attr_into("é<ü&\t€'x\"日本", &mut attr);
+        assert_eq!(attr, "é&lt;ü&amp;&#9;€&#39;x&quot;日本");
+        let mut text = String::new();
+        escape_text_into("<é>\r\n€&", &mut text);
+        assert_eq!(text, "&lt;é&gt;&#13;\n€&amp;");
+        let mut plain = String::new();
+        escape_attr_into("PHNhbWxwOlJlc3BvbnNlIElEPSJfYWJj+/==", &mut plain);
+        assert_eq!(plain, "PHNhbWxwOlJlc3BvbnNlIElEPSJfYWJj+/==");
     }
 
     #[test]

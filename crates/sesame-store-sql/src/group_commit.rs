@@ -20,7 +20,7 @@ use crate::impls::federation::insert_error;
 use crate::rows::ns;
 use sesame_model::{SessionParticipant, SignInEvent};
 use sesame_store::{StoreError, StoreResult};
-use sqlx::{Connection, Sqlite, SqliteConnection, SqlitePool};
+use sqlx::{Sqlite, SqliteConnection, SqlitePool};
 use std::collections::{HashMap, HashSet};
 use std::fmt::Write as _;
 use tokio::sync::{mpsc, oneshot};
@@ -199,135 +199,137 @@ async fn write_batch(
     }
     participants.extend(last_participant.values().copied());
     participants.sort_unstable();
-    let kinds = [
-        !replays.is_empty(),
-        !participants.is_empty(),
-        !sign_ins.is_empty(),
-    ];
-    let (inserted, upserted) = if kinds.iter().filter(|k| **k).count() > 1 {
-        // Dropped without a commit, the transaction rolls back.
-        let mut tx = conn.begin().await.map_err(db)?;
-        let written = write_rows(&mut tx, batch, &replays, &participants, &sign_ins).await?;
-        tx.commit().await.map_err(db)?;
-        written
-    } else {
-        write_rows(conn, batch, &replays, &participants, &sign_ins).await?
-    };
-    for i in replays {
-        if let Write::Replay {
-            tenant,
-            issuer,
-            assertion_id,
-            ..
-        } = &batch[i].write
-            && !inserted.contains(&(tenant.clone(), issuer.clone(), assertion_id.clone()))
-        {
-            answers[i] = Err(StoreError::Conflict("assertion"));
-        }
+    let (sql, kind) = script(&replays, &participants, &sign_ins);
+    let mut q = sqlx::query_as::<Sqlite, Returned>(&sql).persistent(false);
+    for &i in replays.iter().chain(&participants).chain(&sign_ins) {
+        q = bind(q, &batch[i].write);
     }
+    // One round trip to the connection's thread for the whole batch.
+    let returned = match q.fetch_all(&mut *conn).await {
+        Ok(rows) => rows,
+        Err(e) => {
+            if kind.is_none() {
+                // The script stopped inside its transaction.
+                let _ = sqlx::query("ROLLBACK").execute(&mut *conn).await;
+            }
+            return Err(match kind {
+                Some(Kind::Replay) => insert_error("assertion")(e),
+                Some(Kind::Participant) => db_or_missing("session")(e),
+                Some(Kind::SignIn) => db_or_missing("tenant")(e),
+                None => db(e),
+            });
+        }
+    };
+    let written: HashSet<Returned> = returned.into_iter().collect();
     for (i, p) in batch.iter().enumerate() {
-        if let Write::Participant {
-            session_digest,
-            app,
-            ..
-        } = &p.write
-            && !upserted.contains(&(session_digest.clone(), app.clone()))
-        {
-            answers[i] = Err(StoreError::NotFound("session"));
+        let key = match &p.write {
+            Write::Replay {
+                tenant,
+                issuer,
+                assertion_id,
+                ..
+            } if replays.contains(&i) => returned_key(REPLAY, tenant, issuer, assertion_id),
+            Write::Participant {
+                session_digest,
+                app,
+                ..
+            } => returned_key(PARTICIPANT, session_digest, app, ""),
+            _ => continue,
+        };
+        if !written.contains(&key) {
+            answers[i] = Err(match p.write {
+                Write::Replay { .. } => StoreError::Conflict("assertion"),
+                _ => StoreError::NotFound("session"),
+            });
         }
     }
     Ok(answers)
 }
 
-async fn write_rows(
-    conn: &mut SqliteConnection,
-    batch: &[Pending],
-    replays: &[usize],
-    participants: &[usize],
-    sign_ins: &[usize],
-) -> StoreResult<(HashSet<ReplayKey>, HashSet<(String, String)>)> {
-    let inserted = insert_replays(conn, batch, replays).await?;
-    let upserted = upsert_participants(conn, batch, participants).await?;
-    insert_sign_ins(conn, batch, sign_ins).await?;
-    Ok((inserted, upserted))
+/// What the RETURNING clauses give back: a tag naming the statement, then the row's key.
+type Returned = (String, String, String, String);
+const REPLAY: &str = "replay";
+const PARTICIPANT: &str = "participant";
+
+fn returned_key(tag: &str, a: &str, b: &str, c: &str) -> Returned {
+    (tag.to_owned(), a.to_owned(), b.to_owned(), c.to_owned())
 }
 
-/// `(${n+1}, …, ${n+width})` for each of `rows` rows.
-fn placeholders(sql: &mut String, rows: usize, width: usize) {
-    for r in 0..rows {
-        sql.push_str(if r == 0 { "(" } else { ", (" });
-        for c in 0..width {
-            let sep = if c == 0 { "" } else { ", " };
-            let _ = write!(sql, "{sep}${}", r * width + c + 1);
-        }
-        sql.push(')');
+#[derive(Clone, Copy)]
+enum Kind {
+    Replay,
+    Participant,
+    SignIn,
+}
+
+/// One multi-row statement per kind, numbered in that order; inside BEGIN … COMMIT when there
+/// are several. Also the kind when there is only one (its errors are that statement's).
+fn script(replays: &[usize], participants: &[usize], sign_ins: &[usize]) -> (String, Option<Kind>) {
+    let mut sql = String::new();
+    let mut next = 0;
+    let mut kinds = Vec::new();
+    if !replays.is_empty() {
+        kinds.push(Kind::Replay);
+        sql.push_str(
+            "INSERT INTO saml_replay_cache (tenant_id, issuer, assertion_id, keep_until_ns) \
+             VALUES ",
+        );
+        placeholders(&mut sql, &mut next, replays.len(), 4);
+        let _ = write!(
+            sql,
+            " ON CONFLICT DO NOTHING RETURNING '{REPLAY}', tenant_id, issuer, assertion_id;"
+        );
+    }
+    if !participants.is_empty() {
+        kinds.push(Kind::Participant);
+        // VALUES columns are column1…column7; both rows must be in the tenant: the session,
+        // and the app. (The WHERE also tells SQLite's parser the ON CONFLICT is the upsert's.)
+        sql.push_str(
+            "INSERT INTO session_participants (session_digest, tenant_id, app_id, name_id, \
+             name_id_format, session_index, at_ns) SELECT * FROM (VALUES ",
+        );
+        placeholders(&mut sql, &mut next, participants.len(), 7);
+        let _ = write!(
+            sql,
+            ") AS v WHERE EXISTS (SELECT 1 FROM sessions s WHERE s.tenant_id = v.column2 \
+             AND s.id_digest = v.column1) AND EXISTS (SELECT 1 FROM apps a \
+             WHERE a.tenant_id = v.column2 AND a.id = v.column3) \
+             ON CONFLICT (session_digest, app_id) DO UPDATE SET name_id = excluded.name_id, \
+             name_id_format = excluded.name_id_format, session_index = excluded.session_index, \
+             at_ns = excluded.at_ns RETURNING '{PARTICIPANT}', session_digest, app_id, '';"
+        );
+    }
+    if !sign_ins.is_empty() {
+        kinds.push(Kind::SignIn);
+        sql.push_str(
+            "INSERT INTO sign_ins (id, tenant_id, at_ns, user_id, user_principal_name, app_id, \
+             protocol, result, reason, ip, correlation_id) VALUES ",
+        );
+        placeholders(&mut sql, &mut next, sign_ins.len(), 11);
+        sql.push(';');
+    }
+    match kinds.as_slice() {
+        [one] => (sql, Some(*one)),
+        _ => (format!("BEGIN IMMEDIATE; {sql} COMMIT;"), None),
     }
 }
 
-type ReplayKey = (String, String, String);
+type Query<'q> = sqlx::query::QueryAs<'q, Sqlite, Returned, sqlx::sqlite::SqliteArguments<'q>>;
 
-async fn insert_replays(
-    conn: &mut SqliteConnection,
-    batch: &[Pending],
-    rows: &[usize],
-) -> StoreResult<HashSet<ReplayKey>> {
-    if rows.is_empty() {
-        return Ok(HashSet::new());
-    }
-    let mut sql = String::from(
-        "INSERT INTO saml_replay_cache (tenant_id, issuer, assertion_id, keep_until_ns) VALUES ",
-    );
-    placeholders(&mut sql, rows.len(), 4);
-    sql.push_str(" ON CONFLICT DO NOTHING RETURNING tenant_id, issuer, assertion_id");
-    let mut q = sqlx::query_as::<Sqlite, ReplayKey>(&sql);
-    for &i in rows {
-        if let Write::Replay {
+/// Binds the row's values in the order of its statement's columns.
+fn bind<'q>(q: Query<'q>, write: &'q Write) -> Query<'q> {
+    match write {
+        Write::Replay {
             tenant,
             issuer,
             assertion_id,
             keep_until_ns,
-        } = &batch[i].write
-        {
-            q = q
-                .bind(tenant)
-                .bind(issuer)
-                .bind(assertion_id)
-                .bind(keep_until_ns);
-        }
-    }
-    let inserted = q
-        .fetch_all(&mut *conn)
-        .await
-        .map_err(insert_error("assertion"))?;
-    Ok(inserted.into_iter().collect())
-}
-
-async fn upsert_participants(
-    conn: &mut SqliteConnection,
-    batch: &[Pending],
-    rows: &[usize],
-) -> StoreResult<HashSet<(String, String)>> {
-    if rows.is_empty() {
-        return Ok(HashSet::new());
-    }
-    // VALUES columns are column1…column7; both rows must be in the tenant: the session, and
-    // the app. (The WHERE also tells SQLite's parser the ON CONFLICT is the upsert's.)
-    let mut sql = String::from(
-        "INSERT INTO session_participants (session_digest, tenant_id, app_id, name_id, \
-         name_id_format, session_index, at_ns) SELECT * FROM (VALUES ",
-    );
-    placeholders(&mut sql, rows.len(), 7);
-    sql.push_str(
-        ") AS v WHERE EXISTS (SELECT 1 FROM sessions s WHERE s.tenant_id = v.column2 \
-         AND s.id_digest = v.column1) AND EXISTS (SELECT 1 FROM apps a \
-         WHERE a.tenant_id = v.column2 AND a.id = v.column3) \
-         ON CONFLICT (session_digest, app_id) DO UPDATE SET name_id = excluded.name_id, \
-         name_id_format = excluded.name_id_format, session_index = excluded.session_index, \
-         at_ns = excluded.at_ns RETURNING session_digest, app_id",
-    );
-    let mut q = sqlx::query_as::<Sqlite, (String, String)>(&sql);
-    for &i in rows {
-        if let Write::Participant {
+        } => q
+            .bind(tenant)
+            .bind(issuer)
+            .bind(assertion_id)
+            .bind(keep_until_ns),
+        Write::Participant {
             tenant,
             session_digest,
             app,
@@ -335,41 +337,15 @@ async fn upsert_participants(
             name_id_format,
             session_index,
             at_ns,
-        } = &batch[i].write
-        {
-            q = q
-                .bind(session_digest)
-                .bind(tenant)
-                .bind(app)
-                .bind(name_id)
-                .bind(name_id_format)
-                .bind(session_index)
-                .bind(at_ns);
-        }
-    }
-    let upserted = q
-        .fetch_all(&mut *conn)
-        .await
-        .map_err(db_or_missing("session"))?;
-    Ok(upserted.into_iter().collect())
-}
-
-async fn insert_sign_ins(
-    conn: &mut SqliteConnection,
-    batch: &[Pending],
-    rows: &[usize],
-) -> StoreResult<()> {
-    if rows.is_empty() {
-        return Ok(());
-    }
-    let mut sql = String::from(
-        "INSERT INTO sign_ins (id, tenant_id, at_ns, user_id, user_principal_name, app_id, \
-         protocol, result, reason, ip, correlation_id) VALUES ",
-    );
-    placeholders(&mut sql, rows.len(), 11);
-    let mut q = sqlx::query::<Sqlite>(&sql);
-    for &i in rows {
-        if let Write::SignIn {
+        } => q
+            .bind(session_digest)
+            .bind(tenant)
+            .bind(app)
+            .bind(name_id)
+            .bind(name_id_format)
+            .bind(session_index)
+            .bind(at_ns),
+        Write::SignIn {
             id,
             tenant,
             at_ns,
@@ -381,26 +357,32 @@ async fn insert_sign_ins(
             reason,
             ip,
             correlation_id,
-        } = &batch[i].write
-        {
-            q = q
-                .bind(id)
-                .bind(tenant)
-                .bind(at_ns)
-                .bind(user)
-                .bind(user_principal_name)
-                .bind(app)
-                .bind(protocol)
-                .bind(*result)
-                .bind(reason)
-                .bind(ip)
-                .bind(correlation_id);
-        }
+        } => q
+            .bind(id)
+            .bind(tenant)
+            .bind(at_ns)
+            .bind(user)
+            .bind(user_principal_name)
+            .bind(app)
+            .bind(protocol)
+            .bind(*result)
+            .bind(reason)
+            .bind(ip)
+            .bind(correlation_id),
     }
-    q.execute(&mut *conn)
-        .await
-        .map_err(db_or_missing("tenant"))?;
-    Ok(())
+}
+
+/// `($n, …)` for each of `rows` rows of `width` values, numbering on from `next`.
+fn placeholders(sql: &mut String, next: &mut usize, rows: usize, width: usize) {
+    for r in 0..rows {
+        sql.push_str(if r == 0 { "(" } else { ", (" });
+        for c in 0..width {
+            *next += 1;
+            let sep = if c == 0 { "" } else { ", " };
+            let _ = write!(sql, "{sep}${next}");
+        }
+        sql.push(')');
+    }
 }
 
 #[cfg(test)]
@@ -408,9 +390,12 @@ mod tests {
     use super::placeholders;
 
     #[test]
-    fn placeholders_number_rows_then_columns() {
+    fn placeholders_number_rows_then_columns_across_statements() {
         let mut sql = String::new();
-        placeholders(&mut sql, 2, 3);
-        assert_eq!(sql, "($1, $2, $3), ($4, $5, $6)");
+        let mut next = 0;
+        placeholders(&mut sql, &mut next, 2, 3);
+        sql.push_str("; ");
+        placeholders(&mut sql, &mut next, 1, 2);
+        assert_eq!(sql, "($1, $2, $3), ($4, $5, $6); ($7, $8)");
     }
 }
