@@ -200,7 +200,9 @@ async fn write_batch(
     participants.extend(last_participant.values().copied());
     participants.sort_unstable();
     let (sql, kind) = script(&replays, &participants, &sign_ins);
-    let mut q = sqlx::query_as::<Sqlite, Returned>(&sql).persistent(false);
+    // Prepared once per batch shape (rows of each kind) and kept in the writer's statement
+    // cache, sized for them in `sqlite.rs`.
+    let mut q = sqlx::query_as::<Sqlite, Returned>(&sql);
     for &i in replays.iter().chain(&participants).chain(&sign_ins) {
         q = bind(q, &batch[i].write);
     }

@@ -52,8 +52,9 @@ impl SqliteStore {
             // The database dies with its connection: never let the pool close it.
             writer = writer.idle_timeout(None).max_lifetime(None);
         }
+        // Room for the group commit's scripts (one per batch shape) beside the other writes.
         let writer = writer
-            .connect_with(options.clone())
+            .connect_with(options.clone().statement_cache_capacity(1024))
             .await
             .map_err(backend)?;
         sqlx::migrate!("./migrations/sqlite")
