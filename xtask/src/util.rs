@@ -57,7 +57,17 @@ pub fn free_port() -> anyhow::Result<u16> {
 }
 
 /// Builds `sesame` in release mode and returns the binary's path.
+///
+/// `SESAME_BENCH_BIN=/path/to/sesame` skips the build and uses that binary instead: two builds
+/// compared in alternation on a noisy host.
 pub fn build_release_sesame() -> anyhow::Result<PathBuf> {
+    if let Some(bin) = std::env::var_os("SESAME_BENCH_BIN") {
+        let bin = PathBuf::from(bin);
+        if !bin.is_file() {
+            bail!("SESAME_BENCH_BIN={} is not a file", bin.display());
+        }
+        return Ok(bin);
+    }
     println!("building sesame (release)…");
     let status = cargo()
         .current_dir(project_root())

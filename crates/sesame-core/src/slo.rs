@@ -41,6 +41,14 @@ pub struct SloState {
     pub partial: bool,
 }
 
+/// The sessions a LogoutRequest ends (id digests).
+struct NamedSessions {
+    named: Vec<String>,
+    /// Some session stays: the browser's own belongs to another principal, or the request
+    /// could not prove it may end the sessions its NameID names (answered PartialLogout).
+    partial: bool,
+}
+
 /// What the browser does next.
 pub enum SloStep {
     /// Visit this URL (a LogoutRequest to the next application, or the final LogoutResponse).
@@ -120,9 +128,9 @@ impl Core {
                 "This application is not set up for SAML.",
             ));
         };
-        let request = match verify_logout(&settings, &req) {
-            Ok(Some(v)) => v,
-            Ok(None) => unverified,
+        let (request, signed) = match verify_logout(&settings, &req) {
+            Ok(Some(v)) => (v, true),
+            Ok(None) => (unverified, false),
             Err(detail) => {
                 let f = bad(
                     codes::BAD_SIGNATURE,
@@ -143,6 +151,11 @@ impl Core {
                 &format!("The logout request was refused: {e}."),
             ));
         }
+        let unavailable = |e: CoreError| SsoFailure {
+            code: e.code(),
+            status: 503,
+            message: "Logout is unavailable right now.".into(),
+        };
         let mut state = SloState {
             origin: Some(SloOrigin {
                 app_id: app.id,
@@ -153,33 +166,93 @@ impl Core {
             awaiting: None,
             partial: false,
         };
+        let sessions = self
+            .sessions_named(tenant.id, app.id, &request, signed, session_secret)
+            .await
+            .map_err(unavailable)?;
+        for digest in &sessions.named {
+            for target in self
+                .logout_targets(tenant.id, digest, Some(app.id))
+                .await
+                .map_err(unavailable)?
+            {
+                if !state.remaining.contains(&target) {
+                    state.remaining.push(target);
+                }
+            }
+            match self.store.delete_session(tenant.id, digest).await {
+                Ok(()) | Err(sesame_store::StoreError::NotFound(_)) => {}
+                Err(e) => return Err(unavailable(e.into())),
+            }
+        }
+        state.partial = sessions.partial;
+        Ok(state)
+    }
+
+    /// The sessions a LogoutRequest names (SAML core §3.7.3.2): those in which this app received
+    /// the request's NameID, with one of its SessionIndex values when it has some.
+    ///
+    /// The browser's cookie is not needed — a cross-site POST does not carry it — but without
+    /// it the request must prove it comes from the SP: a verified signature, or a SessionIndex
+    /// (unguessable, only ever sent to that SP). An unsigned request with a bare NameID (an
+    /// e-mail address anyone can write) ends only the session of the browser that brought it.
+    async fn sessions_named(
+        &self,
+        tenant: TenantId,
+        app: AppId,
+        request: &sesame_saml::LogoutRequest,
+        signed: bool,
+        session_secret: Option<&str>,
+    ) -> Result<NamedSessions, CoreError> {
+        let name_id = request.name_id.value.as_str();
+        let mut named = Vec::new();
+        let mut cookie_session_in_use = false;
         if let Some(secret) = session_secret {
             let digest = crate::secrets::digest(secret);
             let participants = self
                 .store
-                .list_session_participants(tenant.id, &digest)
-                .await
-                .unwrap_or_default();
-            // SAML core §3.7.3.1: the NameID must be the one issued to this SP in this session.
-            let named = participants
+                .list_session_participants(tenant, &digest)
+                .await?;
+            cookie_session_in_use = !participants.is_empty();
+            // SAML core §3.7.3.1: the NameID must be the one issued to this SP in this session
+            // (whatever its SessionIndex: the cookie already shows the session is this browser's).
+            let issued = participants
                 .iter()
-                .any(|p| p.app_id == app.id && p.name_id == request.name_id.value);
-            if named {
-                state.remaining = self
-                    .logout_targets(tenant.id, &digest, Some(app.id))
-                    .await
-                    .map_err(|e| SsoFailure {
-                        code: e.code(),
-                        status: 503,
-                        message: "Logout is unavailable right now.".into(),
-                    })?;
-                let _ = self.sign_out(tenant.id, secret).await;
-            } else {
-                // Not this session's principal: nothing of ours to end.
-                state.partial = !participants.is_empty();
+                .any(|p| p.app_id == app && p.name_id == name_id);
+            if issued {
+                named.push(digest);
             }
         }
-        Ok(state)
+        let found: Vec<String> = if !request.session_indexes.is_empty() {
+            let mut found = Vec::new();
+            for index in &request.session_indexes {
+                found.extend(
+                    self.store
+                        .find_participant_sessions(tenant, app, name_id, Some(index))
+                        .await?,
+                );
+            }
+            found
+        } else {
+            self.store
+                .find_participant_sessions(tenant, app, name_id, None)
+                .await?
+        };
+        let mut unproven_left = false;
+        for digest in found {
+            if named.contains(&digest) {
+                continue;
+            }
+            if signed || !request.session_indexes.is_empty() {
+                named.push(digest);
+            } else {
+                unproven_left = true;
+            }
+        }
+        Ok(NamedSessions {
+            partial: (named.is_empty() && cookie_session_in_use) || unproven_left,
+            named,
+        })
     }
 
     /// The applications of the session with a logout URL, except `except`.
@@ -383,8 +456,13 @@ fn verify_redirect(
     match &msg.signature {
         None if required => Err("LogoutRequest not signed".into()),
         None => Ok(None),
+        // The query-string signature covers the whole message: its parse is the verified one.
         Some(_) => sesame_saml::verify_redirect_signature(msg, trusted, allowed)
-            .map(|_| None)
-            .map_err(|e| format!("redirect signature rejected by rule {}: {e}", e.rule())),
+            .map_err(|e| format!("redirect signature rejected by rule {}: {e}", e.rule()))
+            .and_then(|_| {
+                sesame_saml::parse_logout_request(&msg.xml)
+                    .map(Some)
+                    .map_err(|e| format!("LogoutRequest unreadable: {e}"))
+            }),
     }
 }

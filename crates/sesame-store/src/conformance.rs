@@ -126,6 +126,7 @@ macro_rules! conformance_tests {
             app_certificate_sentinels_and_isolation,
             app_delete_removes_certificates,
             session_participants_recorded_and_cascaded,
+            participant_sessions_found_by_name_id,
             sso_writes_concurrent_callers,
             tenant_certificate_once_per_tenant,
             // sessions, sign-in log, admin tokens, misc

@@ -29,6 +29,7 @@ struct Page {
     status: StatusCode,
     location: Option<String>,
     text: String,
+    set_cookies: Vec<String>,
 }
 
 impl Browser {
@@ -56,8 +57,10 @@ impl Browser {
         }
         .unwrap();
         let res = api.router.clone().oneshot(req).await.unwrap();
+        let mut set_cookies = Vec::new();
         for v in res.headers().get_all("set-cookie") {
             let v = v.to_str().unwrap();
+            set_cookies.push(v.to_string());
             let (kv, _) = v.split_once(';').unwrap_or((v, ""));
             let (k, val) = kv.split_once('=').unwrap();
             if v.contains("Max-Age=0") {
@@ -78,6 +81,7 @@ impl Browser {
             status,
             location,
             text: String::from_utf8_lossy(&bytes).into_owned(),
+            set_cookies,
         }
     }
 
@@ -147,12 +151,17 @@ fn assert_refused(page: &Page, status: StatusCode, code: &str) {
 
 struct World {
     api: Api,
+    public_url: String,
     tenant: String,
     app: String,
 }
 
 async fn world(settings_patch: Value) -> World {
-    let api = api().await;
+    world_at("http://127.0.0.1:8080", settings_patch).await
+}
+
+async fn world_at(public_url: &str, settings_patch: Value) -> World {
+    let api = api_at(public_url).await;
     let t = api
         .json(
             "POST",
@@ -187,7 +196,12 @@ async fn world(settings_patch: Value) -> World {
         .await;
     assert_eq!(a.status, StatusCode::CREATED, "{}", a.text);
     let app = a.body["app"]["id"].as_str().unwrap().to_string();
-    World { api, tenant, app }
+    World {
+        api,
+        public_url: public_url.to_string(),
+        tenant,
+        app,
+    }
 }
 
 impl World {
@@ -208,7 +222,7 @@ impl World {
 
     fn request(&self, acs: &str, extra: &str) -> String {
         authn_request(
-            &format!("http://127.0.0.1:8080/{}/saml2", self.tenant),
+            &format!("{}/{}/saml2", self.public_url, self.tenant),
             acs,
             SP,
             extra,
@@ -810,6 +824,166 @@ async fn single_logout_propagates_to_the_other_application() {
     let status = sesame_saml::parse_logout_response(&response.xml).unwrap();
     assert_eq!(status.in_response_to.as_deref(), Some("_lo1"));
     assert!(status.status.is_success(), "{:?}", status.status);
+}
+
+/// The NameID value and the SessionIndex of a Response.
+fn name_id_and_session_index(xml: &str) -> (String, String) {
+    let text_of = |marker: &str| {
+        let start = xml
+            .find(marker)
+            .unwrap_or_else(|| panic!("no {marker} in {xml}"));
+        let tail = &xml[start..];
+        tail[tail.find('>').unwrap() + 1..]
+            .split('<')
+            .next()
+            .unwrap()
+            .to_string()
+    };
+    let index_at = xml.find("SessionIndex=\"").unwrap() + "SessionIndex=\"".len();
+    let index = xml[index_at..].split('"').next().unwrap().to_string();
+    (text_of("<saml:NameID"), index)
+}
+
+fn logout_request_xml(w: &World, name_id: &str, session_index: Option<&str>) -> String {
+    let now = time::OffsetDateTime::now_utc()
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap();
+    let index = session_index
+        .map(|i| format!("<samlp:SessionIndex>{i}</samlp:SessionIndex>"))
+        .unwrap_or_default();
+    format!(
+        r#"<samlp:LogoutRequest xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ID="_lo9" Version="2.0" IssueInstant="{now}" Destination="{}/{}/saml2"><saml:Issuer>{SP}</saml:Issuer><saml:NameID>{name_id}</saml:NameID>{index}</samlp:LogoutRequest>"#,
+        w.public_url, w.tenant
+    )
+}
+
+/// The LogoutResponse an SP is sent to, from a redirect's Location.
+fn logout_response_at(page: &Page) -> sesame_saml::StatusResponse {
+    assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.text);
+    let to = page.location.clone().unwrap();
+    assert!(
+        to.starts_with("https://sp.example/slo?SAMLResponse="),
+        "{to}"
+    );
+    let response = sesame_saml::decode_redirect(to.split_once('?').unwrap().1).unwrap();
+    sesame_saml::parse_logout_response(&response.xml).unwrap()
+}
+
+/// An SP on another site POSTs its LogoutRequest: the browser does not send Sésame's session
+/// cookie (SameSite), yet the session the request names by NameID and SessionIndex ends.
+/// Without a SessionIndex or a signature, a bare NameID (an address anyone can write) ends
+/// nothing and the SP hears PartialLogout.
+#[tokio::test]
+async fn logout_request_without_the_cookie_ends_the_session_it_names() {
+    let w = world(json!({})).await;
+    w.assign().await;
+    let mut b = Browser::new();
+    b.sign_in(&w.api, &w.tenant, None).await;
+    let xml = posted_response(&b.get(&w.api, &w.redirect(&w.request(ACS, ""), None)).await);
+    let (name_id, index) = name_id_and_session_index(&xml);
+    let signed_in = |status: StatusCode| status == StatusCode::OK;
+    let home = format!("/{}/", w.tenant);
+    assert!(signed_in(b.get(&w.api, &home).await.status));
+
+    let mut cross_site = Browser::new();
+    // A bare NameID, unsigned: refused to end anything.
+    let bare = logout_request_xml(&w, &name_id, None);
+    let answer = logout_response_at(&cross_site.get(&w.api, &w.redirect(&bare, None)).await);
+    assert_eq!(
+        answer.status.sub_code,
+        Some(sesame_saml::StatusCode::PartialLogout),
+        "{:?}",
+        answer.status
+    );
+    assert!(signed_in(b.get(&w.api, &home).await.status), "session kept");
+    // Somebody else's SessionIndex (or a stale one): nothing ends.
+    let wrong = logout_request_xml(&w, &name_id, Some("_not-issued"));
+    cross_site.get(&w.api, &w.redirect(&wrong, None)).await;
+    assert!(signed_in(b.get(&w.api, &home).await.status), "session kept");
+    // NameID and the SessionIndex Sésame issued: that session ends.
+    let named = logout_request_xml(&w, &name_id, Some(&index));
+    let answer = logout_response_at(&cross_site.get(&w.api, &w.redirect(&named, None)).await);
+    assert_eq!(answer.in_response_to.as_deref(), Some("_lo9"));
+    assert_eq!(answer.status, sesame_saml::Status::success());
+    assert_eq!(
+        b.get(&w.api, &home).await.status,
+        StatusCode::SEE_OTHER,
+        "the session is over"
+    );
+}
+
+/// A signed LogoutRequest with a bare NameID, without the cookie, ends every session in which
+/// that SP received this NameID (SAML core §3.7.3.2: no SessionIndex means all of them).
+#[tokio::test]
+async fn signed_logout_request_without_session_index_ends_every_session_of_the_principal() {
+    let cert = std::fs::read_to_string(format!("{KEYS}/sp.cert.pem")).unwrap();
+    let w = world(json!({ "verificationCertificates": [cert] })).await;
+    w.assign().await;
+    let home = format!("/{}/", w.tenant);
+    let mut browsers = [Browser::new(), Browser::new()];
+    let mut name_id = String::new();
+    for b in &mut browsers {
+        b.sign_in(&w.api, &w.tenant, None).await;
+        let xml = posted_response(&b.get(&w.api, &w.redirect(&w.request(ACS, ""), None)).await);
+        name_id = name_id_and_session_index(&xml).0;
+        assert_eq!(b.get(&w.api, &home).await.status, StatusCode::OK);
+    }
+    let bare = logout_request_xml(&w, &name_id, None);
+    let mut cross_site = Browser::new();
+    let answer = logout_response_at(
+        &cross_site
+            .get(&w.api, &w.redirect(&bare, Some(&sp_key("sp"))))
+            .await,
+    );
+    assert_eq!(answer.status, sesame_saml::Status::success());
+    for b in &mut browsers {
+        assert_eq!(b.get(&w.api, &home).await.status, StatusCode::SEE_OTHER);
+    }
+}
+
+/// Over HTTPS, the cookies an SP's cross-site POST must bring back are `SameSite=None` (with
+/// `Secure` and the `__Host-` prefix): the session, for an AuthnRequest or LogoutRequest
+/// POSTed from another site, and the logout progress, for an SP's LogoutResponse. Browsers
+/// would not send them as `Lax`. The CSRF cookie stays `Strict`.
+#[tokio::test]
+async fn over_https_cookies_that_cross_sites_are_same_site_none() {
+    let w = world_at("https://login.contoso.example", json!({})).await;
+    w.assign().await;
+    let mut b = Browser::new();
+    let login = b.get(&w.api, &format!("/{}/login", w.tenant)).await;
+    let signed_in = b.sign_in(&w.api, &w.tenant, None).await;
+    let xml = posted_response(&b.get(&w.api, &w.redirect(&w.request(ACS, ""), None)).await);
+    let (name_id, index) = name_id_and_session_index(&xml);
+    let logout = logout_request_xml(&w, &name_id, Some(&index));
+    let signed_out = b.get(&w.api, &w.redirect(&logout, None)).await;
+    let cookie = |pages: &[&Page], name: &str| -> Vec<String> {
+        pages
+            .iter()
+            .flat_map(|p| p.set_cookies.iter())
+            .filter(|c| c.starts_with(&format!("__Host-{name}=")))
+            .cloned()
+            .collect()
+    };
+    let pages = [&login, &signed_in, &signed_out];
+    let session = cookie(&pages, "sesame_session");
+    let progress = cookie(&pages, "sesame_slo");
+    assert_eq!(
+        session.len(),
+        2,
+        "set at sign-in, cleared at logout: {session:?}"
+    );
+    assert!(!progress.is_empty(), "{:?}", signed_out.set_cookies);
+    for c in session.iter().chain(&progress) {
+        assert!(
+            c.contains("SameSite=None") && c.contains("Secure") && c.contains("HttpOnly"),
+            "{c}"
+        );
+    }
+    let csrf = cookie(&pages, "sesame_csrf");
+    assert!(
+        !csrf.is_empty() && csrf.iter().all(|c| c.contains("SameSite=Strict")),
+        "{csrf:?}"
+    );
 }
 
 #[tokio::test]

@@ -124,6 +124,27 @@ macro_rules! security_impls {
                 $crate::rows::all(rows, $crate::rows::ParticipantRow::into_model)
             }
 
+            async fn find_participant_sessions(
+                &self,
+                tenant: sesame_model::TenantId,
+                app: sesame_model::AppId,
+                name_id: &str,
+                session_index: Option<&str>,
+            ) -> sesame_store::StoreResult<Vec<String>> {
+                sqlx::query_scalar(
+                    "SELECT session_digest FROM session_participants WHERE tenant_id = $1 \
+                     AND app_id = $2 AND name_id = $3 \
+                     AND ($4 IS NULL OR session_index = $4) ORDER BY at_ns, session_digest",
+                )
+                .bind(tenant.to_string())
+                .bind(app.to_string())
+                .bind(name_id)
+                .bind(session_index)
+                .fetch_all(self.r())
+                .await
+                .map_err($crate::error::db)
+            }
+
             async fn purge_expired_sessions(
                 &self,
                 now: time::OffsetDateTime,

@@ -224,6 +224,93 @@ pub async fn session_participants_recorded_and_cascaded(store: &dyn Store) {
     );
 }
 
+/// A LogoutRequest's NameID and SessionIndex lead to the sessions they name, in this tenant
+/// and app only.
+pub async fn participant_sessions_found_by_name_id(store: &dyn Store) {
+    let t = new_tenant(store, "A").await;
+    let other = new_tenant(store, "B").await;
+    let alice = new_user(store, &t, "alice@a.example").await;
+    let bob = new_user(store, &t, "bob@a.example").await;
+    let one = new_app(store, &t, "One").await;
+    let two = new_app(store, &t, "Two").await;
+    let foreign = new_app(store, &other, "Foreign").await;
+    let mut digests = Vec::new();
+    for (user, app, name_id, index) in [
+        (&alice, one.id, "alice", "_a1"),
+        (&alice, one.id, "alice", "_a2"),
+        (&alice, two.id, "alice", "_a3"),
+        (&bob, one.id, "bob", "_b1"),
+    ] {
+        let session = Session {
+            id_digest: format!("{:064x}", seq_id().as_u128()),
+            tenant_id: t.id,
+            user_id: user.id,
+            authenticated_at: now(),
+            expires_at: now() + time::Duration::hours(1),
+        };
+        store.create_session(&session).await.unwrap();
+        let participant = SessionParticipant {
+            app_id: app,
+            name_id: name_id.into(),
+            name_id_format: "urn:oasis:names:tc:SAML:2.0:nameid-format:persistent".into(),
+            session_index: index.into(),
+            at: now(),
+        };
+        store
+            .add_session_participant(t.id, &session.id_digest, &participant)
+            .await
+            .unwrap();
+        digests.push(session.id_digest);
+    }
+    let find =
+        |tenant: TenantId, app: AppId, name_id: &'static str, index: Option<&'static str>| {
+            store.find_participant_sessions(tenant, app, name_id, index)
+        };
+    assert_eq!(
+        find(t.id, one.id, "alice", Some("_a2")).await.unwrap(),
+        vec![digests[1].clone()]
+    );
+    let mut all = find(t.id, one.id, "alice", None).await.unwrap();
+    all.sort();
+    let mut expected = vec![digests[0].clone(), digests[1].clone()];
+    expected.sort();
+    assert_eq!(all, expected, "every session of alice at app one");
+    // The index of another app, another principal, tenant or app: nothing.
+    assert!(
+        find(t.id, one.id, "alice", Some("_a3"))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(
+        find(t.id, one.id, "alice", Some("_b1"))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(find(t.id, one.id, "ALICE", None).await.unwrap().is_empty());
+    assert!(
+        find(other.id, one.id, "alice", None)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(
+        find(t.id, foreign.id, "alice", None)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    // An ended session is not found any more.
+    store.delete_session(t.id, &digests[1]).await.unwrap();
+    assert!(
+        find(t.id, one.id, "alice", Some("_a2"))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
 pub async fn tenant_certificate_once_per_tenant(store: &dyn Store) {
     let t = new_tenant(store, "A").await;
     let other = new_tenant(store, "B").await;

@@ -28,6 +28,16 @@ pub fn get(headers: &HeaderMap, name: &str) -> Option<String> {
         .map(|(_, v)| v.trim().to_string())
 }
 
+/// `SameSite` of the cookies a SAML peer's cross-site POST must carry: the SSO session (an
+/// AuthnRequest or LogoutRequest posted by an application on another site) and the logout
+/// progress (an application's LogoutResponse). Browsers only send `SameSite=Lax` cookies on
+/// top-level GETs from another site, and accept `None` only with `Secure`: over plain HTTP
+/// (development on one host, where nothing is cross-site) they stay `Lax`. No form relies on
+/// them alone: forms carry the `Strict` CSRF cookie's token.
+pub fn cross_site(https: bool) -> &'static str {
+    if https { "None" } else { "Lax" }
+}
+
 /// A `Set-Cookie` value. `max_age` of zero deletes the cookie; `None` makes a browser-session
 /// cookie.
 pub fn set(name: &str, value: &str, https: bool, same_site: &str, max_age: Option<i64>) -> String {
@@ -63,5 +73,13 @@ mod tests {
         let c = set("__Host-sesame_session", "v", true, "Lax", None);
         assert!(c.contains("Secure") && c.contains("HttpOnly") && c.contains("SameSite=Lax"));
         assert!(!set("s", "v", false, "Lax", Some(0)).contains("Secure"));
+    }
+
+    #[test]
+    fn cross_site_cookies_are_none_only_when_secure() {
+        let c = set("__Host-s", "v", true, cross_site(true), None);
+        assert!(c.contains("SameSite=None") && c.contains("Secure"), "{c}");
+        // Browsers drop `SameSite=None` without `Secure`.
+        assert_eq!(cross_site(false), "Lax");
     }
 }

@@ -89,7 +89,7 @@ pub(crate) fn to_idp_logout(state: &AppState, url: String) -> Response {
         &cookies::name(cookies::SESSION, https),
         "",
         https,
-        "Lax",
+        cookies::cross_site(https),
         Some(0),
     );
     let res = (StatusCode::SEE_OTHER, [(header::LOCATION, url)]).into_response();
@@ -148,7 +148,7 @@ async fn acs(
                 &cookies::name(cookies::SESSION, https),
                 &done.signed_in.session_secret,
                 https,
-                "Lax",
+                cookies::cross_site(https),
                 None,
             );
             let target = super::login::safe_continue(done.continue_to.as_deref())

@@ -265,7 +265,7 @@ async fn submit_login(
                 &cookies::name(cookies::SESSION, https),
                 &signed_in.session_secret,
                 https,
-                "Lax",
+                cookies::cross_site(https),
                 None,
             );
             let target = continue_to.unwrap_or_else(|| format!("/{}/", tenant.id));

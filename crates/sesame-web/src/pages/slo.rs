@@ -29,7 +29,7 @@ fn session_cookie_clear(state: &AppState) -> String {
         &cookies::name(cookies::SESSION, https),
         "",
         https,
-        "Lax",
+        cookies::cross_site(https),
         Some(0),
     )
 }
@@ -50,8 +50,8 @@ fn slo_cookie(state: &AppState, sealed: Option<&str>) -> String {
     let https = state.config.https();
     let name = cookies::name(SLO_COOKIE, https);
     match sealed {
-        Some(v) => cookies::set(&name, v, https, "Lax", Some(600)),
-        None => cookies::set(&name, "", https, "Lax", Some(0)),
+        Some(v) => cookies::set(&name, v, https, cookies::cross_site(https), Some(600)),
+        None => cookies::set(&name, "", https, cookies::cross_site(https), Some(0)),
     }
 }
 

@@ -29,6 +29,11 @@ pub struct Api {
 }
 
 pub async fn api() -> Api {
+    api_at("http://127.0.0.1:8080").await
+}
+
+/// The router of a server whose users reach it at `public_url`.
+pub async fn api_at(public_url: &str) -> Api {
     let store = sesame_store_sql::open("sqlite::memory:").await.unwrap();
     let core = Core::new(
         store,
@@ -42,7 +47,7 @@ pub async fn api() -> Api {
     let state = AppState {
         core: core.clone(),
         config: Arc::new(WebConfig {
-            public_url: "http://127.0.0.1:8080".into(),
+            public_url: public_url.into(),
         }),
         metrics: Arc::new(Metrics::default()),
     };
