@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs the third-party peers of the SAML interoperability tests (tests/saml_interop.rs,
 # tests/federation_interop.rs) on a Debian 12 machine, idempotently: Apache + Shibboleth SP 3
-# (mod_shib, shibd), SimpleSAMLphp (mod_php, php-xml), xmlsec1, and a Python virtualenv at
-# target/interop-venv with pysaml2 and requests. Package scripts are kept from starting system
+# (mod_shib, shibd), SimpleSAMLphp (mod_php, php-xml), xmlsec1, Chromium and its WebDriver
+# (chromium, chromium-driver), and a Python virtualenv at target/interop-venv with pysaml2,
+# requests and selenium. Package scripts are kept from starting system
 # services (the tests run their own instances on loopback); services the packages started anyway
 # are stopped. Run as root (or with passwordless sudo) from anywhere.
 set -euo pipefail
@@ -13,7 +14,7 @@ sudo=""
 
 pkgs=()
 for p in apache2 libapache2-mod-shib shibboleth-sp-utils xmlsec1 python3-venv openssl \
-    simplesamlphp libapache2-mod-php php-xml php-mbstring; do
+    simplesamlphp libapache2-mod-php php-xml php-mbstring chromium chromium-driver; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || pkgs+=("$p")
 done
 
@@ -43,9 +44,9 @@ venv=target/interop-venv
 # Debian's own Python: its venv module is what python3-venv provides.
 py=/usr/bin/python3
 [ -x "$py" ] || py=python3
-if ! "$venv/bin/python" -c 'import saml2, requests' >/dev/null 2>&1; then
-    echo "install-peers: creating $venv with pysaml2 and requests"
-    "$py" -m venv "$venv"
-    "$venv/bin/pip" install -q --disable-pip-version-check pysaml2 requests
+if ! "$venv/bin/python" -c 'import saml2, requests, selenium' >/dev/null 2>&1; then
+    echo "install-peers: creating $venv with pysaml2, requests and selenium"
+    [ -x "$venv/bin/pip" ] || "$py" -m venv "$venv"
+    "$venv/bin/pip" install -q --disable-pip-version-check pysaml2 requests selenium
 fi
 echo "install-peers: ok ($("$venv/bin/python" -c 'import importlib.metadata as m; print("pysaml2", m.version("pysaml2"))'), $(xmlsec1 --version | head -1), $(dpkg-query -W -f='shibboleth ${Version}' libapache2-mod-shib))"

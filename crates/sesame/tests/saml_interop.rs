@@ -1,11 +1,13 @@
 //! SAML interoperability: the real `sesame` binary on loopback as the identity provider of real
 //! third-party service providers — Debian's Shibboleth SP 3 (shibd + Apache with mod_shib) and a
-//! pysaml2 SP — driven by a browser-like client (`tests/interop/browser.py`, Python `requests`).
-//! Every Response Sésame emits is also checked on its own by `xmlsec1 --verify`.
+//! pysaml2 SP — driven by a browser-like client (`tests/interop/browser.py`, Python `requests`),
+//! and by a real browser: Debian's headless Chromium (`tests/interop/chromium.py`, over
+//! chromedriver), with the SP on another site. Every Response Sésame emits in the scripted
+//! tests is also checked on its own by `xmlsec1 --verify`.
 //!
-//! Peers: `apache2`, `shibd` and `mod_shib` (Debian), `xmlsec1`, and a virtualenv with pysaml2 and
-//! requests at `target/interop-venv` (or `SESAME_INTEROP_VENV`); `.ci/install-peers.sh` installs
-//! them. A missing peer skips its test with a message, unless `SESAME_REQUIRE_PEERS=1` (CI),
+//! Peers: `apache2`, `shibd` and `mod_shib` (Debian), `xmlsec1`, `chromium` and
+//! `chromium-driver` (Debian), and a virtualenv with pysaml2, requests and selenium at
+//! `target/interop-venv` (or `SESAME_INTEROP_VENV`); `.ci/install-peers.sh` installs them. A missing peer skips its test with a message, unless `SESAME_REQUIRE_PEERS=1` (CI),
 //! which turns it into a failure.
 //!
 //! Each test runs its scenarios one after the other and reports every failed scenario at the
@@ -90,6 +92,15 @@ fn has_pysaml2() -> bool {
         .is_ok_and(|o| o.status.success())
 }
 
+fn has_chromium() -> bool {
+    Path::new("/usr/bin/chromium").exists()
+        && Path::new("/usr/bin/chromedriver").exists()
+        && Command::new(venv_python())
+            .args(["-c", "import selenium"])
+            .output()
+            .is_ok_and(|o| o.status.success())
+}
+
 fn has_shibboleth() -> bool {
     Path::new("/usr/sbin/shibd").exists()
         && Path::new("/usr/sbin/apache2").exists()
@@ -148,11 +159,18 @@ fn free_port() -> u16 {
 
 /// A plain HTTP/1.0 GET (no chunking, connection closed by the server): status and body.
 fn http_get(url: &str) -> std::io::Result<(u16, String)> {
+    http_get_with_cookie(url, None)
+}
+
+fn http_get_with_cookie(url: &str, cookie: Option<&str>) -> std::io::Result<(u16, String)> {
     let rest = url.trim_start_matches("http://");
     let (host, path) = rest.split_once('/').unwrap_or((rest, ""));
     let mut s = TcpStream::connect(host)?;
     s.set_read_timeout(Some(Duration::from_secs(30)))?;
-    write!(s, "GET /{path} HTTP/1.0\r\nHost: {host}\r\n\r\n")?;
+    let cookie = cookie
+        .map(|c| format!("Cookie: {c}\r\n"))
+        .unwrap_or_default();
+    write!(s, "GET /{path} HTTP/1.0\r\nHost: {host}\r\n{cookie}\r\n")?;
     let mut buf = Vec::new();
     s.read_to_end(&mut buf)?;
     let text = String::from_utf8_lossy(&buf).to_string();
@@ -763,6 +781,7 @@ fn expect_sesame_session_gone(b: &Browser, sesame: &Sesame) -> Result<(), String
 
 struct PySp {
     proc: Proc,
+    host: String,
     port: u16,
     dir: PathBuf,
     log: PathBuf,
@@ -775,10 +794,15 @@ impl PySp {
 
     /// Writes keys and metadata for an SP on a fresh port; returns (port, metadata file).
     fn prepare(dir: &Path, entity_id: Option<&str>) -> (u16, PathBuf) {
+        Self::prepare_at(dir, entity_id, "127.0.0.1")
+    }
+
+    /// [`PySp::prepare`] for an SP reached at `host`.
+    fn prepare_at(dir: &Path, entity_id: Option<&str>, host: &str) -> (u16, PathBuf) {
         let port = free_port();
         let mut cmd = Command::new(venv_python());
         cmd.arg(Self::script())
-            .args(["metadata", "--port", &port.to_string()])
+            .args(["metadata", "--port", &port.to_string(), "--host", host])
             .arg("--dir")
             .arg(dir);
         if let Some(e) = entity_id {
@@ -796,11 +820,22 @@ impl PySp {
     }
 
     fn start(dir: &Path, port: u16, idp_metadata: &Path, entity_id: Option<&str>) -> PySp {
+        Self::start_at(dir, port, idp_metadata, entity_id, "127.0.0.1")
+    }
+
+    /// [`PySp::start`] listening on `host` (a loopback address).
+    fn start_at(
+        dir: &Path,
+        port: u16,
+        idp_metadata: &Path,
+        entity_id: Option<&str>,
+        host: &str,
+    ) -> PySp {
         std::fs::create_dir_all(dir).unwrap();
         let log = dir.join("pysaml2_sp.log");
         let mut cmd = Command::new(venv_python());
         cmd.arg(Self::script())
-            .args(["serve", "--port", &port.to_string()])
+            .args(["serve", "--port", &port.to_string(), "--host", host])
             .arg("--dir")
             .arg(dir)
             .arg("--idp-metadata")
@@ -812,12 +847,13 @@ impl PySp {
         }
         let mut proc = Proc::spawn("pysaml2_sp.py serve", &mut cmd);
         wait_http(
-            &format!("http://127.0.0.1:{port}/metadata"),
+            &format!("http://{host}:{port}/metadata"),
             "the pysaml2 SP",
             &mut [&mut proc],
         );
         PySp {
             proc,
+            host: host.to_string(),
             port,
             dir: dir.to_path_buf(),
             log,
@@ -825,7 +861,7 @@ impl PySp {
     }
 
     fn url(&self, path: &str) -> String {
-        format!("http://127.0.0.1:{}{path}", self.port)
+        format!("http://{}:{}{path}", self.host, self.port)
     }
 
     fn key(&self, use_: &str) -> PathBuf {
@@ -1486,4 +1522,188 @@ fn shibboleth_sp() {
     sp.shibd.stop();
     drop(sesame);
     report.finish("shibboleth_sp", &dir, &logs);
+}
+
+// ---------------------------------------------------------------------------------------------
+// A real browser.
+
+/// Another loopback address than Sésame's 127.0.0.1: another site for the browser, whose
+/// SameSite rules then apply as between a real SP and Sésame.
+const OTHER_SITE: &str = "127.0.0.2";
+
+/// One page a `chromium.py` scenario ended on.
+struct Step {
+    name: String,
+    url: String,
+    text: String,
+}
+
+/// What `tests/interop/chromium.py` saw.
+struct ChromiumRun {
+    steps: Vec<Step>,
+    /// Sésame's session cookie before the logout.
+    session_cookie: Option<String>,
+}
+
+/// Runs `tests/interop/chromium.py`: its steps, or what went wrong.
+fn chromium_run(
+    dir: &Path,
+    sesame: &Sesame,
+    sp: &PySp,
+    app_name: &str,
+    javascript: bool,
+) -> Result<ChromiumRun, String> {
+    let mut cmd = Command::new(venv_python());
+    cmd.arg(interop_dir().join("chromium.py"))
+        .args(["--sesame", &sesame.url(), "--tenant", &sesame.tenant_id])
+        .args(["--sp", &sp.url(""), "--user", ALICE, "--password", PASSWORD])
+        .args(["--app", app_name])
+        .arg("--work-dir")
+        .arg(dir);
+    if !javascript {
+        cmd.arg("--no-javascript");
+    }
+    let out = cmd.output().map_err(|e| format!("chromium.py: {e}"))?;
+    let report: Value = serde_json::from_slice(&out.stdout).map_err(|e| {
+        format!(
+            "chromium.py printed no JSON ({e}): {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    })?;
+    let steps: Vec<Step> = report["steps"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|s| Step {
+            name: s["name"].as_str().unwrap_or("").into(),
+            url: s["url"].as_str().unwrap_or("").into(),
+            text: s["text"].as_str().unwrap_or("").into(),
+        })
+        .collect();
+    let done: Vec<&str> = steps.iter().map(|s| s.name.as_str()).collect();
+    eprintln!(
+        "chromium ({}): steps {done:?} in {} s",
+        if javascript {
+            "JavaScript"
+        } else {
+            "no JavaScript"
+        },
+        report["seconds"]
+    );
+    match report["error"].as_str() {
+        Some(e) => Err(format!("Chromium stopped after steps {done:?}: {e}")),
+        None => Ok(ChromiumRun {
+            steps,
+            session_cookie: report["session_cookie"].as_str().map(String::from),
+        }),
+    }
+}
+
+fn step<'a>(run: &'a Result<ChromiumRun, String>, name: &str) -> Result<&'a Step, String> {
+    run.as_ref()
+        .map_err(Clone::clone)?
+        .steps
+        .iter()
+        .find(|s| s.name == name)
+        .ok_or_else(|| format!("Chromium never reached step {name}"))
+}
+
+/// The SP's protected page, showing Alice's NameID.
+fn expect_protected(step: &Step, sp: &PySp) -> Result<(), String> {
+    check(
+        step.url.starts_with(&sp.url("/protected"))
+            && step
+                .text
+                .lines()
+                .any(|l| l.trim() == format!("nameid={ALICE}")),
+        || {
+            format!(
+                "{}: not Alice on the SP's page: {} {:?}",
+                step.name, step.url, step.text
+            )
+        },
+    )
+}
+
+/// Sésame's pages in Debian's headless Chromium with a pysaml2 SP on another site: the
+/// two-step sign-in form, the Response page that posts itself (its script allowed by the CSP
+/// nonce) or, without JavaScript, through its button; the SSO session reused; My Apps and its
+/// launch link; Single Logout started by the SP over HTTP-POST from its own site — a request
+/// that carries no `SameSite=Lax` cookie of Sésame's, so the session is found by the
+/// LogoutRequest's NameID and SessionIndex — after which Sésame's session is over.
+#[test]
+fn chromium_with_pysaml2_sp() {
+    if !peers_present(
+        "chromium_with_pysaml2_sp",
+        &[
+            ("xmlsec1", has_xmlsec1()),
+            ("pysaml2 + requests in target/interop-venv", has_pysaml2()),
+            (
+                "chromium + chromium-driver (Debian), selenium in target/interop-venv",
+                has_chromium(),
+            ),
+        ],
+    ) {
+        return;
+    }
+    let dir = work_dir("chromium");
+    let sesame = Sesame::start(&dir);
+    let sp_dir = dir.join("sp");
+    let (sp_port, sp_md) = PySp::prepare_at(&sp_dir, None, OTHER_SITE);
+    let app = sesame.create_app("Expenses", &sp_md);
+    let idp_md = dir.join("idp-metadata.xml");
+    sesame.fetch_metadata(&app, &idp_md);
+    let sp = PySp::start_at(&sp_dir, sp_port, &idp_md, None, OTHER_SITE);
+    let mut report = Report::default();
+
+    let steps = chromium_run(&dir, &sesame, &sp, "Expenses", true);
+    report.run(
+        "chromium: SP-initiated sign-in, Response page posts itself",
+        || expect_protected(step(&steps, "sign-in")?, &sp),
+    );
+    report.run("chromium: the SSO session is reused", || {
+        expect_protected(step(&steps, "sso-again")?, &sp)
+    });
+    report.run("chromium: My Apps lists the app, its link signs in", || {
+        expect_protected(step(&steps, "my-apps")?, &sp)
+    });
+    report.run("chromium: Single Logout from the SP over HTTP-POST", || {
+        let slo = step(&steps, "slo-post")?;
+        check(
+            slo.text.lines().any(|l| l.trim() == "logged_out=yes"),
+            || {
+                format!(
+                    "the SP did not get a Success LogoutResponse: {:?}",
+                    slo.text
+                )
+            },
+        )?;
+        let after = step(&steps, "after-slo")?;
+        check(after.url.contains("/login"), || {
+            format!(
+                "the browser is still signed in to Sésame: {} {:?}",
+                after.url, after.text
+            )
+        })?;
+        // The browser dropped its cookie; the session must be over on Sésame's side too.
+        let cookie = steps.as_ref()?.session_cookie.as_deref();
+        let cookie = cookie.ok_or("Chromium saw no sesame_session cookie")?;
+        let my_apps = format!("{}/{}/myapps", sesame.url(), sesame.tenant_id);
+        let (status, body) =
+            http_get_with_cookie(&my_apps, Some(&format!("sesame_session={cookie}")))
+                .map_err(|e| e.to_string())?;
+        check(status == 303, || {
+            format!("the old session cookie still opens My Apps: {status} {body}")
+        })
+    });
+    report.run(
+        "chromium without JavaScript: the Response page's button",
+        || {
+            let steps = chromium_run(&dir, &sesame, &sp, "Expenses", false);
+            expect_protected(step(&steps, "sign-in")?, &sp)
+        },
+    );
+    let logs = [dir.join("sesame.log"), sp.log.clone()];
+    report.finish("chromium_with_pysaml2_sp", &dir, &logs);
 }

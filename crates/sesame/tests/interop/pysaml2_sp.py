@@ -1,11 +1,12 @@
 #!/usr/bin/env python3
 """A pysaml2 service provider on loopback, for Sésame's interoperability tests.
 
-    pysaml2_sp.py metadata --dir DIR --port PORT [--entity-id ID]
+    pysaml2_sp.py metadata --dir DIR --port PORT [--entity-id ID] [--host ADDR]
         creates DIR/sp-signing-{key,cert}.pem and DIR/sp-encrypt-{key,cert}.pem if missing and
         prints the SP's metadata (ACS HTTP-POST, SLO Redirect and POST, both certificates).
-    pysaml2_sp.py serve --dir DIR --port PORT --idp-metadata FILE [--entity-id ID]
-        serves, on 127.0.0.1:PORT:
+    pysaml2_sp.py serve --dir DIR --port PORT --idp-metadata FILE [--entity-id ID] [--host ADDR]
+        serves, on ADDR:PORT (127.0.0.1 by default; another loopback address puts the SP on
+        another site than Sésame, for a browser's SameSite rules):
           /login?binding=redirect|post&sign=0|1&acs=URL&relay=STATE&force=0|1&passive=0|1
                        SP-initiated sign-in (AuthnRequest; `acs` overrides the ACS URL it names)
           /acs         HTTP-POST AssertionConsumerService (solicited and unsolicited Responses)
@@ -57,7 +58,7 @@ def ensure_keys(d):
 
 
 def make_config(args, idp_metadata=None):
-    base = f"http://127.0.0.1:{args.port}"
+    base = f"http://{args.host}:{args.port}"
     d = os.path.abspath(args.dir)
     conf = {
         "entityid": args.entity_id or f"{base}/sp",
@@ -309,6 +310,7 @@ def main():
     p.add_argument("--port", type=int, required=True)
     p.add_argument("--entity-id")
     p.add_argument("--idp-metadata")
+    p.add_argument("--host", default="127.0.0.1")
     args = p.parse_args()
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr,
                         format="pysaml2_sp %(levelname)s %(name)s: %(message)s")
@@ -319,7 +321,7 @@ def main():
     if not args.idp_metadata:
         p.error("serve needs --idp-metadata")
     Handler.state = State(args)
-    server = ThreadingHTTPServer(("127.0.0.1", args.port), Handler)
+    server = ThreadingHTTPServer((args.host, args.port), Handler)
     print("ready", flush=True)
     server.serve_forever()
 
