@@ -222,18 +222,26 @@ struct Sesame {
     /// Killed on drop.
     _proc: Proc,
     port: u16,
+    /// What browsers reach (`--public-url`); the tests' own calls go to [`Sesame::url`].
+    public_url: String,
     tenant_id: String,
 }
 
 impl Sesame {
     fn start(dir: &Path) -> Sesame {
         let port = free_port();
+        Self::start_at(dir, port, &format!("http://127.0.0.1:{port}"))
+    }
+
+    /// Sésame listening on 127.0.0.1:`port`, users reaching it at `public_url`.
+    fn start_at(dir: &Path, port: u16, public_url: &str) -> Sesame {
         let data = dir.join("sesame-data");
         let log = std::fs::File::create(dir.join("sesame.log")).unwrap();
         let mut proc = Proc::spawn(
             "sesame serve",
             Command::new(BIN)
                 .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+                .args(["--public-url", public_url])
                 .arg("--data-dir")
                 .arg(&data)
                 .env("SESAME_ADMIN_TOKEN", ADMIN)
@@ -249,6 +257,7 @@ impl Sesame {
         let mut s = Sesame {
             _proc: proc,
             port,
+            public_url: public_url.to_string(),
             tenant_id: String::new(),
         };
         let tenant = s.cli_json(&["tenant", "create", "Contoso", "--initial-domain", TENANT]);
@@ -781,8 +790,8 @@ fn expect_sesame_session_gone(b: &Browser, sesame: &Sesame) -> Result<(), String
 
 struct PySp {
     proc: Proc,
-    host: String,
-    port: u16,
+    /// The SP's URL for browsers.
+    base: String,
     dir: PathBuf,
     log: PathBuf,
 }
@@ -794,11 +803,16 @@ impl PySp {
 
     /// Writes keys and metadata for an SP on a fresh port; returns (port, metadata file).
     fn prepare(dir: &Path, entity_id: Option<&str>) -> (u16, PathBuf) {
-        Self::prepare_at(dir, entity_id, "127.0.0.1")
+        Self::prepare_at(dir, entity_id, "127.0.0.1", None)
     }
 
-    /// [`PySp::prepare`] for an SP reached at `host`.
-    fn prepare_at(dir: &Path, entity_id: Option<&str>, host: &str) -> (u16, PathBuf) {
+    /// [`PySp::prepare`] for an SP on `host`, reached at `public_url` when given.
+    fn prepare_at(
+        dir: &Path,
+        entity_id: Option<&str>,
+        host: &str,
+        public_url: Option<&str>,
+    ) -> (u16, PathBuf) {
         let port = free_port();
         let mut cmd = Command::new(venv_python());
         cmd.arg(Self::script())
@@ -807,6 +821,9 @@ impl PySp {
             .arg(dir);
         if let Some(e) = entity_id {
             cmd.args(["--entity-id", e]);
+        }
+        if let Some(u) = public_url {
+            cmd.args(["--public-url", u]);
         }
         let out = cmd.output().unwrap();
         assert!(
@@ -820,16 +837,18 @@ impl PySp {
     }
 
     fn start(dir: &Path, port: u16, idp_metadata: &Path, entity_id: Option<&str>) -> PySp {
-        Self::start_at(dir, port, idp_metadata, entity_id, "127.0.0.1")
+        Self::start_at(dir, port, idp_metadata, entity_id, "127.0.0.1", None)
     }
 
-    /// [`PySp::start`] listening on `host` (a loopback address).
+    /// [`PySp::start`] listening on `host` (a loopback address), reached at `public_url` when
+    /// given.
     fn start_at(
         dir: &Path,
         port: u16,
         idp_metadata: &Path,
         entity_id: Option<&str>,
         host: &str,
+        public_url: Option<&str>,
     ) -> PySp {
         std::fs::create_dir_all(dir).unwrap();
         let log = dir.join("pysaml2_sp.log");
@@ -845,6 +864,9 @@ impl PySp {
         if let Some(e) = entity_id {
             cmd.args(["--entity-id", e]);
         }
+        if let Some(u) = public_url {
+            cmd.args(["--public-url", u]);
+        }
         let mut proc = Proc::spawn("pysaml2_sp.py serve", &mut cmd);
         wait_http(
             &format!("http://{host}:{port}/metadata"),
@@ -853,15 +875,17 @@ impl PySp {
         );
         PySp {
             proc,
-            host: host.to_string(),
-            port,
+            base: public_url
+                .map(String::from)
+                .unwrap_or_else(|| format!("http://{host}:{port}")),
             dir: dir.to_path_buf(),
             log,
         }
     }
 
+    /// `path` at the URL browsers reach the SP at.
     fn url(&self, path: &str) -> String {
-        format!("http://{}:{}{path}", self.host, self.port)
+        format!("{}{path}", self.base)
     }
 
     fn key(&self, use_: &str) -> PathBuf {
@@ -1550,14 +1574,19 @@ fn chromium_run(
     dir: &Path,
     sesame: &Sesame,
     sp: &PySp,
-    app_name: &str,
+    binding: &str,
     javascript: bool,
 ) -> Result<ChromiumRun, String> {
     let mut cmd = Command::new(venv_python());
     cmd.arg(interop_dir().join("chromium.py"))
-        .args(["--sesame", &sesame.url(), "--tenant", &sesame.tenant_id])
+        .args([
+            "--sesame",
+            &sesame.public_url,
+            "--tenant",
+            &sesame.tenant_id,
+        ])
         .args(["--sp", &sp.url(""), "--user", ALICE, "--password", PASSWORD])
-        .args(["--app", app_name])
+        .args(["--app", CHROMIUM_APP, "--binding", binding])
         .arg("--work-dir")
         .arg(dir);
     if !javascript {
@@ -1626,47 +1655,19 @@ fn expect_protected(step: &Step, sp: &PySp) -> Result<(), String> {
     )
 }
 
-/// Sésame's pages in Debian's headless Chromium with a pysaml2 SP on another site: the
-/// two-step sign-in form, the Response page that posts itself (its script allowed by the CSP
-/// nonce) or, without JavaScript, through its button; the SSO session reused; My Apps and its
-/// launch link; Single Logout started by the SP over HTTP-POST from its own site — a request
-/// that carries no `SameSite=Lax` cookie of Sésame's, so the session is found by the
-/// LogoutRequest's NameID and SessionIndex — after which Sésame's session is over.
-#[test]
-fn chromium_with_pysaml2_sp() {
-    if !peers_present(
-        "chromium_with_pysaml2_sp",
-        &[
-            ("xmlsec1", has_xmlsec1()),
-            ("pysaml2 + requests in target/interop-venv", has_pysaml2()),
-            (
-                "chromium + chromium-driver (Debian), selenium in target/interop-venv",
-                has_chromium(),
-            ),
-        ],
-    ) {
-        return;
-    }
-    let dir = work_dir("chromium");
-    let sesame = Sesame::start(&dir);
-    let sp_dir = dir.join("sp");
-    let (sp_port, sp_md) = PySp::prepare_at(&sp_dir, None, OTHER_SITE);
-    let app = sesame.create_app("Expenses", &sp_md);
-    let idp_md = dir.join("idp-metadata.xml");
-    sesame.fetch_metadata(&app, &idp_md);
-    let sp = PySp::start_at(&sp_dir, sp_port, &idp_md, None, OTHER_SITE);
-    let mut report = Report::default();
-
-    let steps = chromium_run(&dir, &sesame, &sp, "Expenses", true);
+/// The scenarios of `chromium.py` (see there), checked; `binding` carries the AuthnRequests.
+fn chromium_scenarios(report: &mut Report, dir: &Path, sesame: &Sesame, sp: &PySp, binding: &str) {
+    let steps = chromium_run(dir, sesame, sp, binding, true);
     report.run(
-        "chromium: SP-initiated sign-in, Response page posts itself",
-        || expect_protected(step(&steps, "sign-in")?, &sp),
+        &format!("chromium: SP-initiated sign-in ({binding}), Response page posts itself"),
+        || expect_protected(step(&steps, "sign-in")?, sp),
     );
-    report.run("chromium: the SSO session is reused", || {
-        expect_protected(step(&steps, "sso-again")?, &sp)
-    });
+    report.run(
+        &format!("chromium: the SSO session is reused ({binding})"),
+        || expect_protected(step(&steps, "sso-again")?, sp),
+    );
     report.run("chromium: My Apps lists the app, its link signs in", || {
-        expect_protected(step(&steps, "my-apps")?, &sp)
+        expect_protected(step(&steps, "my-apps")?, sp)
     });
     report.run("chromium: Single Logout from the SP over HTTP-POST", || {
         let slo = step(&steps, "slo-post")?;
@@ -1688,11 +1689,15 @@ fn chromium_with_pysaml2_sp() {
         })?;
         // The browser dropped its cookie; the session must be over on Sésame's side too.
         let cookie = steps.as_ref()?.session_cookie.as_deref();
-        let cookie = cookie.ok_or("Chromium saw no sesame_session cookie")?;
+        let cookie = cookie.ok_or("Chromium saw no Sésame session cookie")?;
+        let name = if sesame.public_url.starts_with("https://") {
+            "__Host-sesame_session"
+        } else {
+            "sesame_session"
+        };
         let my_apps = format!("{}/{}/myapps", sesame.url(), sesame.tenant_id);
-        let (status, body) =
-            http_get_with_cookie(&my_apps, Some(&format!("sesame_session={cookie}")))
-                .map_err(|e| e.to_string())?;
+        let (status, body) = http_get_with_cookie(&my_apps, Some(&format!("{name}={cookie}")))
+            .map_err(|e| e.to_string())?;
         check(status == 303, || {
             format!("the old session cookie still opens My Apps: {status} {body}")
         })
@@ -1700,10 +1705,115 @@ fn chromium_with_pysaml2_sp() {
     report.run(
         "chromium without JavaScript: the Response page's button",
         || {
-            let steps = chromium_run(&dir, &sesame, &sp, "Expenses", false);
-            expect_protected(step(&steps, "sign-in")?, &sp)
+            let steps = chromium_run(dir, sesame, sp, binding, false);
+            expect_protected(step(&steps, "sign-in")?, sp)
         },
     );
+}
+
+/// The app's name in Sésame, the link Chromium clicks on My Apps.
+const CHROMIUM_APP: &str = "Expenses";
+
+fn chromium_peers(test: &str) -> bool {
+    peers_present(
+        test,
+        &[
+            ("xmlsec1", has_xmlsec1()),
+            ("pysaml2 + requests in target/interop-venv", has_pysaml2()),
+            (
+                "chromium + chromium-driver (Debian), selenium in target/interop-venv",
+                has_chromium(),
+            ),
+        ],
+    )
+}
+
+/// Sésame's pages in Debian's headless Chromium with a pysaml2 SP on another site, over plain
+/// HTTP (AuthnRequests redirected): the two-step sign-in form, the Response page that posts
+/// itself (its script allowed by the CSP nonce) or, without JavaScript, through its button; the
+/// SSO session reused; My Apps and its launch link; Single Logout started by the SP over
+/// HTTP-POST from its own site — a request that carries no `SameSite=Lax` cookie of Sésame's, so
+/// the session is found by the LogoutRequest's NameID and SessionIndex — after which the old
+/// session cookie opens nothing.
+#[test]
+fn chromium_with_pysaml2_sp() {
+    if !chromium_peers("chromium_with_pysaml2_sp") {
+        return;
+    }
+    let dir = work_dir("chromium");
+    let sesame = Sesame::start(&dir);
+    let sp_dir = dir.join("sp");
+    let (sp_port, sp_md) = PySp::prepare_at(&sp_dir, None, OTHER_SITE, None);
+    let app = sesame.create_app(CHROMIUM_APP, &sp_md);
+    let idp_md = dir.join("idp-metadata.xml");
+    sesame.fetch_metadata(&app, &idp_md);
+    let sp = PySp::start_at(&sp_dir, sp_port, &idp_md, None, OTHER_SITE, None);
+    let mut report = Report::default();
+    chromium_scenarios(&mut report, &dir, &sesame, &sp, "redirect");
     let logs = [dir.join("sesame.log"), sp.log.clone()];
     report.finish("chromium_with_pysaml2_sp", &dir, &logs);
+}
+
+/// A TLS terminator (`tests/interop/tls_proxy.py`) on `host`:`port` in front of a plain-HTTP
+/// server on `host`:`upstream`.
+struct TlsFront {
+    _proc: Proc,
+}
+
+impl TlsFront {
+    fn start(dir: &Path, host: &str, port: u16, upstream: u16) -> TlsFront {
+        let mut proc = Proc::spawn(
+            "tls_proxy.py",
+            Command::new(venv_python())
+                .arg(interop_dir().join("tls_proxy.py"))
+                .args(["--listen", &format!("{host}:{port}")])
+                .args(["--upstream", &format!("{host}:{upstream}")])
+                .arg("--dir")
+                .arg(dir)
+                .stdout(Stdio::piped())
+                .stderr(Stdio::inherit()),
+        );
+        let stdout = proc.child.as_mut().and_then(|c| c.stdout.take()).unwrap();
+        let mut line = String::new();
+        std::io::BufRead::read_line(&mut std::io::BufReader::new(stdout), &mut line).unwrap();
+        assert_eq!(line.trim(), "ready", "tls_proxy.py did not start");
+        TlsFront { _proc: proc }
+    }
+}
+
+/// The same in production's shape: Sésame and the SP each behind a TLS terminator, so that
+/// Sésame's session and logout-progress cookies are `Secure; SameSite=None`, and AuthnRequests
+/// POSTed by the SP from its own site: the browser sends the session along, and the second
+/// sign-in needs no password (with `SameSite=Lax` it would ask again).
+#[test]
+fn chromium_over_https_with_pysaml2_sp() {
+    if !chromium_peers("chromium_over_https_with_pysaml2_sp") {
+        return;
+    }
+    let dir = work_dir("chromium-https");
+    let (sesame_port, sesame_front_port) = (free_port(), free_port());
+    let _sesame_front = TlsFront::start(
+        &dir.join("tls-sesame"),
+        "127.0.0.1",
+        sesame_front_port,
+        sesame_port,
+    );
+    let sesame = Sesame::start_at(
+        &dir,
+        sesame_port,
+        &format!("https://127.0.0.1:{sesame_front_port}"),
+    );
+    let sp_dir = dir.join("sp");
+    let sp_front_port = free_port();
+    let sp_url = format!("https://{OTHER_SITE}:{sp_front_port}");
+    let (sp_port, sp_md) = PySp::prepare_at(&sp_dir, None, OTHER_SITE, Some(&sp_url));
+    let _sp_front = TlsFront::start(&dir.join("tls-sp"), OTHER_SITE, sp_front_port, sp_port);
+    let app = sesame.create_app(CHROMIUM_APP, &sp_md);
+    let idp_md = dir.join("idp-metadata.xml");
+    sesame.fetch_metadata(&app, &idp_md);
+    let sp = PySp::start_at(&sp_dir, sp_port, &idp_md, None, OTHER_SITE, Some(&sp_url));
+    let mut report = Report::default();
+    chromium_scenarios(&mut report, &dir, &sesame, &sp, "post");
+    let logs = [dir.join("sesame.log"), sp.log.clone()];
+    report.finish("chromium_over_https_with_pysaml2_sp", &dir, &logs);
 }

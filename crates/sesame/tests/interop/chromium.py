@@ -3,7 +3,7 @@
 (Debian's chromedriver, Selenium from PyPI), for Sésame's interoperability tests.
 
     chromium.py --sesame URL --tenant ID --sp URL --user UPN --password PW --app NAME
-                [--no-javascript] [--work-dir DIR]
+                [--binding redirect|post] [--no-javascript] [--work-dir DIR]
 
 Runs the scenarios below one after the other in ONE browser (its cookies carry over), the
 service provider being on another site than Sésame (another loopback address), and prints one
@@ -11,17 +11,21 @@ JSON object: {"steps": [{"name", "url", "text"}...], "error": null | "what faile
 "session_cookie": the value of Sésame's session cookie before the logout}.
 
 With JavaScript (the default):
-  sign-in      SP /login (HTTP-Redirect AuthnRequest) → Sésame's sign-in (UPN, then password)
-               → the auto-posting Response page → the SP's /protected page;
-  sso-again    SP /login again: no sign-in form, straight back to /protected;
+  sign-in      SP /login (an AuthnRequest over --binding: a redirect, or a form the SP's page
+               posts to Sésame from its own site) → Sésame's sign-in (UPN, then password) →
+               the auto-posting Response page → the SP's /protected page;
+  sso-again    SP /login again: no sign-in form, straight back to /protected (over POST, only
+               when Sésame's session cookie may go along with a cross-site POST);
   my-apps      Sésame's /{tenant}/myapps lists the app; clicking it lands on /protected;
   slo-post     SP /logout?binding=post: the SP POSTs its LogoutRequest from its own site
                (the browser leaves out Sésame's SameSite=Lax cookie), Sésame answers;
   after-slo    Sésame's /{tenant}/myapps: the session is over (the sign-in page) — in this
                browser; the test also replays the old session cookie, which must not work.
-Without JavaScript (--no-javascript): sign-in, where the Response page's button is clicked.
+Without JavaScript (--no-javascript): sign-in, where the buttons of the pages that post SAML
+messages are clicked.
 
-Each step's text is what the page shows (`document.body.innerText`).
+Each step's text is what the page shows (`document.body.innerText`). Self-signed certificates
+of https URLs are accepted (loopback TLS terminators).
 """
 
 import argparse
@@ -74,24 +78,28 @@ class Run:
         self.element("input#password").send_keys(self.args.password)
         self.element("button[type=submit]").click()
 
+    def press_continue(self, what):
+        """A page that posts a SAML message, without script: the person clicks its button."""
+        self.wait(what, lambda: self.element("form[method=post] [type=submit]"))
+        self.element("form[method=post] [type=submit]").click()
+
     def reach_protected(self, what):
         if self.args.no_javascript:
-            # The Response page without script: the person clicks its button.
-            self.wait("the Response page's button",
-                      lambda: self.element("form[method=post] [type=submit]"))
-            self.element("form[method=post] [type=submit]").click()
+            self.press_continue("the Response page's button")
         self.wait(what, lambda: self.at(self.args.sp + "/protected") and "protected=yes" in self.text())
 
     def scenarios(self):
         a = self.args
         idp = f"{a.sesame}/{a.tenant}"
-        self.d.get(a.sp + "/login?binding=redirect&relay=chromium")
+        self.d.get(a.sp + f"/login?binding={a.binding}&relay=chromium")
+        if a.no_javascript and a.binding == "post":
+            self.press_continue("the SP's AuthnRequest page's button")
         self.sign_in()
         self.reach_protected("the SP's protected page after signing in")
         self.record("sign-in")
         if a.no_javascript:
             return
-        self.d.get(a.sp + "/login?binding=redirect&relay=again")
+        self.d.get(a.sp + f"/login?binding={a.binding}&relay=again")
         self.wait("the SP's protected page with the SSO session",
                   lambda: self.at(a.sp + "/protected") or self.element("input#username"))
         self.record("sso-again")
@@ -100,7 +108,8 @@ class Run:
                   lambda: self.d.find_elements(By.LINK_TEXT, a.app))
         # The session cookie's value, for the test to check afterwards that the session ended
         # on Sésame's side, not only in this browser.
-        cookie = self.d.get_cookie("sesame_session")
+        cookie = (self.d.get_cookie("sesame_session")
+                  or self.d.get_cookie("__Host-sesame_session"))
         self.session_cookie = cookie["value"] if cookie else None
         self.d.find_elements(By.LINK_TEXT, a.app)[0].click()
         self.wait("the SP's protected page from My Apps",
@@ -124,6 +133,7 @@ def main():
     p.add_argument("--user", required=True)
     p.add_argument("--password", required=True)
     p.add_argument("--app", required=True)
+    p.add_argument("--binding", choices=["redirect", "post"], default="redirect")
     p.add_argument("--no-javascript", action="store_true")
     p.add_argument("--work-dir", default=None)
     args = p.parse_args()
@@ -134,7 +144,8 @@ def main():
     for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
                  "--no-first-run", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync",
-                 "--disable-dev-shm-usage", f"--user-data-dir={profile}"):
+                 "--disable-dev-shm-usage", "--ignore-certificate-errors",
+                 f"--user-data-dir={profile}"):
         opts.add_argument(flag)
     if args.no_javascript:
         opts.add_experimental_option(

@@ -6,7 +6,8 @@
         prints the SP's metadata (ACS HTTP-POST, SLO Redirect and POST, both certificates).
     pysaml2_sp.py serve --dir DIR --port PORT --idp-metadata FILE [--entity-id ID] [--host ADDR]
         serves, on ADDR:PORT (127.0.0.1 by default; another loopback address puts the SP on
-        another site than Sésame, for a browser's SameSite rules):
+        another site than Sésame, for a browser's SameSite rules; --public-url URL when a TLS
+        terminator in front of it is what browsers reach):
           /login?binding=redirect|post&sign=0|1&acs=URL&relay=STATE&force=0|1&passive=0|1
                        SP-initiated sign-in (AuthnRequest; `acs` overrides the ACS URL it names)
           /acs         HTTP-POST AssertionConsumerService (solicited and unsolicited Responses)
@@ -58,7 +59,7 @@ def ensure_keys(d):
 
 
 def make_config(args, idp_metadata=None):
-    base = f"http://{args.host}:{args.port}"
+    base = args.public_url or f"http://{args.host}:{args.port}"
     d = os.path.abspath(args.dir)
     conf = {
         "entityid": args.entity_id or f"{base}/sp",
@@ -311,6 +312,7 @@ def main():
     p.add_argument("--entity-id")
     p.add_argument("--idp-metadata")
     p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--public-url", help="the SP's URL when a TLS terminator is in front of it")
     args = p.parse_args()
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr,
                         format="pysaml2_sp %(levelname)s %(name)s: %(message)s")
