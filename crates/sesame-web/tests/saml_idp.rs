@@ -680,15 +680,7 @@ async fn logout_request_ends_the_session_and_answers_the_sp() {
     let mut b = Browser::new();
     b.sign_in(&w.api, &w.tenant, None).await;
     let xml = posted_response(&b.get(&w.api, &w.redirect(&w.request(ACS, ""), None)).await);
-    let start = xml.find("<saml:NameID").unwrap();
-    let name_id_value = xml[start..]
-        .split('>')
-        .nth(1)
-        .unwrap()
-        .split('<')
-        .next()
-        .unwrap()
-        .to_string();
+    let name_id_value = name_id_and_session_index(&xml).0;
     let instant = time::OffsetDateTime::now_utc()
         .format(&time::format_description::well_known::Rfc3339)
         .unwrap();
@@ -776,15 +768,7 @@ async fn single_logout_propagates_to_the_other_application() {
         &b.get(&w.api, &format!("/{}/apps/{second_app}/launch", w.tenant))
             .await,
     );
-    let start = first_response.find("<saml:NameID").unwrap();
-    let name_id = first_response[start..]
-        .split('>')
-        .nth(1)
-        .unwrap()
-        .split('<')
-        .next()
-        .unwrap()
-        .to_string();
+    let name_id = name_id_and_session_index(&first_response).0;
     let now = time::OffsetDateTime::now_utc()
         .format(&time::format_description::well_known::Rfc3339)
         .unwrap();
