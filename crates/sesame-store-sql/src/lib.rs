@@ -8,6 +8,7 @@
 mod error;
 mod group_commit;
 mod impls;
+mod inline_reads;
 mod postgres;
 mod rows;
 mod sqlite;

@@ -50,6 +50,24 @@ impl PostgresStore {
         Ok(PostgresStore { pool })
     }
 
+    /// PostgreSQL has no inline path: every read goes through the pool.
+    fn inline_session_with_user(
+        &self,
+        _tenant: sesame_model::TenantId,
+        _id_digest: &str,
+    ) -> Option<Option<crate::rows::SessionUserRow>> {
+        None
+    }
+
+    fn inline_user_app_roles(
+        &self,
+        _tenant: sesame_model::TenantId,
+        _app: sesame_model::AppId,
+        _user: sesame_model::UserId,
+    ) -> Option<Vec<Option<String>>> {
+        None
+    }
+
     fn r(&self) -> &PgPool {
         &self.pool
     }

@@ -262,6 +262,29 @@ pub(crate) struct SessionUserRow {
 }
 
 impl SessionUserRow {
+    /// A row read by rusqlite, in [`crate::impls::SESSION_WITH_USER_SQL`]'s column order.
+    pub(crate) fn from_columns(
+        (id_digest, tenant_id, user_id, authenticated_ns, expires_ns, data): (
+            String,
+            String,
+            String,
+            i64,
+            i64,
+            String,
+        ),
+    ) -> Self {
+        SessionUserRow {
+            session: SessionRow {
+                id_digest,
+                tenant_id,
+                user_id,
+                authenticated_ns,
+                expires_ns,
+            },
+            data,
+        }
+    }
+
     pub(crate) fn into_model(self) -> StoreResult<(Session, User)> {
         let user = UserRow { data: self.data }.into_model()?;
         Ok((self.session.into_model()?, user))

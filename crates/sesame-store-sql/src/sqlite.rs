@@ -25,6 +25,8 @@ pub struct SqliteStore {
     reader: SqlitePool,
     /// The replay cache, sign-in log and SSO participants (`group_commit.rs`).
     group_commit: crate::group_commit::GroupCommit,
+    /// The reads of every sign-in on the calling thread (`inline_reads.rs`); none in memory.
+    inline: Option<std::sync::Arc<crate::inline_reads::InlineReads>>,
 }
 
 impl crate::Backend for SqliteStore {
@@ -42,6 +44,7 @@ impl SqliteStore {
             .synchronous(SqliteSynchronous::Normal)
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(10));
+        let file = options.get_filename().to_path_buf();
         // A connection to a local file does not go stale: no ping (a round trip to the
         // connection's thread) before each use.
         let mut writer = SqlitePoolOptions::new()
@@ -72,11 +75,37 @@ impl SqliteStore {
                 .map_err(backend)?
         };
         let group_commit = crate::group_commit::GroupCommit::start(writer.clone());
+        let inline =
+            (!memory).then(|| std::sync::Arc::new(crate::inline_reads::InlineReads::new(&file)));
         Ok(SqliteStore {
             writer,
             reader,
             group_commit,
+            inline,
         })
+    }
+
+    fn inline_session_with_user(
+        &self,
+        tenant: sesame_model::TenantId,
+        id_digest: &str,
+    ) -> Option<Option<crate::rows::SessionUserRow>> {
+        self.inline
+            .as_ref()?
+            .session_with_user(&tenant.to_string(), id_digest)
+    }
+
+    fn inline_user_app_roles(
+        &self,
+        tenant: sesame_model::TenantId,
+        app: sesame_model::AppId,
+        user: sesame_model::UserId,
+    ) -> Option<Vec<Option<String>>> {
+        self.inline.as_ref()?.user_app_roles(
+            &tenant.to_string(),
+            &app.to_string(),
+            &user.to_string(),
+        )
     }
 
     fn r(&self) -> &SqlitePool {
@@ -219,6 +248,77 @@ mod tests {
             matches!(dup, Err(StoreError::Conflict("tenant.initial_domain"))),
             "{dup:?}"
         );
+    }
+
+    /// On a file database the sign-in reads run inline (not silently on the pool every time);
+    /// when the inline path cannot read, the store still answers through the pool.
+    #[tokio::test]
+    async fn sign_in_reads_run_inline_and_fall_back_to_the_pool() {
+        use sesame_store::conformance::{new_tenant, new_user};
+        use sesame_store::{AppStore, SessionStore};
+        let (path, url) = temp_url();
+        let store = SqliteStore::open(&url).await.unwrap();
+        let t = new_tenant(&store, "A").await;
+        let u = new_user(&store, &t, "alice@a.example").await;
+        let now = time::OffsetDateTime::now_utc();
+        let session = sesame_model::Session {
+            id_digest: "ab".repeat(32),
+            tenant_id: t.id,
+            user_id: u.id,
+            authenticated_at: now,
+            expires_at: now + time::Duration::hours(1),
+        };
+        store.create_session(&session).await.unwrap();
+        let inline = store.inline.clone().unwrap();
+        let tenant = t.id.to_string();
+        let (read, user) = inline
+            .session_with_user(&tenant, &session.id_digest)
+            .unwrap()
+            .unwrap()
+            .into_model()
+            .unwrap();
+        assert_eq!(
+            (read.id_digest.as_str(), user.id),
+            (session.id_digest.as_str(), u.id)
+        );
+        assert!(matches!(
+            inline.session_with_user(&tenant, "cd"),
+            Some(None)
+        ));
+        let app = sesame_model::AppId(uuid::Uuid::now_v7());
+        assert_eq!(
+            inline.user_app_roles(&tenant, &app.to_string(), &u.id.to_string()),
+            Some(Vec::new())
+        );
+
+        let unreadable = crate::inline_reads::InlineReads::new(std::path::Path::new(
+            "/nonexistent/sesame/inline.db",
+        ));
+        assert!(
+            unreadable
+                .session_with_user(&tenant, &session.id_digest)
+                .is_none()
+        );
+        let store = SqliteStore {
+            inline: Some(std::sync::Arc::new(unreadable)),
+            ..store
+        };
+        let (read, user) = store
+            .get_session_with_user(t.id, &session.id_digest)
+            .await
+            .unwrap();
+        assert_eq!((read.id_digest, user.id), (session.id_digest, u.id));
+        assert!(
+            store
+                .user_app_roles(t.id, app, u.id)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        drop(store);
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+        }
     }
 
     #[tokio::test]

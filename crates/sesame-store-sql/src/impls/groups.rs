@@ -444,12 +444,10 @@ macro_rules! group_impls {
                 app: sesame_model::AppId,
                 user: sesame_model::UserId,
             ) -> sesame_store::StoreResult<Vec<Option<String>>> {
-                // Both unique indexes (app_id, user_id) and (app_id, group_id) serve this.
-                sqlx::query_scalar(
-                    "SELECT app_role FROM assignments WHERE tenant_id = $1 AND app_id = $2 \
-                     AND (user_id = $3 OR group_id IN (SELECT group_id FROM group_members \
-                     WHERE tenant_id = $1 AND user_id = $3)) ORDER BY created_ns",
-                )
+                if let Some(roles) = self.inline_user_app_roles(tenant, app, user) {
+                    return Ok(roles);
+                }
+                sqlx::query_scalar($crate::impls::USER_APP_ROLES_SQL)
                 .bind(tenant.to_string())
                 .bind(app.to_string())
                 .bind(user.to_string())

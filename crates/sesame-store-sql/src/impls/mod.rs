@@ -9,6 +9,18 @@
 //! and the writes of every sign-in that SQLite group-commits (`insert_replay`,
 //! `upsert_participant`, `insert_sign_in`: see `group_commit.rs`).
 
+/// The reads of every sign-in, shared by the sqlx implementations and SQLite's inline path
+/// (`inline_reads.rs`). Both unique indexes (app_id, user_id) and (app_id, group_id) serve
+/// the second.
+pub(crate) const SESSION_WITH_USER_SQL: &str = "SELECT s.id_digest, s.tenant_id, s.user_id, \
+     s.authenticated_ns, s.expires_ns, u.data FROM sessions s JOIN users u \
+     ON u.id = s.user_id AND u.tenant_id = s.tenant_id \
+     WHERE s.tenant_id = $1 AND s.id_digest = $2";
+pub(crate) const USER_APP_ROLES_SQL: &str = "SELECT app_role FROM assignments \
+     WHERE tenant_id = $1 AND app_id = $2 AND (user_id = $3 OR group_id IN \
+     (SELECT group_id FROM group_members WHERE tenant_id = $1 AND user_id = $3)) \
+     ORDER BY created_ns";
+
 mod directory;
 pub(crate) mod federation;
 mod groups;

@@ -50,11 +50,13 @@ macro_rules! security_impls {
                 tenant: sesame_model::TenantId,
                 id_digest: &str,
             ) -> sesame_store::StoreResult<(sesame_model::Session, sesame_model::User)> {
+                if let Some(row) = self.inline_session_with_user(tenant, id_digest) {
+                    return row
+                        .ok_or(sesame_store::StoreError::NotFound("session"))?
+                        .into_model();
+                }
                 sqlx::query_as::<_, $crate::rows::SessionUserRow>(
-                    "SELECT s.id_digest, s.tenant_id, s.user_id, s.authenticated_ns, \
-                     s.expires_ns, u.data FROM sessions s JOIN users u \
-                     ON u.id = s.user_id AND u.tenant_id = s.tenant_id \
-                     WHERE s.tenant_id = $1 AND s.id_digest = $2",
+                    $crate::impls::SESSION_WITH_USER_SQL,
                 )
                 .bind(tenant.to_string())
                 .bind(id_digest)
