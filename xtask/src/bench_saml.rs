@@ -93,8 +93,7 @@ pub fn run() -> anyhow::Result<()> {
         &token,
         &["app", "assign", "-t", &tenant, &app, "--user", &upn],
     )?;
-    let session = sign_in(server.port, &tenant, &upn)?;
-    let cookie = format!("sesame_session={session}");
+    let cookie = sign_in(server.port, &tenant, &upn)?;
     // One request by hand: the whole chain works before anything is timed.
     let mut conn = Conn::open(server.port)?;
     let check = sso(
@@ -216,7 +215,7 @@ fn cli_ok(bin: &Path, base: &str, token: &str, args: &[&str]) -> anyhow::Result<
     Ok(serde_json::from_slice(&out.stdout).unwrap_or(serde_json::Value::Null))
 }
 
-/// Signs in through the form and returns the `sesame_session` cookie's value.
+/// Signs in through the form and returns the tenant's session cookie as `name=value`.
 fn sign_in(port: u16, tenant: &str, upn: &str) -> anyhow::Result<String> {
     let mut conn = Conn::open(port)?;
     let login = conn.get(&format!("/{tenant}/login"), None)?;
@@ -252,9 +251,9 @@ fn sign_in(port: u16, tenant: &str, upn: &str) -> anyhow::Result<String> {
     );
     res.cookies()
         .into_iter()
-        .find(|(k, _)| k == "sesame_session")
-        .map(|(_, v)| v)
-        .context("no sesame_session cookie after signing in")
+        .find(|(k, _)| k.starts_with("sesame_session_"))
+        .map(|(k, v)| format!("{k}={v}"))
+        .context("no sesame_session_… cookie after signing in")
 }
 
 /// The `value` of `<input … name="{name}" value="…">`, with the entities the pages use undone.

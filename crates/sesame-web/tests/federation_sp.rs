@@ -102,7 +102,7 @@ impl Env {
                 .map(|v| v.to_str().unwrap().to_owned())
                 .find(|v| {
                     n != "set-cookie"
-                        || v.starts_with("sesame_session=") && !v.contains("Max-Age=0")
+                        || v.starts_with("sesame_session_") && !v.contains("Max-Age=0")
                 })
         };
         let location = header("location");

@@ -96,7 +96,7 @@ impl Env {
             .get_all("set-cookie")
             .iter()
             .map(|v| v.to_str().unwrap().to_owned())
-            .find(|v| v.starts_with("sesame_session=") && !v.contains("Max-Age=0"));
+            .find(|v| v.starts_with("sesame_session_") && !v.contains("Max-Age=0"));
         let bytes = axum::body::to_bytes(res.into_body(), 1 << 20)
             .await
             .unwrap();

@@ -91,10 +91,23 @@ impl Browser {
 
     /// Signs in through the form; `continue_to` is followed when given.
     async fn sign_in(&mut self, api: &Api, tenant: &str, continue_to: Option<&str>) -> Page {
+        self.sign_in_as(api, tenant, "alice@contoso.example", continue_to)
+            .await
+    }
+
+    async fn sign_in_as(
+        &mut self,
+        api: &Api,
+        tenant: &str,
+        upn: &str,
+        continue_to: Option<&str>,
+    ) -> Page {
         let login = self.get(api, &format!("/{tenant}/login")).await;
         let csrf = field(&login.text, "csrf").unwrap();
-        let mut form =
-            format!("csrf={csrf}&username=alice%40contoso.example&password=Correct-Horse-1");
+        let mut form = format!(
+            "csrf={csrf}&username={}&password=Correct-Horse-1",
+            urlencode(upn)
+        );
         if let Some(c) = continue_to {
             form.push_str(&format!("&continue={}", urlencode(c)));
         }
@@ -949,7 +962,10 @@ async fn over_https_cookies_that_cross_sites_are_same_site_none() {
             .collect()
     };
     let pages = [&login, &signed_in, &signed_out];
-    let session = cookie(&pages, "sesame_session");
+    let session = cookie(
+        &pages,
+        &format!("sesame_session_{}", w.tenant.replace('-', "")),
+    );
     let progress = cookie(&pages, "sesame_slo");
     assert_eq!(
         session.len(),
@@ -967,6 +983,51 @@ async fn over_https_cookies_that_cross_sites_are_same_site_none() {
     assert!(
         !csrf.is_empty() && csrf.iter().all(|c| c.contains("SameSite=Strict")),
         "{csrf:?}"
+    );
+}
+
+/// One session per tenant: signing in to a second tenant in the same browser keeps the first
+/// signed in, and signing out of one leaves the other.
+#[tokio::test]
+async fn each_tenant_has_its_own_session_in_one_browser() {
+    let w = world(json!({})).await;
+    let second = w
+        .api
+        .json(
+            "POST",
+            "/api/v1/tenants",
+            json!({ "name": "Fabrikam", "initialDomain": "fabrikam.example" }),
+        )
+        .await;
+    let second = second.body["id"].as_str().unwrap().to_string();
+    let user = w
+        .api
+        .json("POST", &format!("/api/v1/tenants/{second}/users"), json!({
+            "userPrincipalName": "alice@fabrikam.example", "givenName": "Alice", "surname": "Martin",
+            "password": "Correct-Horse-1"
+        }))
+        .await;
+    assert_eq!(user.status, StatusCode::CREATED, "{}", user.text);
+    let home = |tenant: &str| format!("/{tenant}/");
+    let mut b = Browser::new();
+    b.sign_in(&w.api, &w.tenant, None).await;
+    b.sign_in_as(&w.api, &second, "alice@fabrikam.example", None)
+        .await;
+    assert_eq!(b.get(&w.api, &home(&second)).await.status, StatusCode::OK);
+    assert_eq!(
+        b.get(&w.api, &home(&w.tenant)).await.status,
+        StatusCode::OK,
+        "the first tenant's session survives a sign-in to the second"
+    );
+    b.get(&w.api, &format!("/{second}/logout")).await;
+    assert_eq!(
+        b.get(&w.api, &home(&second)).await.status,
+        StatusCode::SEE_OTHER
+    );
+    assert_eq!(
+        b.get(&w.api, &home(&w.tenant)).await.status,
+        StatusCode::OK,
+        "signing out of one tenant leaves the other"
     );
 }
 

@@ -242,8 +242,8 @@ async fn sign_in_lockout_logout_scopes_and_restart() {
         .unwrap()
         .to_string();
     assert!(
-        session_cookie.starts_with("sesame_session="),
-        "{session_cookie}"
+        session_cookie.starts_with(&format!("sesame_session_{}=", tid.replace('-', ""))),
+        "one session cookie per tenant: {session_cookie}"
     );
     assert!(session_cookie.contains("HttpOnly") && session_cookie.contains("SameSite=Lax"));
     let landing = alice

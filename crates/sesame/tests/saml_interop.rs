@@ -1690,11 +1690,15 @@ fn chromium_scenarios(report: &mut Report, dir: &Path, sesame: &Sesame, sp: &PyS
         // The browser dropped its cookie; the session must be over on Sésame's side too.
         let cookie = steps.as_ref()?.session_cookie.as_deref();
         let cookie = cookie.ok_or("Chromium saw no Sésame session cookie")?;
-        let name = if sesame.public_url.starts_with("https://") {
-            "__Host-sesame_session"
+        let prefix = if sesame.public_url.starts_with("https://") {
+            "__Host-"
         } else {
-            "sesame_session"
+            ""
         };
+        let name = format!(
+            "{prefix}sesame_session_{}",
+            sesame.tenant_id.replace('-', "")
+        );
         let my_apps = format!("{}/{}/myapps", sesame.url(), sesame.tenant_id);
         let (status, body) = http_get_with_cookie(&my_apps, Some(&format!("{name}={cookie}")))
             .map_err(|e| e.to_string())?;

@@ -1,9 +1,11 @@
-//! Cookies of the sign-in pages: the SSO session and the CSRF double-submit token.
+//! Cookies of the sign-in pages: the SSO session (one per tenant) and the CSRF double-submit
+//! token.
 //! Over HTTPS they take the `__Host-` prefix (Secure, Path=/, no Domain), so no sibling host
 //! can plant or overwrite them.
 
 use axum::http::HeaderMap;
 use axum::http::header::COOKIE;
+use sesame_model::TenantId;
 
 pub const SESSION: &str = "sesame_session";
 pub const CSRF: &str = "sesame_csrf";
@@ -13,6 +15,24 @@ pub fn name(base: &str, https: bool) -> String {
         format!("__Host-{base}")
     } else {
         base.to_string()
+    }
+}
+
+/// The name of `tenant`'s SSO session cookie. One per tenant, as a realm's in Keycloak: signing
+/// in to one tenant (a consultant with accounts in two) does not sign the browser out of the
+/// other, and each tenant's sign-out ends only its own session. A name rather than a path
+/// keeps the `__Host-` prefix, which requires `Path=/`.
+pub fn session_name(tenant: TenantId, https: bool) -> String {
+    name(&format!("{SESSION}_{}", tenant.0.simple()), https)
+}
+
+/// The `Set-Cookie` of `tenant`'s session: `Some(secret)` signs the browser in, `None` deletes
+/// the cookie.
+pub fn session_set(tenant: TenantId, https: bool, secret: Option<&str>) -> String {
+    let name = session_name(tenant, https);
+    match secret {
+        Some(secret) => set(&name, secret, https, cross_site(https), None),
+        None => set(&name, "", https, cross_site(https), Some(0)),
     }
 }
 
@@ -73,6 +93,24 @@ mod tests {
         let c = set("__Host-sesame_session", "v", true, "Lax", None);
         assert!(c.contains("Secure") && c.contains("HttpOnly") && c.contains("SameSite=Lax"));
         assert!(!set("s", "v", false, "Lax", Some(0)).contains("Secure"));
+    }
+
+    #[test]
+    fn each_tenant_has_its_own_session_cookie() {
+        let a = TenantId(uuid::Uuid::from_u128(0xa));
+        let b = TenantId(uuid::Uuid::from_u128(0xb));
+        assert_ne!(session_name(a, true), session_name(b, true));
+        assert_eq!(
+            session_name(a, false),
+            "sesame_session_0000000000000000000000000000000a"
+        );
+        assert!(session_name(a, true).starts_with("__Host-"));
+        let set = session_set(a, true, Some("secret"));
+        assert!(
+            set.starts_with(&format!("{}=secret;", session_name(a, true))),
+            "{set}"
+        );
+        assert!(session_set(a, true, None).contains("Max-Age=0"));
     }
 
     #[test]

@@ -83,15 +83,8 @@ pub(crate) async fn federated_logout_url(
 }
 
 /// After the local session ended: the browser goes on to the IdP, without its session cookie.
-pub(crate) fn to_idp_logout(state: &AppState, url: String) -> Response {
-    let https = state.config.https();
-    let clear = cookies::set(
-        &cookies::name(cookies::SESSION, https),
-        "",
-        https,
-        cookies::cross_site(https),
-        Some(0),
-    );
+pub(crate) fn to_idp_logout(state: &AppState, tenant: &Tenant, url: String) -> Response {
+    let clear = cookies::session_set(tenant.id, state.config.https(), None);
     let res = (StatusCode::SEE_OTHER, [(header::LOCATION, url)]).into_response();
     with_cookie(res, Some(clear))
 }
@@ -143,13 +136,10 @@ async fn acs(
     {
         Ok(done) => {
             state.metrics.record_sign_in("success");
-            let https = state.config.https();
-            let cookie = cookies::set(
-                &cookies::name(cookies::SESSION, https),
-                &done.signed_in.session_secret,
-                https,
-                cookies::cross_site(https),
-                None,
+            let cookie = cookies::session_set(
+                tenant.id,
+                state.config.https(),
+                Some(&done.signed_in.session_secret),
             );
             let target = super::login::safe_continue(done.continue_to.as_deref())
                 .unwrap_or_else(|| format!("/{}/", tenant.id));

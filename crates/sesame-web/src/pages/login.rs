@@ -260,13 +260,10 @@ async fn submit_login(
     match outcome {
         SignInOutcome::Success(signed_in) => {
             state.metrics.record_sign_in("success");
-            let https = state.config.https();
-            let cookie = cookies::set(
-                &cookies::name(cookies::SESSION, https),
-                &signed_in.session_secret,
-                https,
-                cookies::cross_site(https),
-                None,
+            let cookie = cookies::session_set(
+                tenant.id,
+                state.config.https(),
+                Some(&signed_in.session_secret),
             );
             let target = continue_to.unwrap_or_else(|| format!("/{}/", tenant.id));
             let res = (StatusCode::SEE_OTHER, [(header::LOCATION, target)]).into_response();

@@ -54,7 +54,7 @@ pub(crate) async fn current_user(
     headers: &HeaderMap,
     cid: &CorrelationId,
 ) -> Result<Option<(Session, User)>, Response> {
-    let name = cookies::name(cookies::SESSION, state.config.https());
+    let name = cookies::session_name(tenant.id, state.config.https());
     let Some(secret) = cookies::get(headers, &name) else {
         return Ok(None);
     };

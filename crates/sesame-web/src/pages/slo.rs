@@ -23,17 +23,6 @@ pub fn routes() -> Router<AppState> {
     Router::new().route("/{tenant}/logout", get(logout).post(logout))
 }
 
-fn session_cookie_clear(state: &AppState) -> String {
-    let https = state.config.https();
-    cookies::set(
-        &cookies::name(cookies::SESSION, https),
-        "",
-        https,
-        cookies::cross_site(https),
-        Some(0),
-    )
-}
-
 fn signed_out_page(state: &AppState, tenant: &Tenant) -> Response {
     let body = format!(
         "<h1>Signed out</h1><p>You have signed out of {}.</p><p><a href=\"/{}/login\">Sign in again</a></p>",
@@ -41,7 +30,10 @@ fn signed_out_page(state: &AppState, tenant: &Tenant) -> Response {
         tenant.id
     );
     let res = html_response(StatusCode::OK, page("Signed out", &body));
-    let res = with_cookie(res, Some(session_cookie_clear(state)));
+    let res = with_cookie(
+        res,
+        Some(cookies::session_set(tenant.id, state.config.https(), None)),
+    );
     with_cookie(res, Some(slo_cookie(state, None)))
 }
 
@@ -71,7 +63,10 @@ pub(crate) async fn continue_logout(
                     state.core.seal_context(SLO_PURPOSE, &slo).ok()
                 };
             let res = (StatusCode::SEE_OTHER, [(header::LOCATION, url)]).into_response();
-            let res = with_cookie(res, Some(session_cookie_clear(state)));
+            let res = with_cookie(
+                res,
+                Some(cookies::session_set(tenant.id, state.config.https(), None)),
+            );
             with_cookie(res, Some(slo_cookie(state, sealed.as_deref())))
         }
         Ok(SloStep::Done) => signed_out_page(state, tenant),
@@ -94,7 +89,7 @@ async fn logout(
     };
     let Some(secret) = cookies::get(
         &headers,
-        &cookies::name(cookies::SESSION, state.config.https()),
+        &cookies::session_name(tenant.id, state.config.https()),
     ) else {
         return signed_out_page(&state, &tenant);
     };
@@ -102,7 +97,7 @@ async fn logout(
     let idp_logout = super::federation::federated_logout_url(&state, &tenant, &secret).await;
     match state.core.start_logout(tenant.id, &secret).await {
         Ok(slo) if slo.remaining.is_empty() && idp_logout.is_some() => match idp_logout {
-            Some(url) => super::federation::to_idp_logout(&state, url),
+            Some(url) => super::federation::to_idp_logout(&state, &tenant, url),
             None => continue_logout(&state, &tenant, slo, &cid).await,
         },
         Ok(slo) => continue_logout(&state, &tenant, slo, &cid).await,
@@ -126,7 +121,7 @@ pub(crate) async fn logout_request(
 ) -> Response {
     let secret = cookies::get(
         headers,
-        &cookies::name(cookies::SESSION, state.config.https()),
+        &cookies::session_name(tenant.id, state.config.https()),
     );
     match state
         .core

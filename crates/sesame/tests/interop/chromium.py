@@ -108,8 +108,8 @@ class Run:
                   lambda: self.d.find_elements(By.LINK_TEXT, a.app))
         # The session cookie's value, for the test to check afterwards that the session ended
         # on Sésame's side, not only in this browser.
-        cookie = (self.d.get_cookie("sesame_session")
-                  or self.d.get_cookie("__Host-sesame_session"))
+        tenant_cookie = "sesame_session_" + a.tenant.replace("-", "")
+        cookie = self.d.get_cookie(tenant_cookie) or self.d.get_cookie("__Host-" + tenant_cookie)
         self.session_cookie = cookie["value"] if cookie else None
         self.d.find_elements(By.LINK_TEXT, a.app)[0].click()
         self.wait("the SP's protected page from My Apps",
