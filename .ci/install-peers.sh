@@ -47,6 +47,6 @@ py=/usr/bin/python3
 if ! "$venv/bin/python" -c 'import saml2, requests, selenium' >/dev/null 2>&1; then
     echo "install-peers: creating $venv with pysaml2, requests and selenium"
     [ -x "$venv/bin/pip" ] || "$py" -m venv "$venv"
-    "$venv/bin/pip" install -q --disable-pip-version-check pysaml2 requests selenium
+    "$venv/bin/pip" install -q --disable-pip-version-check pysaml2 requests 'selenium>=4.20,<5'
 fi
 echo "install-peers: ok ($("$venv/bin/python" -c 'import importlib.metadata as m; print("pysaml2", m.version("pysaml2"))'), $(xmlsec1 --version | head -1), $(dpkg-query -W -f='shibboleth ${Version}' libapache2-mod-shib))"

@@ -39,6 +39,20 @@ pub fn new_short_token() -> String {
     URL_SAFE_NO_PAD.encode(bytes)
 }
 
+/// A SAML SessionIndex: 128 bits from the thread's CSPRNG (seeded from the OS, no system call
+/// per value), hex behind `_` (an xs:ID-like token).
+pub fn new_session_index() -> String {
+    let mut bytes = [0u8; 16];
+    rand::thread_rng().fill_bytes(&mut bytes);
+    let mut out = String::with_capacity(33);
+    out.push('_');
+    for b in bytes {
+        out.push(char::from(HEX[usize::from(b >> 4)]));
+        out.push(char::from(HEX[usize::from(b & 15)]));
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

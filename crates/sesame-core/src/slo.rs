@@ -43,10 +43,25 @@ pub struct SloState {
 
 /// The sessions a LogoutRequest ends (id digests).
 struct NamedSessions {
-    named: Vec<String>,
+    /// The session of the browser that brought the request, when the request names it.
+    browsers: Option<String>,
+    /// Other sessions it names (found by NameID and SessionIndex, or a signed NameID).
+    others: Vec<String>,
     /// Some session stays: the browser's own belongs to another principal, or the request
     /// could not prove it may end the sessions its NameID names (answered PartialLogout).
     partial: bool,
+}
+
+/// A LogoutRequest accepted: what the browser does next, and whether its own session ended
+/// (only then does it lose its session cookie).
+pub struct LogoutAccepted {
+    pub state: SloState,
+    pub browser_signed_out: bool,
+}
+
+/// The key under which the replay cache keeps an application's LogoutRequest IDs.
+fn app_issuer(app: &Application) -> String {
+    format!("app {}", app.id)
 }
 
 /// What the browser does next.
@@ -83,15 +98,15 @@ impl Core {
     }
 
     /// Accepts a LogoutRequest from an application (signature checked when it has
-    /// certificates, required when it requires signed requests), ends the session, and lists
-    /// the other applications to visit.
+    /// certificates, required when it requires signed requests; fresh and used once), ends the
+    /// sessions it names, and lists the other applications the browser visits.
     pub async fn accept_logout_request(
         &self,
         tenant: &Tenant,
         req: IncomingRequest,
         session_secret: Option<&str>,
         meta: &RequestMeta,
-    ) -> Result<SloState, SsoFailure> {
+    ) -> Result<LogoutAccepted, SsoFailure> {
         let bad = |code: &'static str, message: &str| SsoFailure {
             code,
             status: 400,
@@ -141,11 +156,15 @@ impl Core {
                 return Err(f);
             }
         };
-        if let Err(e) = sesame_saml::rules::logout_request_not_expired(
-            &request,
-            self.now(),
-            sesame_saml::rules::DEFAULT_CLOCK_SKEW,
-        ) {
+        // Ending sessions without the browser's cookie makes a captured request worth
+        // replaying: it must be fresh (as an AuthnRequest) and is accepted once.
+        let now = self.now();
+        let skew = sesame_saml::rules::DEFAULT_CLOCK_SKEW;
+        if let Err(e) = sesame_saml::rules::logout_request_not_expired(&request, now, skew)
+            .and_then(|()| {
+                sesame_saml::rules::request_issue_instant_within_skew(&request.header, now, skew)
+            })
+        {
             return Err(bad(
                 codes::STALE_REQUEST,
                 &format!("The logout request was refused: {e}."),
@@ -156,6 +175,21 @@ impl Core {
             status: 503,
             message: "Logout is unavailable right now.".into(),
         };
+        let replay_key = format!("LogoutRequest {}", request.header.id);
+        match self
+            .store
+            .remember_assertion(tenant.id, &app_issuer(&app), &replay_key, now + skew * 2)
+            .await
+        {
+            Ok(()) => {}
+            Err(sesame_store::StoreError::Conflict(_)) => {
+                return Err(bad(
+                    codes::STALE_REQUEST,
+                    "The logout request was refused: it was already used.",
+                ));
+            }
+            Err(e) => return Err(unavailable(e.into())),
+        }
         let mut state = SloState {
             origin: Some(SloOrigin {
                 app_id: app.id,
@@ -170,23 +204,35 @@ impl Core {
             .sessions_named(tenant.id, app.id, &request, signed, session_secret)
             .await
             .map_err(unavailable)?;
-        for digest in &sessions.named {
-            for target in self
+        state.partial = sessions.partial;
+        // The browser's own session: its other applications are visited, front-channel.
+        if let Some(digest) = &sessions.browsers {
+            state.remaining = self
                 .logout_targets(tenant.id, digest, Some(app.id))
                 .await
-                .map_err(unavailable)?
-            {
-                if !state.remaining.contains(&target) {
-                    state.remaining.push(target);
-                }
-            }
+                .map_err(unavailable)?;
+        }
+        // Sessions found without the cookie end here only: the redirects to their other
+        // applications would carry those applications' NameIDs (pairwise, meant to be
+        // unlinkable) to whoever sent the request, not to the user's browser. Those
+        // applications are not told, which the answer says (PartialLogout).
+        for digest in &sessions.others {
+            let untold = self
+                .logout_targets(tenant.id, digest, Some(app.id))
+                .await
+                .map_err(unavailable)?;
+            state.partial |= !untold.is_empty();
+        }
+        for digest in sessions.browsers.iter().chain(&sessions.others) {
             match self.store.delete_session(tenant.id, digest).await {
                 Ok(()) | Err(sesame_store::StoreError::NotFound(_)) => {}
                 Err(e) => return Err(unavailable(e.into())),
             }
         }
-        state.partial = sessions.partial;
-        Ok(state)
+        Ok(LogoutAccepted {
+            browser_signed_out: sessions.browsers.is_some(),
+            state,
+        })
     }
 
     /// The sessions a LogoutRequest names (SAML core §3.7.3.2): those in which this app received
@@ -205,53 +251,57 @@ impl Core {
         session_secret: Option<&str>,
     ) -> Result<NamedSessions, CoreError> {
         let name_id = request.name_id.value.as_str();
-        let mut named = Vec::new();
-        let mut cookie_session_in_use = false;
+        let mut browsers = None;
+        let mut browser_in_use = false;
         if let Some(secret) = session_secret {
             let digest = crate::secrets::digest(secret);
             let participants = self
                 .store
                 .list_session_participants(tenant, &digest)
                 .await?;
-            cookie_session_in_use = !participants.is_empty();
+            browser_in_use = !participants.is_empty();
             // SAML core §3.7.3.1: the NameID must be the one issued to this SP in this session
             // (whatever its SessionIndex: the cookie already shows the session is this browser's).
-            let issued = participants
+            if participants
                 .iter()
-                .any(|p| p.app_id == app && p.name_id == name_id);
-            if issued {
-                named.push(digest);
+                .any(|p| p.app_id == app && p.name_id == name_id)
+            {
+                browsers = Some(digest);
             }
         }
+        let now = self.now();
         let found: Vec<String> = if !request.session_indexes.is_empty() {
             let mut found = Vec::new();
             for index in &request.session_indexes {
                 found.extend(
                     self.store
-                        .find_participant_sessions(tenant, app, name_id, Some(index))
+                        .find_participant_sessions(tenant, app, name_id, Some(index), now)
                         .await?,
                 );
             }
             found
         } else {
             self.store
-                .find_participant_sessions(tenant, app, name_id, None)
+                .find_participant_sessions(tenant, app, name_id, None, now)
                 .await?
         };
+        let proven = signed || !request.session_indexes.is_empty();
+        let mut others = Vec::new();
         let mut unproven_left = false;
         for digest in found {
-            if named.contains(&digest) {
+            if browsers.as_ref() == Some(&digest) || others.contains(&digest) {
                 continue;
             }
-            if signed || !request.session_indexes.is_empty() {
-                named.push(digest);
+            if proven {
+                others.push(digest);
             } else {
                 unproven_left = true;
             }
         }
         Ok(NamedSessions {
-            partial: (named.is_empty() && cookie_session_in_use) || unproven_left,
-            named,
+            partial: (browsers.is_none() && others.is_empty() && browser_in_use) || unproven_left,
+            browsers,
+            others,
         })
     }
 

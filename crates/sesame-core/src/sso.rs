@@ -643,7 +643,9 @@ impl Core {
         let issuer = self.idp_entity_id(tenant.id);
         let response_id = saml_id(self.new_uuid());
         let assertion_id = saml_id(self.new_uuid());
-        let session_index = saml_id(self.new_uuid());
+        // A credential of the SP's (a LogoutRequest naming it ends the session without the
+        // browser's cookie): 128 random bits, not a time-ordered UUID.
+        let session_index = crate::secrets::new_session_index();
         let name_id = sesame_saml::NameId {
             value: claims.name_id.clone(),
             format: Some(claims.name_id_format.urn().to_string()),

@@ -15,8 +15,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::Duration;
 
-/// Idle connections kept for reuse (one per runtime thread is enough).
-const KEEP: usize = 4;
+/// Idle connections kept for reuse (one per runtime thread reading at once is enough; more
+/// are opened when needed and closed after).
+const KEEP: usize = 8;
 
 #[derive(Debug)]
 pub(crate) struct InlineReads {

@@ -268,15 +268,16 @@ pub trait SessionStore {
         tenant: TenantId,
         id_digest: &str,
     ) -> StoreResult<Vec<SessionParticipant>>;
-    /// The sessions (their id digests) in which `app` received `name_id` — with `session_index`
-    /// when given — oldest first: the sessions a LogoutRequest names (SAML core §3.7.3.2),
-    /// found without the browser's cookie.
+    /// The sessions (their id digests) unexpired at `now` in which `app` received `name_id` —
+    /// with `session_index` when given — oldest first: the sessions a LogoutRequest names
+    /// (SAML core §3.7.3.2), found without the browser's cookie.
     async fn find_participant_sessions(
         &self,
         tenant: TenantId,
         app: AppId,
         name_id: &str,
         session_index: Option<&str>,
+        now: OffsetDateTime,
     ) -> StoreResult<Vec<String>>;
     /// Removes sessions that expired before `now`, across tenants (housekeeping).
     async fn purge_expired_sessions(&self, now: OffsetDateTime) -> StoreResult<u64>;

@@ -40,7 +40,22 @@ impl Browser {
     }
 
     async fn send(&mut self, api: &Api, method: &str, uri: &str, form: Option<String>) -> Page {
+        self.send_with(api, method, uri, form, &[]).await
+    }
+
+    /// [`Browser::send`] with headers a browser adds on its own (Fetch Metadata…).
+    async fn send_with(
+        &mut self,
+        api: &Api,
+        method: &str,
+        uri: &str,
+        form: Option<String>,
+        headers: &[(&str, &str)],
+    ) -> Page {
         let mut req = Request::builder().method(method).uri(uri);
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
         if !self.cookies.is_empty() {
             let c: Vec<String> = self
                 .cookies
@@ -841,15 +856,31 @@ fn name_id_and_session_index(xml: &str) -> (String, String) {
     (text_of("<saml:NameID"), index)
 }
 
-fn logout_request_xml(w: &World, name_id: &str, session_index: Option<&str>) -> String {
-    let now = time::OffsetDateTime::now_utc()
+fn logout_request_xml(w: &World, id: &str, name_id: &str, session_index: Option<&str>) -> String {
+    logout_request_issued(
+        w,
+        id,
+        name_id,
+        session_index,
+        time::OffsetDateTime::now_utc(),
+    )
+}
+
+fn logout_request_issued(
+    w: &World,
+    id: &str,
+    name_id: &str,
+    session_index: Option<&str>,
+    at: time::OffsetDateTime,
+) -> String {
+    let at = at
         .format(&time::format_description::well_known::Rfc3339)
         .unwrap();
     let index = session_index
         .map(|i| format!("<samlp:SessionIndex>{i}</samlp:SessionIndex>"))
         .unwrap_or_default();
     format!(
-        r#"<samlp:LogoutRequest xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ID="_lo9" Version="2.0" IssueInstant="{now}" Destination="{}/{}/saml2"><saml:Issuer>{SP}</saml:Issuer><saml:NameID>{name_id}</saml:NameID>{index}</samlp:LogoutRequest>"#,
+        r#"<samlp:LogoutRequest xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ID="{id}" Version="2.0" IssueInstant="{at}" Destination="{}/{}/saml2"><saml:Issuer>{SP}</saml:Issuer><saml:NameID>{name_id}</saml:NameID>{index}</samlp:LogoutRequest>"#,
         w.public_url, w.tenant
     )
 }
@@ -869,7 +900,7 @@ fn logout_response_at(page: &Page) -> sesame_saml::StatusResponse {
 /// An SP on another site POSTs its LogoutRequest: the browser does not send Sésame's session
 /// cookie (SameSite), yet the session the request names by NameID and SessionIndex ends.
 /// Without a SessionIndex or a signature, a bare NameID (an address anyone can write) ends
-/// nothing and the SP hears PartialLogout.
+/// nothing and the SP hears PartialLogout. A stale request, or one already used, is refused.
 #[tokio::test]
 async fn logout_request_without_the_cookie_ends_the_session_it_names() {
     let w = world(json!({})).await;
@@ -878,13 +909,12 @@ async fn logout_request_without_the_cookie_ends_the_session_it_names() {
     b.sign_in(&w.api, &w.tenant, None).await;
     let xml = posted_response(&b.get(&w.api, &w.redirect(&w.request(ACS, ""), None)).await);
     let (name_id, index) = name_id_and_session_index(&xml);
-    let signed_in = |status: StatusCode| status == StatusCode::OK;
     let home = format!("/{}/", w.tenant);
-    assert!(signed_in(b.get(&w.api, &home).await.status));
+    assert_eq!(b.get(&w.api, &home).await.status, StatusCode::OK);
 
     let mut cross_site = Browser::new();
     // A bare NameID, unsigned: refused to end anything.
-    let bare = logout_request_xml(&w, &name_id, None);
+    let bare = logout_request_xml(&w, "_lo1", &name_id, None);
     let answer = logout_response_at(&cross_site.get(&w.api, &w.redirect(&bare, None)).await);
     assert_eq!(
         answer.status.sub_code,
@@ -892,21 +922,95 @@ async fn logout_request_without_the_cookie_ends_the_session_it_names() {
         "{:?}",
         answer.status
     );
-    assert!(signed_in(b.get(&w.api, &home).await.status), "session kept");
+    assert_eq!(b.get(&w.api, &home).await.status, StatusCode::OK);
     // Somebody else's SessionIndex (or a stale one): nothing ends.
-    let wrong = logout_request_xml(&w, &name_id, Some("_not-issued"));
+    let wrong = logout_request_xml(&w, "_lo2", &name_id, Some("_not-issued"));
     cross_site.get(&w.api, &w.redirect(&wrong, None)).await;
-    assert!(signed_in(b.get(&w.api, &home).await.status), "session kept");
+    assert_eq!(b.get(&w.api, &home).await.status, StatusCode::OK);
+    // The right SessionIndex in a request issued an hour ago: refused.
+    let hour_ago = time::OffsetDateTime::now_utc() - time::Duration::hours(1);
+    let stale = logout_request_issued(&w, "_lo3", &name_id, Some(&index), hour_ago);
+    let refused = cross_site.get(&w.api, &w.redirect(&stale, None)).await;
+    assert_refused(&refused, StatusCode::BAD_REQUEST, "SESAME-3008");
+    assert_eq!(b.get(&w.api, &home).await.status, StatusCode::OK);
     // NameID and the SessionIndex Sésame issued: that session ends.
-    let named = logout_request_xml(&w, &name_id, Some(&index));
+    let named = logout_request_xml(&w, "_lo4", &name_id, Some(&index));
     let answer = logout_response_at(&cross_site.get(&w.api, &w.redirect(&named, None)).await);
-    assert_eq!(answer.in_response_to.as_deref(), Some("_lo9"));
+    assert_eq!(answer.in_response_to.as_deref(), Some("_lo4"));
     assert_eq!(answer.status, sesame_saml::Status::success());
     assert_eq!(
         b.get(&w.api, &home).await.status,
         StatusCode::SEE_OTHER,
         "the session is over"
     );
+    // The same request again: a replay.
+    let again = cross_site.get(&w.api, &w.redirect(&named, None)).await;
+    assert_refused(&again, StatusCode::BAD_REQUEST, "SESAME-3008");
+    assert!(again.text.contains("already used"), "{}", again.text);
+}
+
+/// Without the browser's cookie, the other applications of the session named are not visited
+/// (the redirects would hand their NameIDs to whoever sent the request): the session ends,
+/// the SP hears PartialLogout. And a LogoutRequest naming someone else's session leaves the
+/// browser's own cookie alone.
+#[tokio::test]
+async fn cookieless_logout_does_not_visit_other_apps_nor_sign_the_browser_out() {
+    let w = world(json!({})).await;
+    w.assign().await;
+    let second = w
+        .api
+        .json(
+            "POST",
+            &format!("/api/v1/tenants/{}/apps/saml", w.tenant),
+            json!({ "name": "Second", "settings": {
+                "identifiers": ["https://two.example/sp"],
+                "replyUrls": [{ "url": "https://two.example/acs", "index": 0, "isDefault": true }],
+                "logoutUrl": "https://two.example/slo",
+            }}),
+        )
+        .await;
+    let second_app = second.body["app"]["id"].as_str().unwrap().to_string();
+    let user = w
+        .api
+        .get(&format!(
+            "/api/v1/tenants/{}/users/alice@contoso.example",
+            w.tenant
+        ))
+        .await
+        .body["id"]
+        .clone();
+    w.api
+        .json(
+            "POST",
+            &format!("/api/v1/tenants/{}/apps/{second_app}/assignments", w.tenant),
+            json!({ "principalType": "user", "principalId": user }),
+        )
+        .await;
+    let mut b = Browser::new();
+    b.sign_in(&w.api, &w.tenant, None).await;
+    let xml = posted_response(&b.get(&w.api, &w.redirect(&w.request(ACS, ""), None)).await);
+    posted_response(
+        &b.get(&w.api, &format!("/{}/apps/{second_app}/launch", w.tenant))
+            .await,
+    );
+    let (name_id, index) = name_id_and_session_index(&xml);
+    let home = format!("/{}/", w.tenant);
+    // The browser, signed in as Alice, brings a request about somebody else: it stays signed in.
+    let other = logout_request_xml(&w, "_lo5", "mallory@contoso.example", None);
+    let answer = logout_response_at(&b.get(&w.api, &w.redirect(&other, None)).await);
+    assert_eq!(
+        answer.status.sub_code,
+        Some(sesame_saml::StatusCode::PartialLogout)
+    );
+    assert_eq!(b.get(&w.api, &home).await.status, StatusCode::OK);
+    // Without the cookie: straight back to the SP (never to two.example), PartialLogout.
+    let named = logout_request_xml(&w, "_lo6", &name_id, Some(&index));
+    let answer = logout_response_at(&Browser::new().get(&w.api, &w.redirect(&named, None)).await);
+    assert_eq!(
+        answer.status.sub_code,
+        Some(sesame_saml::StatusCode::PartialLogout)
+    );
+    assert_eq!(b.get(&w.api, &home).await.status, StatusCode::SEE_OTHER);
 }
 
 /// A signed LogoutRequest with a bare NameID, without the cookie, ends every session in which
@@ -925,7 +1029,7 @@ async fn signed_logout_request_without_session_index_ends_every_session_of_the_p
         name_id = name_id_and_session_index(&xml).0;
         assert_eq!(b.get(&w.api, &home).await.status, StatusCode::OK);
     }
-    let bare = logout_request_xml(&w, &name_id, None);
+    let bare = logout_request_xml(&w, "_lo7", &name_id, None);
     let mut cross_site = Browser::new();
     let answer = logout_response_at(
         &cross_site
@@ -951,7 +1055,7 @@ async fn over_https_cookies_that_cross_sites_are_same_site_none() {
     let signed_in = b.sign_in(&w.api, &w.tenant, None).await;
     let xml = posted_response(&b.get(&w.api, &w.redirect(&w.request(ACS, ""), None)).await);
     let (name_id, index) = name_id_and_session_index(&xml);
-    let logout = logout_request_xml(&w, &name_id, Some(&index));
+    let logout = logout_request_xml(&w, "_lo8", &name_id, Some(&index));
     let signed_out = b.get(&w.api, &w.redirect(&logout, None)).await;
     let cookie = |pages: &[&Page], name: &str| -> Vec<String> {
         pages
@@ -1029,6 +1133,41 @@ async fn each_tenant_has_its_own_session_in_one_browser() {
         StatusCode::OK,
         "signing out of one tenant leaves the other"
     );
+}
+
+/// A sign-out link or image on another site (Fetch Metadata: `Sec-Fetch-Site: cross-site`)
+/// asks first; the page's button, posted from Sésame's own origin, signs out.
+#[tokio::test]
+async fn cross_site_sign_out_asks_first() {
+    let w = world(json!({})).await;
+    let mut b = Browser::new();
+    b.sign_in(&w.api, &w.tenant, None).await;
+    let home = format!("/{}/", w.tenant);
+    let logout = format!("/{}/logout", w.tenant);
+    let cross_site = [("sec-fetch-site", "cross-site")];
+    let asked = b.send_with(&w.api, "GET", &logout, None, &cross_site).await;
+    assert_eq!(asked.status, StatusCode::OK);
+    assert!(
+        asked.text.contains("Sign out?") && asked.text.contains("method=\"post\""),
+        "{}",
+        asked.text
+    );
+    assert!(asked.set_cookies.is_empty(), "{:?}", asked.set_cookies);
+    assert_eq!(b.get(&w.api, &home).await.status, StatusCode::OK);
+    let posted = b
+        .send_with(&w.api, "POST", &logout, Some(String::new()), &cross_site)
+        .await;
+    assert!(
+        posted.text.contains("Sign out?"),
+        "a cross-site POST asks too"
+    );
+    assert_eq!(b.get(&w.api, &home).await.status, StatusCode::OK);
+    let same_origin = [("sec-fetch-site", "same-origin")];
+    let done = b
+        .send_with(&w.api, "POST", &logout, Some(String::new()), &same_origin)
+        .await;
+    assert!(done.text.contains("Signed out"), "{}", done.text);
+    assert_eq!(b.get(&w.api, &home).await.status, StatusCode::SEE_OTHER);
 }
 
 #[tokio::test]

@@ -1577,8 +1577,11 @@ fn chromium_run(
     binding: &str,
     javascript: bool,
 ) -> Result<ChromiumRun, String> {
-    let mut cmd = Command::new(venv_python());
-    cmd.arg(interop_dir().join("chromium.py"))
+    // coreutils' timeout: a browser that hangs fails the test instead of stalling CI.
+    let mut cmd = Command::new("timeout");
+    cmd.args(["--kill-after=10", "240"])
+        .arg(venv_python())
+        .arg(interop_dir().join("chromium.py"))
         .args([
             "--sesame",
             &sesame.public_url,
@@ -1766,6 +1769,8 @@ struct TlsFront {
 
 impl TlsFront {
     fn start(dir: &Path, host: &str, port: u16, upstream: u16) -> TlsFront {
+        std::fs::create_dir_all(dir).unwrap();
+        let log = std::fs::File::create(dir.join("tls_proxy.log")).unwrap();
         let mut proc = Proc::spawn(
             "tls_proxy.py",
             Command::new(venv_python())
@@ -1775,7 +1780,7 @@ impl TlsFront {
                 .arg("--dir")
                 .arg(dir)
                 .stdout(Stdio::piped())
-                .stderr(Stdio::inherit()),
+                .stderr(log),
         );
         let stdout = proc.child.as_mut().and_then(|c| c.stdout.take()).unwrap();
         let mut line = String::new();

@@ -11,7 +11,8 @@
 
 /// The reads of every sign-in, shared by the sqlx implementations and SQLite's inline path
 /// (`inline_reads.rs`). Both unique indexes (app_id, user_id) and (app_id, group_id) serve
-/// the second.
+/// the second. rusqlite binds by position: each `$n` must first appear in order `$1, $2, $3`
+/// (SQLite numbers named parameters by first appearance).
 pub(crate) const SESSION_WITH_USER_SQL: &str = "SELECT s.id_digest, s.tenant_id, s.user_id, \
      s.authenticated_ns, s.expires_ns, u.data FROM sessions s JOIN users u \
      ON u.id = s.user_id AND u.tenant_id = s.tenant_id \

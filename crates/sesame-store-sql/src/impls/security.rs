@@ -132,16 +132,20 @@ macro_rules! security_impls {
                 app: sesame_model::AppId,
                 name_id: &str,
                 session_index: Option<&str>,
+                now: time::OffsetDateTime,
             ) -> sesame_store::StoreResult<Vec<String>> {
                 sqlx::query_scalar(
-                    "SELECT session_digest FROM session_participants WHERE tenant_id = $1 \
-                     AND app_id = $2 AND name_id = $3 \
-                     AND ($4 IS NULL OR session_index = $4) ORDER BY at_ns, session_digest",
+                    "SELECT p.session_digest FROM session_participants p JOIN sessions s \
+                     ON s.id_digest = p.session_digest AND s.tenant_id = p.tenant_id \
+                     WHERE p.tenant_id = $1 AND p.app_id = $2 AND p.name_id = $3 \
+                     AND ($4 IS NULL OR p.session_index = $4) AND s.expires_ns > $5 \
+                     ORDER BY p.at_ns, p.session_digest",
                 )
                 .bind(tenant.to_string())
                 .bind(app.to_string())
                 .bind(name_id)
                 .bind(session_index)
+                .bind($crate::rows::ns(now)?)
                 .fetch_all(self.r())
                 .await
                 .map_err($crate::error::db)

@@ -264,7 +264,7 @@ pub async fn participant_sessions_found_by_name_id(store: &dyn Store) {
     }
     let find =
         |tenant: TenantId, app: AppId, name_id: &'static str, index: Option<&'static str>| {
-            store.find_participant_sessions(tenant, app, name_id, index)
+            store.find_participant_sessions(tenant, app, name_id, index, now())
         };
     assert_eq!(
         find(t.id, one.id, "alice", Some("_a2")).await.unwrap(),
@@ -301,10 +301,18 @@ pub async fn participant_sessions_found_by_name_id(store: &dyn Store) {
             .unwrap()
             .is_empty()
     );
-    // An ended session is not found any more.
+    // An ended session is not found any more, nor one that expired.
     store.delete_session(t.id, &digests[1]).await.unwrap();
     assert!(
         find(t.id, one.id, "alice", Some("_a2"))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let later = now() + time::Duration::hours(2);
+    assert!(
+        store
+            .find_participant_sessions(t.id, one.id, "alice", Some("_a1"), later)
             .await
             .unwrap()
             .is_empty()

@@ -23,18 +23,27 @@ pub fn routes() -> Router<AppState> {
     Router::new().route("/{tenant}/logout", get(logout).post(logout))
 }
 
-fn signed_out_page(state: &AppState, tenant: &Tenant) -> Response {
+fn signed_out_page(state: &AppState, tenant: &Tenant, signed_out: bool) -> Response {
     let body = format!(
         "<h1>Signed out</h1><p>You have signed out of {}.</p><p><a href=\"/{}/login\">Sign in again</a></p>",
         escape(&tenant.name),
         tenant.id
     );
     let res = html_response(StatusCode::OK, page("Signed out", &body));
-    let res = with_cookie(
-        res,
-        Some(cookies::session_set(tenant.id, state.config.https(), None)),
-    );
+    let res = with_session_cleared(state, tenant, res, signed_out);
     with_cookie(res, Some(slo_cookie(state, None)))
+}
+
+/// Deletes the browser's session cookie when its session has ended, and only then: a
+/// LogoutRequest naming someone else's session must not sign this browser out.
+fn with_session_cleared(
+    state: &AppState,
+    tenant: &Tenant,
+    res: Response,
+    signed_out: bool,
+) -> Response {
+    let clear = signed_out.then(|| cookies::session_set(tenant.id, state.config.https(), None));
+    with_cookie(res, clear)
 }
 
 /// The `Set-Cookie` for the logout progress; `None` deletes it.
@@ -47,11 +56,13 @@ fn slo_cookie(state: &AppState, sealed: Option<&str>) -> String {
     }
 }
 
-/// Takes the next step of a logout and answers the browser accordingly.
+/// Takes the next step of a logout and answers the browser accordingly; `signed_out` when the
+/// browser's own session has ended (its cookie is then deleted).
 pub(crate) async fn continue_logout(
     state: &AppState,
     tenant: &Tenant,
     mut slo: SloState,
+    signed_out: bool,
     cid: &CorrelationId,
 ) -> Response {
     match state.core.next_logout_step(tenant.id, &mut slo).await {
@@ -63,18 +74,37 @@ pub(crate) async fn continue_logout(
                     state.core.seal_context(SLO_PURPOSE, &slo).ok()
                 };
             let res = (StatusCode::SEE_OTHER, [(header::LOCATION, url)]).into_response();
-            let res = with_cookie(
-                res,
-                Some(cookies::session_set(tenant.id, state.config.https(), None)),
-            );
+            let res = with_session_cleared(state, tenant, res, signed_out);
             with_cookie(res, Some(slo_cookie(state, sealed.as_deref())))
         }
-        Ok(SloStep::Done) => signed_out_page(state, tenant),
+        Ok(SloStep::Done) => signed_out_page(state, tenant, signed_out),
         Err(f) => {
             let status = StatusCode::from_u16(f.status).unwrap_or(StatusCode::BAD_REQUEST);
             error_page(status, f.code, &f.message, cid)
         }
     }
+}
+
+/// Whether the browser says the request comes from another site (Fetch Metadata,
+/// `Sec-Fetch-Site`, a header pages cannot set). The session cookie goes along with cross-site
+/// requests over https (`SameSite=None`), so a link or an image on any site could sign the user
+/// out; such a request gets a page asking first, whose button posts from Sésame's own origin.
+fn from_another_site(headers: &HeaderMap) -> bool {
+    headers
+        .get("sec-fetch-site")
+        .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"cross-site"))
+}
+
+fn confirm_sign_out_page(tenant: &Tenant) -> Response {
+    let body = format!(
+        "<h1>Sign out?</h1><p>Another site is signing you out of {}.</p>\
+         <form method=\"post\" action=\"/{}/logout\"><button type=\"submit\">Sign out</button></form>\
+         <p><a href=\"/{}/myapps\">Stay signed in</a></p>",
+        escape(&tenant.name),
+        tenant.id,
+        tenant.id
+    );
+    html_response(StatusCode::OK, page("Sign out?", &body))
 }
 
 async fn logout(
@@ -91,16 +121,19 @@ async fn logout(
         &headers,
         &cookies::session_name(tenant.id, state.config.https()),
     ) else {
-        return signed_out_page(&state, &tenant);
+        return signed_out_page(&state, &tenant, true);
     };
+    if from_another_site(&headers) {
+        return confirm_sign_out_page(&tenant);
+    }
     // Read before the session ends: whether the user signed in through a federated IdP.
     let idp_logout = super::federation::federated_logout_url(&state, &tenant, &secret).await;
     match state.core.start_logout(tenant.id, &secret).await {
         Ok(slo) if slo.remaining.is_empty() && idp_logout.is_some() => match idp_logout {
             Some(url) => super::federation::to_idp_logout(&state, &tenant, url),
-            None => continue_logout(&state, &tenant, slo, &cid).await,
+            None => continue_logout(&state, &tenant, slo, true, &cid).await,
         },
-        Ok(slo) => continue_logout(&state, &tenant, slo, &cid).await,
+        Ok(slo) => continue_logout(&state, &tenant, slo, true, &cid).await,
         Err(e) => error_page(
             crate::error::status_of(&e),
             e.code(),
@@ -128,7 +161,16 @@ pub(crate) async fn logout_request(
         .accept_logout_request(tenant, incoming, secret.as_deref(), meta)
         .await
     {
-        Ok(slo) => continue_logout(state, tenant, slo, cid).await,
+        Ok(accepted) => {
+            continue_logout(
+                state,
+                tenant,
+                accepted.state,
+                accepted.browser_signed_out,
+                cid,
+            )
+            .await
+        }
         Err(f) => {
             let status = StatusCode::from_u16(f.status).unwrap_or(StatusCode::BAD_REQUEST);
             error_page(status, f.code, &f.message, cid)
@@ -147,9 +189,11 @@ pub(crate) async fn logout_response(
     let sealed = cookies::get(headers, &cookies::name(SLO_COOKIE, state.config.https()));
     let Some(mut slo) = sealed.and_then(|s| state.core.open_context::<SloState>(SLO_PURPOSE, &s))
     else {
-        // No logout in progress here (expired, or another browser): the session is gone anyway.
-        return signed_out_page(state, tenant);
+        // No logout in progress here (expired, or another browser): which session this answer
+        // is about is unknown, so the browser's stays as it is.
+        return signed_out_page(state, tenant, false);
     };
     state.core.record_logout_response(&mut slo, xml);
-    continue_logout(state, tenant, slo, cid).await
+    // Progress exists only for a logout that ended this browser's session.
+    continue_logout(state, tenant, slo, true, cid).await
 }

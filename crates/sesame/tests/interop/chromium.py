@@ -18,7 +18,8 @@ With JavaScript (the default):
                when Sésame's session cookie may go along with a cross-site POST);
   my-apps      Sésame's /{tenant}/myapps lists the app; clicking it lands on /protected;
   slo-post     SP /logout?binding=post: the SP POSTs its LogoutRequest from its own site
-               (the browser leaves out Sésame's SameSite=Lax cookie), Sésame answers;
+               (over plain HTTP the browser leaves out Sésame's SameSite=Lax cookie), Sésame
+               answers;
   after-slo    Sésame's /{tenant}/myapps: the session is over (the sign-in page) — in this
                browser; the test also replays the old session cookie, which must not work.
 Without JavaScript (--no-javascript): sign-in, where the buttons of the pages that post SAML
@@ -37,6 +38,7 @@ import time
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
+from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.support.ui import WebDriverWait
 
 TIMEOUT = 20
@@ -57,7 +59,9 @@ class Run:
 
     def wait(self, what, cond):
         try:
-            WebDriverWait(self.d, TIMEOUT, poll_frequency=0.05).until(lambda d: cond())
+            # A page navigating away mid-check raises; that is "not yet", not a failure.
+            WebDriverWait(self.d, TIMEOUT, poll_frequency=0.05,
+                          ignored_exceptions=(WebDriverException,)).until(lambda d: cond())
         except Exception:
             raise RuntimeError(
                 f"waited {TIMEOUT}s for {what}; at {self.d.current_url}: {self.text()[:600]!r}")
@@ -85,6 +89,8 @@ class Run:
 
     def reach_protected(self, what):
         if self.args.no_javascript:
+            # Sésame's own forms have submit buttons too: wait for the Response page itself.
+            self.wait("the Response page", lambda: self.element("input[name=SAMLResponse]"))
             self.press_continue("the Response page's button")
         self.wait(what, lambda: self.at(self.args.sp + "/protected") and "protected=yes" in self.text())
 
@@ -152,6 +158,7 @@ def main():
             "prefs", {"profile.managed_default_content_settings.javascript": 2})
     service = Service("/usr/bin/chromedriver")
     driver = webdriver.Chrome(service=service, options=opts)
+    driver.set_page_load_timeout(TIMEOUT)
     run = Run(driver, args)
     error = None
     started = time.monotonic()
