@@ -244,6 +244,40 @@ impl World {
         assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
     }
 
+    /// A second SAML app (`https://two.example/sp`, with a logout URL) assigned to Alice.
+    async fn second_app_with_logout(&self) -> String {
+        let second = self
+            .api
+            .json(
+                "POST",
+                &format!("/api/v1/tenants/{}/apps/saml", self.tenant),
+                json!({ "name": "Second", "settings": {
+                    "identifiers": ["https://two.example/sp"],
+                    "replyUrls": [{ "url": "https://two.example/acs", "index": 0, "isDefault": true }],
+                    "logoutUrl": "https://two.example/slo",
+                }}),
+            )
+            .await;
+        let app = second.body["app"]["id"].as_str().unwrap().to_string();
+        let user = self
+            .api
+            .get(&format!(
+                "/api/v1/tenants/{}/users/alice@contoso.example",
+                self.tenant
+            ))
+            .await
+            .body["id"]
+            .clone();
+        self.api
+            .json(
+                "POST",
+                &format!("/api/v1/tenants/{}/apps/{app}/assignments", self.tenant),
+                json!({ "principalType": "user", "principalId": user }),
+            )
+            .await;
+        app
+    }
+
     fn sso(&self) -> String {
         format!("/{}/saml2", self.tenant)
     }
@@ -759,35 +793,7 @@ async fn rsa_sha1_on_request() {
 async fn single_logout_propagates_to_the_other_application() {
     let w = world(json!({})).await;
     w.assign().await;
-    let second = w
-        .api
-        .json(
-            "POST",
-            &format!("/api/v1/tenants/{}/apps/saml", w.tenant),
-            json!({ "name": "Second", "settings": {
-                "identifiers": ["https://two.example/sp"],
-                "replyUrls": [{ "url": "https://two.example/acs", "index": 0, "isDefault": true }],
-                "logoutUrl": "https://two.example/slo",
-            }}),
-        )
-        .await;
-    let second_app = second.body["app"]["id"].as_str().unwrap().to_string();
-    let user = w
-        .api
-        .get(&format!(
-            "/api/v1/tenants/{}/users/alice@contoso.example",
-            w.tenant
-        ))
-        .await
-        .body["id"]
-        .clone();
-    w.api
-        .json(
-            "POST",
-            &format!("/api/v1/tenants/{}/apps/{second_app}/assignments", w.tenant),
-            json!({ "principalType": "user", "principalId": user }),
-        )
-        .await;
+    let second_app = w.second_app_with_logout().await;
     let mut b = Browser::new();
     b.sign_in(&w.api, &w.tenant, None).await;
     let first_response =
@@ -957,35 +963,7 @@ async fn logout_request_without_the_cookie_ends_the_session_it_names() {
 async fn cookieless_logout_does_not_visit_other_apps_nor_sign_the_browser_out() {
     let w = world(json!({})).await;
     w.assign().await;
-    let second = w
-        .api
-        .json(
-            "POST",
-            &format!("/api/v1/tenants/{}/apps/saml", w.tenant),
-            json!({ "name": "Second", "settings": {
-                "identifiers": ["https://two.example/sp"],
-                "replyUrls": [{ "url": "https://two.example/acs", "index": 0, "isDefault": true }],
-                "logoutUrl": "https://two.example/slo",
-            }}),
-        )
-        .await;
-    let second_app = second.body["app"]["id"].as_str().unwrap().to_string();
-    let user = w
-        .api
-        .get(&format!(
-            "/api/v1/tenants/{}/users/alice@contoso.example",
-            w.tenant
-        ))
-        .await
-        .body["id"]
-        .clone();
-    w.api
-        .json(
-            "POST",
-            &format!("/api/v1/tenants/{}/apps/{second_app}/assignments", w.tenant),
-            json!({ "principalType": "user", "principalId": user }),
-        )
-        .await;
+    let second_app = w.second_app_with_logout().await;
     let mut b = Browser::new();
     b.sign_in(&w.api, &w.tenant, None).await;
     let xml = posted_response(&b.get(&w.api, &w.redirect(&w.request(ACS, ""), None)).await);
