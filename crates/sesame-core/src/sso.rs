@@ -444,8 +444,26 @@ impl Core {
             }
             Err(e) => return Err(SsoFailure::from_core(&e)),
         };
+        // A failed read only costs a write: the participant is then recorded again.
+        let known = self
+            .store
+            .get_session_participant(tenant.id, &session.id_digest, app.id)
+            .await
+            .unwrap_or_else(|e| {
+                tracing::warn!(error = %e, "could not read the SSO participant");
+                None
+            });
         let issued = match self
-            .issue_response(tenant, &app, settings, pending, session, user, &access)
+            .issue_response(
+                tenant,
+                &app,
+                settings,
+                pending,
+                session,
+                user,
+                &access,
+                known.as_ref(),
+            )
             .await
         {
             Ok(i) => i,
@@ -467,21 +485,19 @@ impl Core {
             }
             Err(IssueError::Core(e)) => return Err(SsoFailure::from_core(&e)),
         };
-        let participant = SessionParticipant {
-            app_id: app.id,
-            name_id: issued.name_id,
-            name_id_format: issued.name_id_format.urn().to_string(),
-            session_index: issued.session_index,
-            at: self.now(),
-        };
-        // Both at once: on SQLite they then share one commit (group commit).
-        let (recorded, ()) = tokio::join!(
-            self.store
-                .add_session_participant(tenant.id, &session.id_digest, &participant),
-            self.log_saml_success(tenant.id, app.id, user, meta)
-        );
-        if let Err(e) = recorded {
-            tracing::warn!(error = %e, "could not record the SSO participant; single logout will miss it");
+        match issued.new_participant {
+            None => self.log_saml_success(tenant.id, app.id, user, meta).await,
+            Some(participant) => {
+                // Both at once: on SQLite they then share one commit (group commit).
+                let (recorded, ()) = tokio::join!(
+                    self.store
+                        .add_session_participant(tenant.id, &session.id_digest, &participant),
+                    self.log_saml_success(tenant.id, app.id, user, meta)
+                );
+                if let Err(e) = recorded {
+                    tracing::warn!(error = %e, "could not record the SSO participant; single logout will miss it");
+                }
+            }
         }
         Ok(SamlPost {
             url: pending.acs_url.clone(),
@@ -617,6 +633,7 @@ impl Core {
         session: &Session,
         user: &User,
         access: &crate::portal::AppAccess,
+        known: Option<&SessionParticipant>,
     ) -> Result<Issued, IssueError> {
         let master = self.master_key.clone();
         let pairwise_subject = format!("{}/{}", tenant.id, user.id);
@@ -643,9 +660,17 @@ impl Core {
         let issuer = self.idp_entity_id(tenant.id);
         let response_id = saml_id(self.new_uuid());
         let assertion_id = saml_id(self.new_uuid());
-        // A credential of the SP's (a LogoutRequest naming it ends the session without the
-        // browser's cookie): 128 random bits, not a time-ordered UUID.
-        let session_index = crate::secrets::new_session_index();
+        // One SessionIndex per session and app while the NameID stays the same (a transient
+        // NameID changes every time): a LogoutRequest from an SP session opened by an earlier
+        // Response still names this session (SAML core §3.7.3.2). It is a credential of the
+        // SP's (it ends the session without the browser's cookie): 128 random bits.
+        let format_urn = claims.name_id_format.urn();
+        let unchanged =
+            known.filter(|p| p.name_id == claims.name_id && p.name_id_format == format_urn);
+        let session_index = match unchanged {
+            Some(p) => p.session_index.clone(),
+            None => crate::secrets::new_session_index(),
+        };
         let name_id = sesame_saml::NameId {
             value: claims.name_id.clone(),
             format: Some(claims.name_id_format.urn().to_string()),
@@ -709,11 +734,16 @@ impl Core {
                 e.rule()
             ))
         })?;
+        let new_participant = unchanged.is_none().then(|| SessionParticipant {
+            app_id: app.id,
+            name_id: claims.name_id,
+            name_id_format: format_urn.to_string(),
+            session_index,
+            at: now,
+        });
         Ok(Issued {
             xml,
-            name_id: claims.name_id,
-            name_id_format: claims.name_id_format,
-            session_index,
+            new_participant,
         })
     }
 
@@ -792,9 +822,8 @@ impl Core {
 
 struct Issued {
     xml: String,
-    name_id: String,
-    name_id_format: NameIdFormat,
-    session_index: String,
+    /// What to record for single logout; `None` when the session already has it.
+    new_participant: Option<SessionParticipant>,
 }
 
 enum IssueError {

@@ -1,5 +1,6 @@
-//! The two reads every sign-in makes (session with its user, the user's roles in the app), run
-//! on the calling thread through rusqlite on the same libsqlite3 and the same database file.
+//! The reads every sign-in makes (session with its user, the user's roles in the app, the app's
+//! participation in the session), run on the calling thread through rusqlite on the same
+//! libsqlite3 and the same database file.
 //!
 //! sqlx runs each SQLite connection on a thread of its own: every query is a hand-over to that
 //! thread and back, two context switches that cost more than the indexed lookup itself (on
@@ -9,7 +10,7 @@
 //! writer; should anything go wrong here (SQLITE_BUSY during a WAL recovery, a connection
 //! that cannot open), the caller falls back to the sqlx pool, which reports errors as usual.
 
-use crate::rows::SessionUserRow;
+use crate::rows::{ParticipantRow, SessionUserRow};
 use rusqlite::{Connection, OpenFlags, OptionalExtension};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -90,6 +91,28 @@ impl InlineReads {
                         r.get(4)?,
                         r.get(5)?,
                     )))
+                })
+                .optional()
+        })
+    }
+
+    /// `Some(None)` when the app has no participation in the session.
+    pub(crate) fn session_participant(
+        &self,
+        tenant: &str,
+        id_digest: &str,
+        app: &str,
+    ) -> Option<Option<ParticipantRow>> {
+        self.with(|conn| {
+            conn.prepare_cached(crate::impls::SESSION_PARTICIPANT_SQL)?
+                .query_row((tenant, id_digest, app), |r| {
+                    Ok(ParticipantRow {
+                        app_id: r.get(0)?,
+                        name_id: r.get(1)?,
+                        name_id_format: r.get(2)?,
+                        session_index: r.get(3)?,
+                        at_ns: r.get(4)?,
+                    })
                 })
                 .optional()
         })

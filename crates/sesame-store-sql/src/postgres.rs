@@ -59,6 +59,15 @@ impl PostgresStore {
         None
     }
 
+    fn inline_session_participant(
+        &self,
+        _tenant: sesame_model::TenantId,
+        _id_digest: &str,
+        _app: sesame_model::AppId,
+    ) -> Option<Option<crate::rows::ParticipantRow>> {
+        None
+    }
+
     fn inline_user_app_roles(
         &self,
         _tenant: sesame_model::TenantId,

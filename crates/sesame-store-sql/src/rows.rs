@@ -383,11 +383,11 @@ impl AppCertificateRow {
 
 #[derive(sqlx::FromRow)]
 pub(crate) struct ParticipantRow {
-    app_id: String,
-    name_id: String,
-    name_id_format: String,
-    session_index: String,
-    at_ns: i64,
+    pub(crate) app_id: String,
+    pub(crate) name_id: String,
+    pub(crate) name_id_format: String,
+    pub(crate) session_index: String,
+    pub(crate) at_ns: i64,
 }
 
 impl ParticipantRow {

@@ -95,6 +95,17 @@ impl SqliteStore {
             .session_with_user(&tenant.to_string(), id_digest)
     }
 
+    fn inline_session_participant(
+        &self,
+        tenant: sesame_model::TenantId,
+        id_digest: &str,
+        app: sesame_model::AppId,
+    ) -> Option<Option<crate::rows::ParticipantRow>> {
+        self.inline
+            .as_ref()?
+            .session_participant(&tenant.to_string(), id_digest, &app.to_string())
+    }
+
     fn inline_user_app_roles(
         &self,
         tenant: sesame_model::TenantId,

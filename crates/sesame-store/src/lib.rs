@@ -262,6 +262,15 @@ pub trait SessionStore {
         id_digest: &str,
         participant: &SessionParticipant,
     ) -> StoreResult<()>;
+    /// The application's participation in the session (the NameID and SessionIndex its last
+    /// Response carried), if it has had one (read before each Response: an unchanged
+    /// participant keeps its SessionIndex and is not written again).
+    async fn get_session_participant(
+        &self,
+        tenant: TenantId,
+        id_digest: &str,
+        app: AppId,
+    ) -> StoreResult<Option<SessionParticipant>>;
     /// The applications reached in the session, oldest first (empty when none or no session).
     async fn list_session_participants(
         &self,

@@ -955,6 +955,49 @@ async fn logout_request_without_the_cookie_ends_the_session_it_names() {
     assert!(again.text.contains("already used"), "{}", again.text);
 }
 
+/// Every Response to one SP in one session carries the same SessionIndex (while the NameID
+/// stays the same), so a LogoutRequest from the SP session an earlier Response opened still
+/// names the IdP session; a transient NameID changes, and so does its SessionIndex.
+#[tokio::test]
+async fn one_session_index_per_session_and_app() {
+    let w = world(json!({})).await;
+    w.assign().await;
+    let mut b = Browser::new();
+    b.sign_in(&w.api, &w.tenant, None).await;
+    let sso = async |b: &mut Browser, extra: &str| {
+        let url = w.redirect(
+            &w.request(ACS, "").replace("</samlp:AuthnRequest>", extra),
+            None,
+        );
+        name_id_and_session_index(&posted_response(&b.get(&w.api, &url).await))
+    };
+    let (name_id, first) = sso(&mut b, "</samlp:AuthnRequest>").await;
+    let (again, second) = sso(&mut b, "</samlp:AuthnRequest>").await;
+    assert_eq!(
+        (&again, &second),
+        (&name_id, &first),
+        "same SP, same session"
+    );
+    let transient = "<samlp:NameIDPolicy Format=\"urn:oasis:names:tc:SAML:2.0:nameid-format:transient\"/></samlp:AuthnRequest>";
+    let (t1, i1) = sso(&mut b, transient).await;
+    let (t2, i2) = sso(&mut b, transient).await;
+    assert_ne!(t1, t2, "a transient NameID is new in every Response");
+    assert!(i1 != i2 && i1 != first, "{i1} {i2} {first}");
+    let (back, index) = sso(&mut b, "</samlp:AuthnRequest>").await;
+    assert_eq!(back, name_id);
+    let mut other = Browser::new();
+    other.sign_in(&w.api, &w.tenant, None).await;
+    let (_, elsewhere) = sso(&mut other, "</samlp:AuthnRequest>").await;
+    assert_ne!(elsewhere, index, "another session, another SessionIndex");
+    // The SP ends its session opened by that Response, without the cookie.
+    let home = format!("/{}/", w.tenant);
+    let named = logout_request_xml(&w, "_lo9", &name_id, Some(&index));
+    let answer = logout_response_at(&Browser::new().get(&w.api, &w.redirect(&named, None)).await);
+    assert_eq!(answer.status, sesame_saml::Status::success());
+    assert_eq!(b.get(&w.api, &home).await.status, StatusCode::SEE_OTHER);
+    assert_eq!(other.get(&w.api, &home).await.status, StatusCode::OK);
+}
+
 /// Without the browser's cookie, the other applications of the session named are not visited
 /// (the redirects would hand their NameIDs to whoever sent the request): the session ends,
 /// the SP hears PartialLogout. And a LogoutRequest naming someone else's session leaves the

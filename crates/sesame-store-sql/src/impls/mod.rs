@@ -17,6 +17,9 @@ pub(crate) const SESSION_WITH_USER_SQL: &str = "SELECT s.id_digest, s.tenant_id,
      s.authenticated_ns, s.expires_ns, u.data FROM sessions s JOIN users u \
      ON u.id = s.user_id AND u.tenant_id = s.tenant_id \
      WHERE s.tenant_id = $1 AND s.id_digest = $2";
+pub(crate) const SESSION_PARTICIPANT_SQL: &str = "SELECT app_id, name_id, name_id_format, \
+     session_index, at_ns FROM session_participants \
+     WHERE tenant_id = $1 AND session_digest = $2 AND app_id = $3";
 pub(crate) const USER_APP_ROLES_SQL: &str = "SELECT app_role FROM assignments \
      WHERE tenant_id = $1 AND app_id = $2 AND (user_id = $3 OR group_id IN \
      (SELECT group_id FROM group_members WHERE tenant_id = $1 AND user_id = $3)) \

@@ -109,6 +109,27 @@ macro_rules! security_impls {
                 self.upsert_participant(tenant, id_digest, p).await
             }
 
+            async fn get_session_participant(
+                &self,
+                tenant: sesame_model::TenantId,
+                id_digest: &str,
+                app: sesame_model::AppId,
+            ) -> sesame_store::StoreResult<Option<sesame_model::SessionParticipant>> {
+                let row = match self.inline_session_participant(tenant, id_digest, app) {
+                    Some(row) => row,
+                    None => sqlx::query_as::<_, $crate::rows::ParticipantRow>(
+                        $crate::impls::SESSION_PARTICIPANT_SQL,
+                    )
+                    .bind(tenant.to_string())
+                    .bind(id_digest)
+                    .bind(app.to_string())
+                    .fetch_optional(self.r())
+                    .await
+                    .map_err($crate::error::db)?,
+                };
+                row.map($crate::rows::ParticipantRow::into_model).transpose()
+            }
+
             async fn list_session_participants(
                 &self,
                 tenant: sesame_model::TenantId,

@@ -170,10 +170,25 @@ pub async fn session_participants_recorded_and_cascaded(store: &dyn Store) {
         at: now(),
     };
     let d = session.id_digest.as_str();
+    let get = |tenant: TenantId, app: AppId| store.get_session_participant(tenant, d, app);
+    assert_eq!(get(t.id, a1.id).await.unwrap(), None, "no Response yet");
     store
         .add_session_participant(t.id, d, &p(a1.id, "_s1"))
         .await
         .unwrap();
+    let got = get(t.id, a1.id).await.unwrap().expect("a1 participates");
+    assert_eq!((got.app_id, got.session_index.as_str()), (a1.id, "_s1"));
+    assert_eq!(got.name_id, "alice");
+    assert_eq!(
+        got.name_id_format,
+        "urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress"
+    );
+    assert_eq!(get(t.id, a2.id).await.unwrap(), None, "only the app given");
+    assert_eq!(
+        get(other.id, a1.id).await.unwrap(),
+        None,
+        "only in its tenant"
+    );
     store
         .add_session_participant(t.id, d, &p(a2.id, "_s2"))
         .await
@@ -182,6 +197,11 @@ pub async fn session_participants_recorded_and_cascaded(store: &dyn Store) {
         .add_session_participant(t.id, d, &p(a1.id, "_s3"))
         .await
         .unwrap();
+    assert_eq!(
+        get(t.id, a1.id).await.unwrap().map(|p| p.session_index),
+        Some("_s3".to_string()),
+        "the last Response's participation"
+    );
     let listed = store.list_session_participants(t.id, d).await.unwrap();
     let got: Vec<_> = listed
         .iter()
@@ -215,6 +235,11 @@ pub async fn session_participants_recorded_and_cascaded(store: &dyn Store) {
             .is_empty()
     );
     store.delete_session(t.id, d).await.unwrap();
+    assert_eq!(
+        get(t.id, a1.id).await.unwrap(),
+        None,
+        "gone with the session"
+    );
     assert!(
         store
             .list_session_participants(t.id, d)
