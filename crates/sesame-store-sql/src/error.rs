@@ -67,7 +67,11 @@ const UNIQUE_RULES: &[(&str, &str, &str)] = &[
         "tenant_certificate",
     ),
     ("sessions_pkey", "sessions.id_digest", "session"),
-    ("sign_ins_pkey", "sign_ins.id", "sign_in.id"),
+    (
+        "sign_ins_pkey",
+        "sign_ins.tenant_id, sign_ins.id",
+        "sign_in.id",
+    ),
     ("admin_tokens_pkey", "admin_tokens.id", "admin_token"),
     (
         "admin_tokens_digest_key",
