@@ -2,27 +2,32 @@
 //! `bench saml-acs`), the sign-in log and the SSO session participants (issue 4,
 //! `bench saml-idp`).
 //!
-//! On SQLite all writes go through one connection, so one commit per call makes the writer the
-//! bottleneck long before the CPU. Callers hand their row to one task, which writes whatever has
-//! queued up as one multi-row statement per kind, in one transaction, and answers each caller
-//! once it is committed. The answers are those of one statement per call:
-//! - replay cache: INSERT … ON CONFLICT DO NOTHING RETURNING; a row not inserted was already
-//!   there (Conflict `assertion`, a replay), including a second copy within the batch;
+//! On SQLite all writes are serialized, so one commit per call makes the writer the bottleneck
+//! long before the CPU. Callers hand their row to one task, which writes whatever has queued up
+//! in one transaction and answers each caller once it is committed. The answers are those of
+//! one statement per call:
+//! - replay cache: INSERT … ON CONFLICT DO NOTHING; a row not inserted was already there
+//!   (Conflict `assertion`, a replay), including a second copy within the batch;
 //! - participants: the upsert of `add_session_participant` (only when the session and the app
 //!   are in the tenant, else NotFound `session`); for one (session, app) the last one wins;
 //! - sign-in log: plain INSERT.
 //!
-//! When a statement fails (a row whose tenant was deleted meanwhile), the batch is rolled back
-//! and every row is written again on its own, so that each caller gets its own answer.
+//! On a database file the task writes the batch itself (`inline_writes.rs`). Otherwise — in
+//! memory, or when sqlx's writer holds the write lock — it goes through sqlx's writer as one
+//! multi-row statement per kind (RETURNING the rows written); when a statement fails there (a
+//! row whose tenant was deleted meanwhile), the batch is rolled back and every row is written
+//! again on its own, so that each caller gets its own answer.
 
 use crate::error::{db, db_or_missing};
 use crate::impls::federation::insert_error;
+use crate::inline_writes::InlineWrites;
 use crate::rows::ns;
 use sesame_model::{SessionParticipant, SignInEvent};
 use sesame_store::{StoreError, StoreResult};
 use sqlx::{Sqlite, SqliteConnection, SqlitePool};
 use std::collections::{HashMap, HashSet};
 use std::fmt::Write as _;
+use std::path::Path;
 use tokio::sync::{mpsc, oneshot};
 
 /// Rows per batch (at most 11 parameters each: far below SQLite's limit of 32,766).
@@ -105,10 +110,12 @@ pub(crate) struct GroupCommit {
 }
 
 impl GroupCommit {
-    /// Starts the writing task on the current runtime.
-    pub(crate) fn start(writer: SqlitePool) -> Self {
+    /// Starts the writing task on the current runtime; `file`, the database's file, to write
+    /// on the task's thread when the write lock is free (`inline_writes.rs`).
+    pub(crate) fn start(writer: SqlitePool, file: Option<&Path>) -> Self {
         let (tx, rx) = mpsc::channel(4 * MAX_BATCH);
-        tokio::spawn(run(writer, rx));
+        let inline = file.map(InlineWrites::new);
+        tokio::spawn(run(writer, inline, rx));
         GroupCommit { tx }
     }
 
@@ -124,40 +131,76 @@ impl GroupCommit {
     }
 }
 
-async fn run(writer: SqlitePool, mut rx: mpsc::Receiver<Pending>) {
+async fn run(
+    writer: SqlitePool,
+    mut inline: Option<InlineWrites>,
+    mut rx: mpsc::Receiver<Pending>,
+) {
     while let Some(first) = rx.recv().await {
         let mut batch = vec![first];
+        if inline.is_some() {
+            // One turn of the runtime's queue first: sign-ins already under way on this
+            // thread add their rows to this commit instead of paying for one each. (Through
+            // the pool, the hand-over to its thread leaves that time by itself.)
+            tokio::task::yield_now().await;
+        }
         while batch.len() < MAX_BATCH {
             match rx.try_recv() {
                 Ok(p) => batch.push(p),
                 Err(_) => break,
             }
         }
-        let Ok(mut conn) = writer.acquire().await else {
-            for p in batch {
-                let _ = p.reply.send(Err(StoreError::Backend(
-                    "the database writer is unavailable".into(),
-                )));
-            }
-            continue;
+        let written = inline
+            .as_mut()
+            .and_then(|w| w.write(batch.iter().map(|p| &p.write)));
+        let answers = match written {
+            Some(answers) => answers,
+            None => write_through_pool(&writer, &batch).await,
         };
-        match write_batch(&mut conn, &batch).await {
-            Ok(answers) => {
-                for (p, answer) in batch.into_iter().zip(answers) {
-                    let _ = p.reply.send(answer);
-                }
-            }
-            Err(_) => {
-                for p in batch {
-                    let answer = match write_batch(&mut conn, std::slice::from_ref(&p)).await {
-                        Ok(mut one) => one.pop().unwrap_or(Ok(())),
-                        Err(e) => Err(e),
-                    };
-                    let _ = p.reply.send(answer);
-                }
-            }
+        for (p, answer) in batch.into_iter().zip(answers) {
+            let _ = p.reply.send(answer);
+        }
+        if inline.as_mut().is_some_and(InlineWrites::checkpoint_due) {
+            tokio::spawn(checkpoint(writer.clone()));
         }
     }
+}
+
+/// Copies the WAL back into the database on sqlx's writer thread, so that no runtime thread
+/// waits for it (nor for its fsync); writers go on appending meanwhile (a passive checkpoint
+/// does not take the write lock).
+async fn checkpoint(writer: SqlitePool) {
+    if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
+        .execute(&writer)
+        .await
+    {
+        tracing::warn!(error = %e, "WAL checkpoint failed");
+    }
+}
+
+/// The answer of each row of `batch`, written through sqlx's writer: the whole batch in one
+/// transaction, or, when a statement fails, each row on its own.
+async fn write_through_pool(writer: &SqlitePool, batch: &[Pending]) -> Vec<StoreResult<()>> {
+    let mut conn = match writer.acquire().await {
+        Ok(conn) => conn,
+        Err(_) => {
+            let unavailable = || StoreError::Backend("the database writer is unavailable".into());
+            return batch.iter().map(|_| Err(unavailable())).collect();
+        }
+    };
+    if let Ok(answers) = write_batch(&mut conn, batch).await {
+        return answers;
+    }
+    let mut answers = Vec::with_capacity(batch.len());
+    for p in batch {
+        answers.push(
+            match write_batch(&mut conn, std::slice::from_ref(p)).await {
+                Ok(mut one) => one.pop().unwrap_or(Ok(())),
+                Err(e) => Err(e),
+            },
+        );
+    }
+    answers
 }
 
 /// Writes `batch` in one transaction; the answer of each row, in order. `Err` when a statement

@@ -9,6 +9,7 @@ mod error;
 mod group_commit;
 mod impls;
 mod inline_reads;
+mod inline_writes;
 mod postgres;
 mod rows;
 mod sqlite;

@@ -7,6 +7,10 @@
 //! the writer. `synchronous=NORMAL` in WAL mode survives a process crash (the durability test
 //! kills the server) and costs no fsync per commit. An in-memory database exists per
 //! connection, so `sqlite::memory:` uses the single writer connection for reads too.
+//!
+//! On a file, the writes and reads of every sign-in skip sqlx (`inline_writes.rs`,
+//! `inline_reads.rs`): the writes through a second writer connection that never waits for the
+//! lock, so writes still never fail with SQLITE_BUSY.
 
 use crate::error::{backend, db};
 use crate::group_commit::Write;
@@ -23,7 +27,7 @@ const READERS: u32 = 4;
 /// rewrite the same few pages (the right edges of the log's B-trees) commit after commit, and
 /// a checkpoint copies each page once however many frames it has: the longer the WAL, the
 /// fewer copies. 10,000 pages keep the WAL under ~40 MiB.
-const WAL_AUTOCHECKPOINT: u32 = 10_000;
+pub(crate) const WAL_AUTOCHECKPOINT: u32 = 10_000;
 
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
@@ -86,7 +90,10 @@ impl SqliteStore {
                 .await
                 .map_err(backend)?
         };
-        let group_commit = crate::group_commit::GroupCommit::start(writer.clone());
+        let group_commit = crate::group_commit::GroupCommit::start(
+            writer.clone(),
+            (!memory).then_some(file.as_path()),
+        );
         let inline =
             (!memory).then(|| std::sync::Arc::new(crate::inline_reads::InlineReads::new(&file)));
         Ok(SqliteStore {
@@ -139,7 +146,7 @@ impl SqliteStore {
         &self.writer
     }
 
-    async fn tx(&self) -> StoreResult<Transaction<'static, Sqlite>> {
+    pub(crate) async fn tx(&self) -> StoreResult<Transaction<'static, Sqlite>> {
         self.writer.begin_with("BEGIN IMMEDIATE").await.map_err(db)
     }
 

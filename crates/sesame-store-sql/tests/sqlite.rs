@@ -41,6 +41,11 @@ async fn in_memory_database_works() {
     let store = sesame_store_sql::open("sqlite::memory:").await.unwrap();
     sesame_store::conformance::user_concurrent_updates_no_lost_writes(&*store).await;
     sesame_store::conformance::tenant_delete_cascades_everything(&*store).await;
+    // The group commit's only path in memory: sqlx's writer (`group_commit.rs`).
+    sesame_store::conformance::replay_cache_refuses_second_use(&*store).await;
+    sesame_store::conformance::replay_cache_concurrent_writers(&*store).await;
+    sesame_store::conformance::session_participants_recorded_and_cascaded(&*store).await;
+    sesame_store::conformance::sign_in_isolation_and_missing_tenant(&*store).await;
     assert_eq!(store.backend_name(), "sqlite");
 }
 
