@@ -1231,3 +1231,43 @@ async fn requested_authn_context_is_honoured() {
         }
     }
 }
+
+/// A sign-in request the browser loads inside another page (Fetch Metadata: `Sec-Fetch-Dest`
+/// other than `document`) — an image, a script, a frame, a fetch() on any site, with the
+/// session cookie — is refused before anything is read or logged; the same request opened as
+/// a page, or from a client without Fetch Metadata, is answered.
+#[tokio::test]
+async fn sign_in_requests_loaded_inside_other_pages_are_refused() {
+    let w = world(json!({})).await;
+    w.assign().await;
+    let mut b = Browser::new();
+    b.sign_in(&w.api, &w.tenant, None).await;
+    let redirect = w.redirect(&w.request(ACS, ""), None);
+    let form = format!("SAMLRequest={}", urlencode(&B64.encode(w.request(ACS, ""))));
+    let launch = format!("/{}/apps/{}/launch", w.tenant, w.app);
+    let logged = w.log_reasons().await.len();
+    for dest in ["image", "script", "iframe", "empty", "IMAGE"] {
+        let headers = [("sec-fetch-dest", dest), ("sec-fetch-site", "cross-site")];
+        for (method, uri, body) in [
+            ("GET", redirect.as_str(), None),
+            ("POST", w.sso().as_str(), Some(form.clone())),
+            ("GET", launch.as_str(), None),
+        ] {
+            let page = b.send_with(&w.api, method, uri, body, &headers).await;
+            assert_refused(&page, StatusCode::FORBIDDEN, "SESAME-3014");
+        }
+    }
+    assert_eq!(w.log_reasons().await.len(), logged, "nothing was logged");
+    let document = [
+        ("sec-fetch-dest", "document"),
+        ("sec-fetch-site", "cross-site"),
+    ];
+    let page = b.send_with(&w.api, "GET", &redirect, None, &document).await;
+    posted_response(&page);
+    let page = b
+        .send_with(&w.api, "POST", &w.sso(), Some(form), &document)
+        .await;
+    posted_response(&page);
+    posted_response(&b.get(&w.api, &launch).await);
+    assert_eq!(w.log_reasons().await.len(), logged + 3);
+}

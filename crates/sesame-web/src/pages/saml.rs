@@ -12,7 +12,7 @@ use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, RawQuery, State};
 use axum::http::request::Parts;
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde::Deserialize;
@@ -31,6 +31,29 @@ pub fn routes() -> Router<AppState> {
             "/{tenant}/federationmetadata/2007-06/federationmetadata.xml",
             get(metadata),
         )
+}
+
+/// A sign-in request loaded into another page instead of opened as one (README, "Error codes").
+const NOT_A_PAGE: &str = "SESAME-3014";
+
+/// The refusal of a request the browser did not open as a page (Fetch Metadata:
+/// `Sec-Fetch-Dest`, which pages cannot set). Over https the session cookie goes along
+/// cross-site (`SameSite=None`, for SPs that POST their requests), so an image, a script, a
+/// frame or a fetch() on any site could otherwise make Sésame issue a Response nobody sees and
+/// log a sign-in the user never made (a frame could not even show it: `frame-ancestors
+/// 'none'`). Clients without Fetch Metadata (SP test tools, older browsers) are not affected.
+fn refused_subresource(headers: &HeaderMap, cid: &CorrelationId) -> Option<Response> {
+    let dest = headers.get("sec-fetch-dest")?;
+    if dest.as_bytes().eq_ignore_ascii_case(b"document") {
+        return None;
+    }
+    tracing::info!(correlation_id = %cid.0, dest = ?dest, "SAML request loaded as a subresource, refused");
+    Some(error_page(
+        StatusCode::FORBIDDEN,
+        NOT_A_PAGE,
+        "This sign-in was loaded inside another page. Open the application again to sign in.",
+        cid,
+    ))
 }
 
 fn meta(parts: &Parts, cid: &CorrelationId) -> RequestMeta {
@@ -83,6 +106,9 @@ async fn sso_redirect(
     cid: CorrelationId,
     parts: Parts,
 ) -> Response {
+    if let Some(refused) = refused_subresource(&parts.headers, &cid) {
+        return refused;
+    }
     let tenant = match tenant_or_page(&state, &tenant, &cid).await {
         Ok(t) => t,
         Err(page) => return page,
@@ -129,6 +155,9 @@ async fn sso_post(
     parts: Parts,
     body: Bytes,
 ) -> Response {
+    if let Some(refused) = refused_subresource(&parts.headers, &cid) {
+        return refused;
+    }
     let tenant = match tenant_or_page(&state, &tenant, &cid).await {
         Ok(t) => t,
         Err(page) => return page,
@@ -277,6 +306,9 @@ async fn sso_continue(
     cid: CorrelationId,
     parts: Parts,
 ) -> Response {
+    if let Some(refused) = refused_subresource(&parts.headers, &cid) {
+        return refused;
+    }
     let tenant = match tenant_or_page(&state, &tenant, &cid).await {
         Ok(t) => t,
         Err(page) => return page,
@@ -307,6 +339,9 @@ async fn launch(
     cid: CorrelationId,
     parts: Parts,
 ) -> Response {
+    if let Some(refused) = refused_subresource(&parts.headers, &cid) {
+        return refused;
+    }
     let tenant = match tenant_or_page(&state, &tenant, &cid).await {
         Ok(t) => t,
         Err(page) => return page,
