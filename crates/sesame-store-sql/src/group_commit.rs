@@ -99,6 +99,77 @@ impl Write {
     }
 }
 
+/// One value of a row, as both paths bind it.
+pub(crate) enum Value<'a> {
+    Text(&'a str),
+    MaybeText(Option<&'a str>),
+    Int(i64),
+}
+
+impl Write {
+    /// The row's values in the order of its statement's columns, the same for both paths:
+    /// replay (tenant, issuer, assertion id, keep until); participant (session digest, tenant,
+    /// app, NameID, its format, SessionIndex, at); sign-in (the columns of `sign_ins`).
+    pub(crate) fn values(&self) -> Vec<Value<'_>> {
+        use Value::{Int, MaybeText, Text};
+        match self {
+            Write::Replay {
+                tenant,
+                issuer,
+                assertion_id,
+                keep_until_ns,
+            } => vec![
+                Text(tenant),
+                Text(issuer),
+                Text(assertion_id),
+                Int(*keep_until_ns),
+            ],
+            Write::Participant {
+                tenant,
+                session_digest,
+                app,
+                name_id,
+                name_id_format,
+                session_index,
+                at_ns,
+            } => vec![
+                Text(session_digest),
+                Text(tenant),
+                Text(app),
+                Text(name_id),
+                Text(name_id_format),
+                Text(session_index),
+                Int(*at_ns),
+            ],
+            Write::SignIn {
+                id,
+                tenant,
+                at_ns,
+                user,
+                user_principal_name,
+                app,
+                protocol,
+                result,
+                reason,
+                ip,
+                correlation_id,
+            } => vec![
+                Text(id),
+                Text(tenant),
+                Int(*at_ns),
+                MaybeText(user.as_deref()),
+                Text(user_principal_name),
+                MaybeText(app.as_deref()),
+                Text(protocol),
+                Text(result),
+                MaybeText(reason.as_deref()),
+                MaybeText(ip.as_deref()),
+                Text(correlation_id),
+            ],
+        }
+    }
+}
+
 struct Pending {
     write: Write,
     reply: oneshot::Sender<StoreResult<()>>,
@@ -362,59 +433,15 @@ fn script(replays: &[usize], participants: &[usize], sign_ins: &[usize]) -> (Str
 type Query<'q> = sqlx::query::QueryAs<'q, Sqlite, Returned, sqlx::sqlite::SqliteArguments<'q>>;
 
 /// Binds the row's values in the order of its statement's columns.
-fn bind<'q>(q: Query<'q>, write: &'q Write) -> Query<'q> {
-    match write {
-        Write::Replay {
-            tenant,
-            issuer,
-            assertion_id,
-            keep_until_ns,
-        } => q
-            .bind(tenant)
-            .bind(issuer)
-            .bind(assertion_id)
-            .bind(keep_until_ns),
-        Write::Participant {
-            tenant,
-            session_digest,
-            app,
-            name_id,
-            name_id_format,
-            session_index,
-            at_ns,
-        } => q
-            .bind(session_digest)
-            .bind(tenant)
-            .bind(app)
-            .bind(name_id)
-            .bind(name_id_format)
-            .bind(session_index)
-            .bind(at_ns),
-        Write::SignIn {
-            id,
-            tenant,
-            at_ns,
-            user,
-            user_principal_name,
-            app,
-            protocol,
-            result,
-            reason,
-            ip,
-            correlation_id,
-        } => q
-            .bind(id)
-            .bind(tenant)
-            .bind(at_ns)
-            .bind(user)
-            .bind(user_principal_name)
-            .bind(app)
-            .bind(protocol)
-            .bind(*result)
-            .bind(reason)
-            .bind(ip)
-            .bind(correlation_id),
+fn bind<'q>(mut q: Query<'q>, write: &'q Write) -> Query<'q> {
+    for value in write.values() {
+        q = match value {
+            Value::Text(v) => q.bind(v),
+            Value::MaybeText(v) => q.bind(v),
+            Value::Int(v) => q.bind(v),
+        };
     }
+    q
 }
 
 /// `($n, …)` for each of `rows` rows of `width` values, numbering on from `next`.

@@ -13,8 +13,9 @@
 //! lock taken for the length of one batch, waits in SQLite's busy handler on its own thread.
 
 use crate::error::conflict_rule;
-use crate::group_commit::Write;
-use rusqlite::{Connection, ErrorCode, OpenFlags, ffi};
+use crate::group_commit::{Value, Write};
+use rusqlite::types::{ToSqlOutput, ValueRef};
+use rusqlite::{Connection, ErrorCode, OpenFlags, ToSql, ffi};
 use sesame_store::{StoreError, StoreResult};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -123,6 +124,17 @@ impl InlineWrites {
     }
 }
 
+impl ToSql for Value<'_> {
+    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+        Ok(ToSqlOutput::Borrowed(match self {
+            Value::Text(v) => ValueRef::Text(v.as_bytes()),
+            Value::MaybeText(Some(v)) => ValueRef::Text(v.as_bytes()),
+            Value::MaybeText(None) => ValueRef::Null,
+            Value::Int(v) => ValueRef::Integer(*v),
+        }))
+    }
+}
+
 /// `Err` when the transaction could not be written; a row's own constraint violation is that
 /// row's answer (SQLite undoes the statement, not the transaction).
 fn write_rows<'a>(
@@ -132,61 +144,14 @@ fn write_rows<'a>(
     conn.execute_batch("BEGIN IMMEDIATE")?;
     let mut answers = Vec::with_capacity(rows.len());
     for row in rows {
-        let written = match row {
-            Write::Replay {
-                tenant,
-                issuer,
-                assertion_id,
-                keep_until_ns,
-            } => conn.prepare_cached(REPLAY_SQL)?.execute((
-                tenant,
-                issuer,
-                assertion_id,
-                keep_until_ns,
-            )),
-            Write::Participant {
-                tenant,
-                session_digest,
-                app,
-                name_id,
-                name_id_format,
-                session_index,
-                at_ns,
-            } => conn.prepare_cached(PARTICIPANT_SQL)?.execute((
-                session_digest,
-                tenant,
-                app,
-                name_id,
-                name_id_format,
-                session_index,
-                at_ns,
-            )),
-            Write::SignIn {
-                id,
-                tenant,
-                at_ns,
-                user,
-                user_principal_name,
-                app,
-                protocol,
-                result,
-                reason,
-                ip,
-                correlation_id,
-            } => conn.prepare_cached(SIGN_IN_SQL)?.execute((
-                id,
-                tenant,
-                at_ns,
-                user,
-                user_principal_name,
-                app,
-                protocol,
-                result,
-                reason,
-                ip,
-                correlation_id,
-            )),
+        let sql = match row {
+            Write::Replay { .. } => REPLAY_SQL,
+            Write::Participant { .. } => PARTICIPANT_SQL,
+            Write::SignIn { .. } => SIGN_IN_SQL,
         };
+        let written = conn
+            .prepare_cached(sql)?
+            .execute(rusqlite::params_from_iter(row.values()));
         answers.push(match written {
             Ok(0) => Err(match row {
                 Write::Replay { .. } => StoreError::Conflict("assertion"),
