@@ -245,6 +245,28 @@ impl World {
     }
 
     /// A second SAML app (`https://two.example/sp`, with a logout URL) assigned to Alice.
+    /// Another tenant, Fabrikam, where alice@fabrikam.example can sign in.
+    async fn second_tenant(&self) -> String {
+        let second = self
+            .api
+            .json(
+                "POST",
+                "/api/v1/tenants",
+                json!({ "name": "Fabrikam", "initialDomain": "fabrikam.example" }),
+            )
+            .await;
+        let second = second.body["id"].as_str().unwrap().to_string();
+        let user = self
+            .api
+            .json("POST", &format!("/api/v1/tenants/{second}/users"), json!({
+                "userPrincipalName": "alice@fabrikam.example", "givenName": "Alice", "surname": "Martin",
+                "password": "Correct-Horse-1"
+            }))
+            .await;
+        assert_eq!(user.status, StatusCode::CREATED, "{}", user.text);
+        second
+    }
+
     async fn second_app_with_logout(&self) -> String {
         let second = self
             .api
@@ -791,11 +813,26 @@ async fn rsa_sha1_on_request() {
 /// (front-channel), and the first gets Sésame's LogoutResponse once the second answered.
 #[tokio::test]
 async fn single_logout_propagates_to_the_other_application() {
+    logout_propagates(false).await;
+}
+
+/// Signing out of another tenant in the same browser while a logout is under way (waiting for
+/// an application's LogoutResponse) does not lose that logout's progress: each tenant has its
+/// own progress cookie, as it has its own session.
+#[tokio::test]
+async fn a_logout_under_way_survives_signing_out_of_another_tenant() {
+    logout_propagates(true).await;
+}
+
+async fn logout_propagates(sign_out_of_another_tenant_meanwhile: bool) {
     let w = world(json!({})).await;
     w.assign().await;
     let second_app = w.second_app_with_logout().await;
     let mut b = Browser::new();
     b.sign_in(&w.api, &w.tenant, None).await;
+    let other_tenant = w.second_tenant().await;
+    b.sign_in_as(&w.api, &other_tenant, "alice@fabrikam.example", None)
+        .await;
     let first_response =
         posted_response(&b.get(&w.api, &w.redirect(&w.request(ACS, ""), None)).await);
     posted_response(
@@ -826,6 +863,10 @@ async fn single_logout_propagates_to_the_other_application() {
         b.get(&w.api, &format!("/{}/", w.tenant)).await.status,
         StatusCode::SEE_OTHER
     );
+    if sign_out_of_another_tenant_meanwhile {
+        let out = b.get(&w.api, &format!("/{other_tenant}/logout")).await;
+        assert!(out.text.contains("Signed out"), "{}", out.text);
+    }
     // 2. The second app answers; Sésame answers the first.
     let answer = format!(
         r#"<samlp:LogoutResponse xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ID="_r2" Version="2.0" IssueInstant="{now}" InResponseTo="{}"><saml:Issuer>https://two.example/sp</saml:Issuer><samlp:Status><samlp:StatusCode Value="urn:oasis:names:tc:SAML:2.0:status:Success"/></samlp:Status></samlp:LogoutResponse>"#,
@@ -1091,7 +1132,7 @@ async fn over_https_cookies_that_cross_sites_are_same_site_none() {
         &pages,
         &format!("sesame_session_{}", w.tenant.replace('-', "")),
     );
-    let progress = cookie(&pages, "sesame_slo");
+    let progress = cookie(&pages, &format!("sesame_slo_{}", w.tenant.replace('-', "")));
     assert_eq!(
         session.len(),
         2,
@@ -1116,23 +1157,7 @@ async fn over_https_cookies_that_cross_sites_are_same_site_none() {
 #[tokio::test]
 async fn each_tenant_has_its_own_session_in_one_browser() {
     let w = world(json!({})).await;
-    let second = w
-        .api
-        .json(
-            "POST",
-            "/api/v1/tenants",
-            json!({ "name": "Fabrikam", "initialDomain": "fabrikam.example" }),
-        )
-        .await;
-    let second = second.body["id"].as_str().unwrap().to_string();
-    let user = w
-        .api
-        .json("POST", &format!("/api/v1/tenants/{second}/users"), json!({
-            "userPrincipalName": "alice@fabrikam.example", "givenName": "Alice", "surname": "Martin",
-            "password": "Correct-Horse-1"
-        }))
-        .await;
-    assert_eq!(user.status, StatusCode::CREATED, "{}", user.text);
+    let second = w.second_tenant().await;
     let home = |tenant: &str| format!("/{tenant}/");
     let mut b = Browser::new();
     b.sign_in(&w.api, &w.tenant, None).await;

@@ -1,7 +1,7 @@
 //! Sign-out: `/{tenant}/logout` and SAML Single Logout (SAML-IDP-7). The session ends at once;
 //! then the browser visits each application of the session that has a logout URL, and the
 //! application that asked for the logout gets Sésame's answer. Progress travels in the sealed
-//! `sesame_slo` cookie.
+//! `sesame_slo_{tenant}` cookie.
 
 use super::{cookies, tenant_or_page, with_cookie};
 use crate::html::{error_page, escape, html_response, page};
@@ -13,7 +13,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use sesame_core::slo::{SloState, SloStep};
 use sesame_core::sso::{IncomingRequest, RequestMeta};
-use sesame_model::Tenant;
+use sesame_model::{Tenant, TenantId};
 
 const SLO_COOKIE: &str = "sesame_slo";
 /// Purpose label of the sealed logout progress.
@@ -31,7 +31,7 @@ fn signed_out_page(state: &AppState, tenant: &Tenant, signed_out: bool) -> Respo
     );
     let res = html_response(StatusCode::OK, page("Signed out", &body));
     let res = with_session_cleared(state, tenant, res, signed_out);
-    with_cookie(res, Some(slo_cookie(state, None)))
+    with_cookie(res, Some(slo_cookie(state, tenant.id, None)))
 }
 
 /// Deletes the browser's session cookie when its session has ended, and only then: a
@@ -46,10 +46,16 @@ fn with_session_cleared(
     with_cookie(res, clear)
 }
 
-/// The `Set-Cookie` for the logout progress; `None` deletes it.
-fn slo_cookie(state: &AppState, sealed: Option<&str>) -> String {
+/// The name of `tenant`'s logout-progress cookie: one per tenant, as the session's, so that
+/// signing out of one tenant does not drop another tenant's logout under way in the browser.
+fn slo_name(tenant: TenantId, https: bool) -> String {
+    cookies::name(&format!("{SLO_COOKIE}_{}", tenant.0.simple()), https)
+}
+
+/// The `Set-Cookie` for `tenant`'s logout progress; `None` deletes it.
+fn slo_cookie(state: &AppState, tenant: TenantId, sealed: Option<&str>) -> String {
     let https = state.config.https();
-    let name = cookies::name(SLO_COOKIE, https);
+    let name = slo_name(tenant, https);
     match sealed {
         Some(v) => cookies::set(&name, v, https, cookies::cross_site(https), Some(600)),
         None => cookies::set(&name, "", https, cookies::cross_site(https), Some(0)),
@@ -75,7 +81,7 @@ pub(crate) async fn continue_logout(
                 };
             let res = (StatusCode::SEE_OTHER, [(header::LOCATION, url)]).into_response();
             let res = with_session_cleared(state, tenant, res, signed_out);
-            with_cookie(res, Some(slo_cookie(state, sealed.as_deref())))
+            with_cookie(res, Some(slo_cookie(state, tenant.id, sealed.as_deref())))
         }
         Ok(SloStep::Done) => signed_out_page(state, tenant, signed_out),
         Err(f) => {
@@ -186,7 +192,7 @@ pub(crate) async fn logout_response(
     headers: &HeaderMap,
     cid: &CorrelationId,
 ) -> Response {
-    let sealed = cookies::get(headers, &cookies::name(SLO_COOKIE, state.config.https()));
+    let sealed = cookies::get(headers, &slo_name(tenant.id, state.config.https()));
     let Some(mut slo) = sealed.and_then(|s| state.core.open_context::<SloState>(SLO_PURPOSE, &s))
     else {
         // No logout in progress here (expired, or another browser): which session this answer
