@@ -6,11 +6,14 @@
 //! `target/bench/saml-idp.json`; a MISS does not fail the command.
 //!
 //! The load generator runs in this process, on the same cores as the server, so it is always a
-//! release build (`cargo xtask` re-runs itself as `target/release/xtask`).
+//! release build (`cargo xtask` re-runs itself as `target/release/xtask`) and one epoll thread
+//! for every connection ([`crate::load`]). The HTTP floor (bare `/healthz` round trips) goes
+//! through the same generator.
 
 use crate::bench::{self, verdict};
 use crate::fixture;
 use crate::http::{self, Conn};
+use crate::load;
 use crate::util::{self, Server, TempDir};
 use anyhow::{Context, bail};
 use aws_lc_rs::rand::SystemRandom;
@@ -134,7 +137,7 @@ pub fn run() -> anyhow::Result<()> {
     }
     // The floor under any answer over HTTP here: a bare keep-alive round trip, with the server,
     // the load generator and the kernel on the same cores (as for the Responses above).
-    let healthz_per_s = bench::healthz_rate(server.port, 16, HEALTHZ_REQUESTS)?;
+    let healthz_per_s = healthz_rate(server.port, 16, HEALTHZ_REQUESTS)?;
     let raw_after = raw_sign_rate(1, RAW_TIME)?;
     let raw_per_core = (raw_before + raw_after) / 2.0;
     let capacity = raw_per_core * cores as f64;
@@ -301,7 +304,7 @@ pub fn hidden_field(html: &str, name: &str) -> Option<String> {
 /// One SSO round trip; fails unless it is a 200 page carrying a `SAMLResponse`.
 fn sso(conn: &mut Conn, path: &str, cookie: &str) -> anyhow::Result<http::Response> {
     let res = conn.request("GET", path, &[("Cookie", cookie)], None)?;
-    if res.status != 200 || memchr(&res.body, b"name=\"SAMLResponse\"").is_none() {
+    if res.status != 200 || load::find(&res.body, b"name=\"SAMLResponse\"").is_none() {
         bail!(
             "GET {}…: HTTP {} without a SAMLResponse: {}",
             path.get(..60).unwrap_or(path),
@@ -310,10 +313,6 @@ fn sso(conn: &mut Conn, path: &str, cookie: &str) -> anyhow::Result<http::Respon
         );
     }
     Ok(res)
-}
-
-fn memchr(hay: &[u8], needle: &[u8]) -> Option<usize> {
-    hay.windows(needle.len()).position(|w| w == needle)
 }
 
 /// `n` request paths, each a fresh AuthnRequest (unique ID, current IssueInstant).
@@ -409,39 +408,66 @@ pub struct Level {
     pub p99_ms: f64,
 }
 
-/// `concurrency` workers on keep-alive connections share `pool` for up to `LEVEL`.
+/// `concurrency` keep-alive connections work through `pool` for up to `LEVEL`; every answer
+/// must be a 200 page carrying a `SAMLResponse`.
 fn level(port: u16, cookie: &str, pool: Vec<String>, concurrency: usize) -> anyhow::Result<Level> {
-    let pool = Arc::new(pool);
-    let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
-    let cookie = Arc::new(cookie.to_string());
-    let started = Instant::now();
-    let deadline = started + LEVEL;
-    let workers: Vec<_> = (0..concurrency)
-        .map(|_| {
-            let (pool, next, cookie) = (pool.clone(), next.clone(), cookie.clone());
-            std::thread::spawn(move || -> anyhow::Result<Vec<Duration>> {
-                let mut conn = Conn::open(port)?;
-                let mut lat = Vec::new();
-                while Instant::now() < deadline {
-                    let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                    let Some(path) = pool.get(i) else { break };
-                    let t = Instant::now();
-                    sso(&mut conn, path, &cookie)?;
-                    lat.push(t.elapsed());
-                }
-                Ok(lat)
-            })
-        })
-        .collect();
-    let mut all = Vec::new();
-    for w in workers {
-        match w.join() {
-            Ok(r) => all.extend(r?),
-            Err(_) => bail!("an SSO worker panicked"),
+    let mut paths = pool.iter();
+    let mut next = |out: &mut Vec<u8>| {
+        let Some(path) = paths.next() else {
+            return false;
+        };
+        let _ = write!(
+            out,
+            "GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nCookie: {cookie}\r\n\r\n"
+        );
+        true
+    };
+    let accept = |status: u16, body: &[u8]| {
+        if status != 200 || load::find(body, b"name=\"SAMLResponse\"").is_none() {
+            bail!(
+                "HTTP {status} without a SAMLResponse: {}",
+                String::from_utf8_lossy(body)
+                    .chars()
+                    .take(400)
+                    .collect::<String>()
+            );
         }
-    }
-    let seconds = started.elapsed().as_secs_f64();
-    Ok(summarize(all, seconds))
+        Ok(())
+    };
+    let run = load::closed_loop(
+        port,
+        concurrency,
+        Instant::now() + LEVEL,
+        &mut next,
+        &accept,
+    )?;
+    Ok(summarize(run.latencies, run.seconds))
+}
+
+/// Bare keep-alive `GET /healthz` round trips per second at `concurrency`, through the same
+/// load generator as the Responses.
+fn healthz_rate(port: u16, concurrency: usize, total: usize) -> anyhow::Result<f64> {
+    let mut left = total;
+    let mut next = |out: &mut Vec<u8>| {
+        if left == 0 {
+            return false;
+        }
+        left -= 1;
+        let _ = write!(
+            out,
+            "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\r\n"
+        );
+        true
+    };
+    let accept = |status: u16, _: &[u8]| {
+        if status != 200 {
+            bail!("GET /healthz: HTTP {status}");
+        }
+        Ok(())
+    };
+    let until = Instant::now() + Duration::from_secs(600);
+    let run = load::closed_loop(port, concurrency, until, &mut next, &accept)?;
+    Ok(run.latencies.len() as f64 / run.seconds)
 }
 
 pub fn summarize(mut lat: Vec<Duration>, seconds: f64) -> Level {

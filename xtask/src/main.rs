@@ -14,6 +14,7 @@ mod durability;
 mod fixture;
 mod fuzz;
 mod http;
+mod load;
 mod pg;
 mod tidy;
 mod util;
