@@ -135,12 +135,21 @@ pub(crate) fn format_instant(t: OffsetDateTime) -> String {
     )
 }
 
+/// Instants parsed later than this are read as this one. Every check compares them with now
+/// give or take minutes, which gives the same outcome for both; clamping keeps that arithmetic
+/// within what `OffsetDateTime` represents (year 9999: `9999-12-31T23:59:30Z` plus a 3-minute
+/// skew would overflow).
+const LATEST: OffsetDateTime = time::macros::datetime!(9000-01-01 00:00:00 UTC);
+
 /// Parses an xs:dateTime with a time zone (RFC 3339 form; SAML core §1.3.3 wants `Z`, offsets
-/// are accepted and converted).
+/// are accepted and converted), clamped to [`LATEST`].
 pub(crate) fn parse_instant(what: &'static str, value: &str) -> Result<OffsetDateTime> {
     OffsetDateTime::parse(value.trim(), &Rfc3339)
-        .map(|t| t.to_offset(UtcOffset::UTC))
-        .map_err(|_| SamlError::InvalidValue {
+        .ok()
+        // An offset can move the last day of year 9999 past what can be represented.
+        .and_then(|t| t.checked_to_offset(UtcOffset::UTC))
+        .map(|t| t.min(LATEST))
+        .ok_or_else(|| SamlError::InvalidValue {
             what,
             value: value.to_owned(),
         })
@@ -284,9 +293,28 @@ mod tests {
             parse_instant("t", "2026-11-02T10:03:04+01:00").ok(),
             Some(datetime!(2026-11-02 09:03:04 UTC))
         );
-        for bad in ["2026-11-02", "yesterday", "2026-11-02T09:03:04"] {
+        for bad in [
+            "2026-11-02",
+            "yesterday",
+            "2026-11-02T09:03:04",
+            "9999-12-31T23:59:59-01:00",
+        ] {
             assert!(parse_instant("t", bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn far_future_instants_leave_room_for_arithmetic() {
+        let t = parse_instant("t", "9999-12-31T23:59:59Z").ok();
+        assert_eq!(t, Some(LATEST));
+        assert!(
+            t.and_then(|t| t.checked_add(time::Duration::days(365)))
+                .is_some()
+        );
+        assert_eq!(
+            parse_instant("t", "8999-12-31T23:59:59Z").ok(),
+            Some(datetime!(8999-12-31 23:59:59 UTC))
+        );
     }
 
     #[test]

@@ -522,6 +522,21 @@ async fn refusals_are_error_pages_with_codes_and_log_entries() {
         StatusCode::BAD_REQUEST,
         "SESAME-3002",
     );
+    // Instants at the end of what can be represented: an offset that moves the last second of
+    // year 9999 past it is malformed, and a far-future instant is no reason to fail.
+    let request = w.request(ACS, "");
+    let at = request.find("IssueInstant=\"").unwrap() + "IssueInstant=\"".len();
+    let end = at + request[at..].find('"').unwrap();
+    let past_9999 = format!(
+        "{}9999-12-31T23:59:59-01:00{}",
+        &request[..at],
+        &request[end..]
+    );
+    assert_refused(
+        &b.get(&w.api, &w.redirect(&past_9999, None)).await,
+        StatusCode::BAD_REQUEST,
+        "SESAME-3002",
+    );
     // Unsupported NameID policy.
     let policy = w.request(ACS, "").replace(
         "</samlp:AuthnRequest>",
@@ -771,6 +786,11 @@ async fn logout_request_ends_the_session_and_answers_the_sp() {
     let logout = format!(
         r#"<samlp:LogoutRequest xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ID="_lo1" Version="2.0" IssueInstant="{instant}" Destination="http://127.0.0.1:8080/{}/saml2"><saml:Issuer>{SP}</saml:Issuer><saml:NameID Format="urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress">{name_id_value}</saml:NameID></samlp:LogoutRequest>"#,
         w.tenant
+    );
+    // A NotOnOrAfter at the very end of year 9999 is accepted like any future one.
+    let logout = logout.replace(
+        " Version=\"2.0\"",
+        " Version=\"2.0\" NotOnOrAfter=\"9999-12-31T23:59:30Z\"",
     );
     let page = b.get(&w.api, &w.redirect(&logout, None)).await;
     assert_eq!(page.status, StatusCode::SEE_OTHER, "{}", page.text);
