@@ -37,15 +37,36 @@ pub fn page(title: &str, body: &str) -> String {
     )
 }
 
-/// Pages must not be framed (clickjacking) nor cached (they carry CSRF tokens).
+/// Pages must not be framed (clickjacking) nor cached (they carry CSRF tokens); their forms
+/// post to Sésame only.
 pub fn html_response(status: StatusCode, html: String) -> Response {
+    page_response(
+        status,
+        html,
+        "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'",
+    )
+}
+
+/// A page whose form posts to Sésame, which answers with a redirect to another site (a
+/// sign-out that goes on to an application or an identity provider). `form-action` also
+/// applies to the redirects that follow a submission (CSP 3, form-action; Chromium enforces
+/// it), so it is left out; the page runs no script.
+pub fn html_response_leaving_site(status: StatusCode, html: String) -> Response {
+    page_response(
+        status,
+        html,
+        "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'",
+    )
+}
+
+fn page_response(status: StatusCode, html: String, csp: &'static str) -> Response {
     let mut res = (status, Html(html)).into_response();
     let h = res.headers_mut();
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     h.insert("x-frame-options", HeaderValue::from_static("DENY"));
     h.insert(
         header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static("default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'"),
+        HeaderValue::from_static(csp),
     );
     h.insert("referrer-policy", HeaderValue::from_static("no-referrer"));
     res

@@ -30,6 +30,7 @@ struct Page {
     location: Option<String>,
     text: String,
     set_cookies: Vec<String>,
+    csp: String,
 }
 
 impl Browser {
@@ -89,6 +90,11 @@ impl Browser {
             .headers()
             .get("location")
             .map(|l| l.to_str().unwrap().to_string());
+        let csp = res
+            .headers()
+            .get("content-security-policy")
+            .map(|v| v.to_str().unwrap().to_string())
+            .unwrap_or_default();
         let bytes = axum::body::to_bytes(res.into_body(), usize::MAX)
             .await
             .unwrap();
@@ -97,6 +103,7 @@ impl Browser {
             location,
             text: String::from_utf8_lossy(&bytes).into_owned(),
             set_cookies,
+            csp,
         }
     }
 
@@ -1219,6 +1226,13 @@ async fn cross_site_sign_out_asks_first() {
         asked.text
     );
     assert!(asked.set_cookies.is_empty(), "{:?}", asked.set_cookies);
+    // Its form's answer redirects to another site (an application's or an IdP's sign-out),
+    // which `form-action` would block in Chromium.
+    assert!(
+        asked.csp.contains("frame-ancestors 'none'") && !asked.csp.contains("form-action"),
+        "{}",
+        asked.csp
+    );
     assert_eq!(b.get(&w.api, &home).await.status, StatusCode::OK);
     let posted = b
         .send_with(&w.api, "POST", &logout, Some(String::new()), &cross_site)

@@ -1669,6 +1669,16 @@ fn chromium_scenarios(report: &mut Report, dir: &Path, sesame: &Sesame, sp: &PyS
         &format!("chromium: the SSO session is reused ({binding})"),
         || expect_protected(step(&steps, "sso-again")?, sp),
     );
+    report.run(
+        "chromium: the SP's ACS may send the browser on to another site",
+        || {
+            let to = step(&steps, "acs-redirect")?;
+            let my_apps = format!("{}/{}/myapps", sesame.public_url, sesame.tenant_id);
+            check(to.url.starts_with(&my_apps), || {
+                format!("not on My Apps after the ACS: {} {:?}", to.url, to.text)
+            })
+        },
+    );
     report.run("chromium: My Apps lists the app, its link signs in", || {
         expect_protected(step(&steps, "my-apps")?, sp)
     });

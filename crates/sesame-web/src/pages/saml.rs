@@ -81,22 +81,17 @@ pub(crate) fn post_page(post: &SamlPost) -> Response {
         sesame_saml::AutoSubmit::InlineWithNonce(&nonce),
     );
     let mut res = html_response(StatusCode::OK, html);
-    let form_action = origin_of(&post.url).unwrap_or_else(|| "'none'".to_string());
+    // No `form-action`: it also applies to the redirects that follow the submission (CSP 3,
+    // form-action; Chromium enforces it), and an ACS may well send the browser on to another
+    // host (AWS's does). The form's action is the validated destination, and no script but the
+    // nonce's can run to change it.
     let csp = format!(
-        "default-src 'none'; script-src 'nonce-{nonce}'; style-src 'unsafe-inline'; form-action {form_action}; frame-ancestors 'none'"
+        "default-src 'none'; script-src 'nonce-{nonce}'; style-src 'unsafe-inline'; frame-ancestors 'none'"
     );
     if let Ok(v) = HeaderValue::from_str(&csp) {
         res.headers_mut().insert(header::CONTENT_SECURITY_POLICY, v);
     }
     res
-}
-
-/// `scheme://host[:port]` of an absolute URL.
-fn origin_of(url: &str) -> Option<String> {
-    let (scheme, rest) = url.split_once("://")?;
-    let host = rest.split(['/', '?', '#']).next()?;
-    (!host.is_empty() && !host.contains(' ') && !host.contains(';'))
-        .then(|| format!("{scheme}://{host}"))
 }
 
 async fn sso_redirect(

@@ -4,7 +4,7 @@
 //! `sesame_slo_{tenant}` cookie.
 
 use super::{cookies, tenant_or_page, with_cookie};
-use crate::html::{error_page, escape, html_response, page};
+use crate::html::{error_page, escape, html_response, html_response_leaving_site, page};
 use crate::{AppState, CorrelationId};
 use axum::Router;
 use axum::extract::{Path, State};
@@ -110,7 +110,7 @@ fn confirm_sign_out_page(tenant: &Tenant) -> Response {
         tenant.id,
         tenant.id
     );
-    html_response(StatusCode::OK, page("Sign out?", &body))
+    html_response_leaving_site(StatusCode::OK, page("Sign out?", &body))
 }
 
 async fn logout(

@@ -16,6 +16,8 @@ With JavaScript (the default):
                the auto-posting Response page → the SP's /protected page;
   sso-again    SP /login again: no sign-in form, straight back to /protected (over POST, only
                when Sésame's session cookie may go along with a cross-site POST);
+  acs-redirect SP /login with Sésame's My Apps URL as RelayState: after the Response page's
+               POST, the SP's ACS redirects the browser there, to another site than its own;
   my-apps      Sésame's /{tenant}/myapps lists the app; clicking it lands on /protected;
   slo-post     SP /logout?binding=post: the SP POSTs its LogoutRequest from its own site
                (over plain HTTP the browser leaves out Sésame's SameSite=Lax cookie), Sésame
@@ -34,6 +36,7 @@ import json
 import sys
 import tempfile
 import time
+from urllib.parse import quote
 
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
@@ -109,6 +112,12 @@ class Run:
         self.wait("the SP's protected page with the SSO session",
                   lambda: self.at(a.sp + "/protected") or self.element("input#username"))
         self.record("sso-again")
+        # The SP's ACS sends the browser on to another site (Sésame's My Apps, named by the
+        # RelayState) after the Response page's POST: that redirect must not be blocked.
+        self.d.get(a.sp + f"/login?binding={a.binding}&relay={quote(idp + '/myapps', safe='')}")
+        self.wait("My Apps, where the SP's ACS redirected",
+                  lambda: self.at(idp + "/myapps") and self.element("ul#apps"))
+        self.record("acs-redirect")
         self.d.get(idp + "/myapps")
         self.wait("the app on My Apps",
                   lambda: self.d.find_elements(By.LINK_TEXT, a.app))

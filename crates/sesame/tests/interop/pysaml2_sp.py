@@ -10,7 +10,8 @@
         terminator in front of it is what browsers reach):
           /login?binding=redirect|post&sign=0|1&acs=URL&relay=STATE&force=0|1&passive=0|1
                        SP-initiated sign-in (AuthnRequest; `acs` overrides the ACS URL it names)
-          /acs         HTTP-POST AssertionConsumerService (solicited and unsolicited Responses)
+          /acs         HTTP-POST AssertionConsumerService (solicited and unsolicited Responses);
+                       then /protected, or the RelayState when it is an absolute URL
           /protected   text/plain `key=value` lines (nameid, nameid_format, attr.NAME, ...) or a
                        redirect to /login when there is no session
           /logout?binding=redirect|post
@@ -234,8 +235,13 @@ class Handler(BaseHTTPRequestHandler):
                 "relay_state": q.get("RelayState", ""),
                 "encrypted": b"EncryptedAssertion" in base64.b64decode(q["SAMLResponse"]),
             }
+            # A RelayState that is an absolute URL is where the user goes next, as many SPs do
+            # (AWS's ACS sends the browser on to another host): the redirect that follows the
+            # Response page's POST leaves the ACS's origin.
+            relay = q.get("RelayState", "")
+            landing = relay if relay.startswith(("http://", "https://")) else "/protected"
             self.send_response(303)
-            self.send_header("Location", "/protected")
+            self.send_header("Location", landing)
             self.send_header("Set-Cookie", f"{st.cookie}={sid}; Path=/; HttpOnly")
             self.send_header("Content-Length", "0")
             self.end_headers()
