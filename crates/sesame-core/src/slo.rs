@@ -164,6 +164,15 @@ impl Core {
             .and_then(|()| {
                 sesame_saml::rules::request_issue_instant_within_skew(&request.header, now, skew)
             })
+            // A signed request must name where it was sent (bindings §3.4.5.2, §3.5.5.2): one
+            // addressed to another tenant or IdP that trusts the same SP key is refused here.
+            .and_then(|()| {
+                sesame_saml::rules::request_destination_matches(
+                    &request.header,
+                    &req.received_url,
+                    signed,
+                )
+            })
         {
             return Err(bad(
                 codes::STALE_REQUEST,

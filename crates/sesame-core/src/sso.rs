@@ -195,9 +195,9 @@ impl Core {
         }
 
         // Signature (SAML-IDP-6): verified when the app has certificates, required when set.
-        let request = match self.check_request_signature(settings, &req) {
-            Ok(Some(verified)) => verified,
-            Ok(None) => unverified,
+        let (request, verified) = match self.check_request_signature(settings, &req) {
+            Ok(Some(verified)) => (verified, true),
+            Ok(None) => (unverified, false),
             Err(detail) => {
                 let f = SsoFailure::new(
                     codes::BAD_SIGNATURE,
@@ -207,7 +207,10 @@ impl Core {
                 return refuse(Some(app.id), f, detail).await;
             }
         };
-        let signed = settings.require_signed_requests
+        // Signed over either binding (a POSTed request's enveloped signature included): the
+        // Destination is then mandatory.
+        let signed = verified
+            || settings.require_signed_requests
             || req.redirect.as_ref().is_some_and(|m| m.signature.is_some());
         let now = self.now();
         let checks = rules::request_version_is_2_0(&request.header.version)

@@ -634,6 +634,40 @@ async fn signed_requests_when_required() {
     posted_response(&b.send(&w.api, "POST", &w.sso(), Some(form)).await);
 }
 
+/// A signed request must carry its Destination (bindings §3.4.5.2, §3.5.5.2), even when the
+/// app does not require signatures: an enveloped-signed POST without one is refused.
+#[tokio::test]
+async fn signed_requests_name_their_destination() {
+    let cert = std::fs::read_to_string(format!("{KEYS}/sp.cert.pem")).unwrap();
+    let w = world(json!({ "verificationCertificates": [cert] })).await;
+    w.assign().await;
+    let mut b = Browser::new();
+    b.sign_in(&w.api, &w.tenant, None).await;
+    let sign = |xml: &str| {
+        let signed = sesame_xmlsec::sign_enveloped(
+            xml,
+            &ElementPath::root(sesame_saml::ns::PROTOCOL, "AuthnRequest"),
+            &sp_key("sp"),
+            &sesame_xmlsec::SignOptions::default(),
+        )
+        .unwrap();
+        format!("SAMLRequest={}", urlencode(&B64.encode(&signed)))
+    };
+    let xml = w.request(ACS, "");
+    let destination = format!("Destination=\"{}/{}/saml2\" ", w.public_url, w.tenant);
+    let nowhere = xml.replace(&destination, "");
+    assert_ne!(nowhere, xml);
+    assert_refused(
+        &b.send(&w.api, "POST", &w.sso(), Some(sign(&nowhere))).await,
+        StatusCode::BAD_REQUEST,
+        "SESAME-3008",
+    );
+    // Unsigned, the Destination may be left out (core §3.2.1: optional).
+    let form = format!("SAMLRequest={}", urlencode(&B64.encode(&nowhere)));
+    posted_response(&b.send(&w.api, "POST", &w.sso(), Some(form)).await);
+    posted_response(&b.send(&w.api, "POST", &w.sso(), Some(sign(&xml))).await);
+}
+
 #[tokio::test]
 async fn is_passive_and_force_authn() {
     let w = world(json!({})).await;
@@ -1116,6 +1150,23 @@ async fn signed_logout_request_without_session_index_ends_every_session_of_the_p
         b.sign_in(&w.api, &w.tenant, None).await;
         let xml = posted_response(&b.get(&w.api, &w.redirect(&w.request(ACS, ""), None)).await);
         name_id = name_id_and_session_index(&xml).0;
+        assert_eq!(b.get(&w.api, &home).await.status, StatusCode::OK);
+    }
+    // The same request addressed to another IdP (or tenant) that trusts the SP's key: its
+    // Destination is not where it arrived, so it ends nothing (bindings §3.4.5.2).
+    let elsewhere = logout_request_xml(&w, "_lo6", &name_id, None).replace(
+        &format!("Destination=\"{}/{}/saml2\"", w.public_url, w.tenant),
+        "Destination=\"https://other-idp.example/saml2\"",
+    );
+    assert!(elsewhere.contains("other-idp.example"), "{elsewhere}");
+    assert_refused(
+        &Browser::new()
+            .get(&w.api, &w.redirect(&elsewhere, Some(&sp_key("sp"))))
+            .await,
+        StatusCode::BAD_REQUEST,
+        "SESAME-3008",
+    );
+    for b in &mut browsers {
         assert_eq!(b.get(&w.api, &home).await.status, StatusCode::OK);
     }
     let bare = logout_request_xml(&w, "_lo7", &name_id, None);
