@@ -391,6 +391,7 @@ impl Core {
                 .active_signing_key(tenant, app.id)
                 .await
                 .map_err(unavailable)?;
+            let algorithm = logout_signature_algorithm(app.saml.as_ref());
             let id = format!("_{}", self.new_uuid().simple());
             let name_id = sesame_saml::NameId {
                 value: target.name_id.clone(),
@@ -415,7 +416,7 @@ impl Core {
                 &xml,
                 MessageKind::Request,
                 None,
-                Some((&key, SignatureAlgorithm::RsaSha256)),
+                Some((&key, algorithm)),
             )
             .map_err(|e| {
                 unavailable(CoreError::Internal(format!("LogoutRequest encoding: {e}")))
@@ -461,13 +462,21 @@ impl Core {
             &xml,
             MessageKind::Response,
             origin.relay_state.as_deref(),
-            Some((&key, SignatureAlgorithm::RsaSha256)),
+            Some((&key, logout_signature_algorithm(app.saml.as_ref()))),
         )
         .map_err(|e| unavailable(CoreError::Internal(format!("LogoutResponse encoding: {e}"))))?;
         Ok(SloStep::Redirect(sesame_saml::bindings::append_query(
             &url, &query,
         )))
     }
+}
+
+/// What Sésame signs an app's logout messages with: its configured algorithm, as for its
+/// Responses (an SP set up for RSA-SHA1 may not verify anything else).
+fn logout_signature_algorithm(settings: Option<&SamlAppSettings>) -> SignatureAlgorithm {
+    settings.map_or(SignatureAlgorithm::RsaSha256, |s| {
+        crate::sso::signing_algorithms(s).0
+    })
 }
 
 /// The verified LogoutRequest when a signature was checked; `Err(detail)` when it fails.
@@ -488,7 +497,8 @@ fn verify_logout(
             .add_certificate_pem(pem)
             .map_err(|e| format!("stored verification certificate unusable: {e}"))?;
     }
-    let allowed = AllowedAlgorithms::default();
+    // SHA-1 only from apps configured for it, as for their AuthnRequests.
+    let allowed = crate::sso::allowed_algorithms(settings);
     match &req.redirect {
         Some(msg) => verify_redirect(msg, &trusted, &allowed, settings.require_signed_requests),
         None => {

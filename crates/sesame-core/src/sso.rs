@@ -893,7 +893,7 @@ pub(crate) fn signing_algorithms(
 }
 
 /// SHA-1 request signatures are accepted only from apps configured for SHA-1 (compatibility).
-fn allowed_algorithms(settings: &SamlAppSettings) -> AllowedAlgorithms {
+pub(crate) fn allowed_algorithms(settings: &SamlAppSettings) -> AllowedAlgorithms {
     match settings.signature_algorithm {
         SamlSignatureAlgorithm::RsaSha1 => AllowedAlgorithms::default().with_sha1(),
         SamlSignatureAlgorithm::RsaSha256 => AllowedAlgorithms::default(),

@@ -850,7 +850,13 @@ async fn logout_request_ends_the_session_and_answers_the_sp() {
 
 #[tokio::test]
 async fn rsa_sha1_on_request() {
-    let w = world(json!({ "signatureAlgorithm": "rsa-sha1", "signingMode": "both" })).await;
+    let cert = std::fs::read_to_string(format!("{KEYS}/sp.cert.pem")).unwrap();
+    let w = world(json!({
+        "signatureAlgorithm": "rsa-sha1",
+        "signingMode": "both",
+        "verificationCertificates": [cert],
+    }))
+    .await;
     w.assign().await;
     let mut b = Browser::new();
     b.sign_in(&w.api, &w.tenant, None).await;
@@ -868,6 +874,28 @@ async fn rsa_sha1_on_request() {
     };
     let path = ElementPath::root(sesame_saml::ns::PROTOCOL, "Response");
     sesame_xmlsec::verify_enveloped(&xml, &path, &trusted, &policy).unwrap();
+    // Single Logout with the same app speaks SHA-1 both ways: its SHA-1-signed LogoutRequest
+    // is accepted, and Sésame's LogoutResponse is signed with RSA-SHA1.
+    let name_id = name_id_and_session_index(&xml).0;
+    let logout = logout_request_xml(&w, "_lo-sha1", &name_id, None);
+    let query = encode_redirect(
+        &logout,
+        MessageKind::Request,
+        None,
+        Some((&sp_key("sp"), SignatureAlgorithm::RsaSha1)),
+    )
+    .unwrap();
+    let page = b.get(&w.api, &format!("{}?{query}", w.sso())).await;
+    let answer = logout_response_at(&page);
+    assert_eq!(answer.status, sesame_saml::Status::success());
+    let to = page.location.unwrap();
+    assert!(
+        to.contains(&format!(
+            "SigAlg={}",
+            urlencode("http://www.w3.org/2000/09/xmldsig#rsa-sha1")
+        )),
+        "{to}"
+    );
 }
 
 /// Single Logout across two applications: the logout started at one reaches the other
