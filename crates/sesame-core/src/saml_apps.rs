@@ -11,8 +11,11 @@ use std::sync::{Arc, Mutex};
 
 /// Subject of generated signing certificates.
 const CERT_SUBJECT: &str = "Sésame Federated SSO Certificate";
-/// SAML bindings 2.0 §3.4.3 / §3.5.3: RelayState must not exceed 80 bytes.
-pub const RELAY_STATE_MAX: usize = 80;
+/// Longest RelayState accepted, in requests and as an app's default. Bindings 2.0 §3.4.3 and
+/// §3.5.3 ask senders for at most 80 bytes, but SPs send URLs (SimpleSAMLphp its ReturnTo):
+/// every carrier of the value (the sealed sign-in context in the continue URL, the logout
+/// progress cookie) has room for this bound, the same as the Redirect decoder's.
+pub const RELAY_STATE_MAX: usize = sesame_saml::MAX_RELAY_STATE_BYTES;
 
 /// Signing keys parsed from sealed storage, by certificate id.
 #[derive(Default)]

@@ -118,6 +118,20 @@ impl Core {
                 "The application sent a logout request Sésame cannot read.",
             )
         })?;
+        // Sealed into the logout-progress cookie until the answer: bounded as for sign-ins.
+        if req
+            .relay_state
+            .as_ref()
+            .is_some_and(|r| r.len() > crate::RELAY_STATE_MAX)
+        {
+            return Err(bad(
+                codes::MALFORMED_REQUEST,
+                &format!(
+                    "The RelayState is longer than {} bytes.",
+                    crate::RELAY_STATE_MAX
+                ),
+            ));
+        }
         let app = match self
             .find_saml_app(tenant.id, &unverified.header.issuer)
             .await

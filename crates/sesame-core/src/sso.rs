@@ -268,9 +268,13 @@ impl Core {
             let f = SsoFailure::new(
                 codes::MALFORMED_REQUEST,
                 400,
-                "The RelayState is longer than 80 bytes.",
+                format!(
+                    "The RelayState is longer than {} bytes.",
+                    crate::RELAY_STATE_MAX
+                ),
             );
-            return refuse(Some(app.id), f, "RelayState over 80 bytes".into()).await;
+            let detail = format!("RelayState over {} bytes", crate::RELAY_STATE_MAX);
+            return refuse(Some(app.id), f, detail).await;
         }
         Ok(PendingSso {
             app_id: app.id,

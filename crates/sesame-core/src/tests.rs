@@ -696,7 +696,7 @@ async fn saml_settings_are_validated() {
         ),
         (
             "relayState",
-            Box::new(|s| s.relay_state = Some("x".repeat(81))),
+            Box::new(|s| s.relay_state = Some("x".repeat(crate::RELAY_STATE_MAX + 1))),
         ),
         (
             "assertionLifetimeSecs",

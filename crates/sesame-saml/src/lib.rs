@@ -35,8 +35,8 @@ pub use authn_request::{
     parse_authn_request, verify_authn_request_post,
 };
 pub use bindings::{
-    AutoSubmit, Binding, MessageKind, RedirectMessage, decode_post, decode_redirect,
-    encode_redirect, post_form, verify_redirect_signature,
+    AutoSubmit, Binding, MAX_RELAY_STATE_BYTES, MessageKind, RedirectMessage, decode_post,
+    decode_redirect, encode_redirect, post_form, verify_redirect_signature,
 };
 pub use error::{Result, SamlError, StatusCode};
 pub use logout::{

@@ -634,6 +634,58 @@ async fn signed_requests_when_required() {
     posted_response(&b.send(&w.api, "POST", &w.sso(), Some(form)).await);
 }
 
+/// SPs send URLs as RelayState, longer than the 80 bytes bindings §3.4.3 asks of senders: up
+/// to 1,024 bytes it comes back unchanged, through the sign-in page too (the sealed context in
+/// the continue URL has room for it); longer, the request is refused, as a LogoutRequest's.
+#[tokio::test]
+async fn long_relay_states_survive_the_sign_in() {
+    let w = world(json!({})).await;
+    w.assign().await;
+    let relay = format!("https://sp.example/return?to={}", "a".repeat(995));
+    assert_eq!(relay.len(), 1024);
+    let sso = |xml: &str, relay: &str| {
+        let q = encode_redirect(xml, MessageKind::Request, Some(relay), None).unwrap();
+        format!("{}?{q}", w.sso())
+    };
+    let mut b = Browser::new();
+    let first = b.get(&w.api, &sso(&w.request(ACS, ""), &relay)).await;
+    assert_eq!(first.status, StatusCode::SEE_OTHER, "{}", first.text);
+    let login = first.location.unwrap();
+    let continue_to = login
+        .split("continue=")
+        .nth(1)
+        .unwrap()
+        .replace("%2F", "/")
+        .replace("%3F", "?")
+        .replace("%3D", "=");
+    let signed_in = b.sign_in(&w.api, &w.tenant, Some(&continue_to)).await;
+    assert_eq!(signed_in.location.as_deref(), Some(continue_to.as_str()));
+    let page = b.get(&w.api, &continue_to).await;
+    posted_response(&page);
+    assert_eq!(
+        field(&page.text, "RelayState").as_deref(),
+        Some(relay.as_str())
+    );
+    let longer = format!("{relay}b");
+    assert_refused(
+        &b.get(&w.api, &sso(&w.request(ACS, ""), &longer)).await,
+        StatusCode::BAD_REQUEST,
+        "SESAME-3002",
+    );
+    let name_id = name_id_and_session_index(&posted_response(&page)).0;
+    let logout = logout_request_xml(&w, "_lo-long", &name_id, None);
+    assert_refused(
+        &b.get(&w.api, &sso(&logout, &longer)).await,
+        StatusCode::BAD_REQUEST,
+        "SESAME-3002",
+    );
+    assert_eq!(
+        b.get(&w.api, &format!("/{}/", w.tenant)).await.status,
+        StatusCode::OK,
+        "still signed in"
+    );
+}
+
 /// A signed request must carry its Destination (bindings §3.4.5.2, §3.5.5.2), even when the
 /// app does not require signatures: an enveloped-signed POST without one is refused.
 #[tokio::test]

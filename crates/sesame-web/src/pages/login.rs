@@ -46,7 +46,8 @@ pub fn safe_continue(target: Option<&str>) -> Option<String> {
     let ok = t.starts_with('/')
         && !t.starts_with("//")
         && !t.contains('\\')
-        && t.len() <= 2048
+        // Room for a sign-in's sealed context with a RelayState at its bound.
+        && t.len() <= 4096
         && !t.chars().any(|c| c.is_control() || c.is_whitespace());
     ok.then(|| t.to_string())
 }
