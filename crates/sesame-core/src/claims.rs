@@ -183,6 +183,7 @@ mod tests {
             signature_algorithm: SamlSignatureAlgorithm::RsaSha256,
             assertion_lifetime_secs: 3600,
             encryption_certificate: None,
+            encryption_method: Default::default(),
             require_signed_requests: false,
             verification_certificates: vec![],
         }

@@ -5,7 +5,7 @@
 use crate::keys::{self, MasterKey};
 use crate::{Core, CoreError, CoreResult};
 use sesame_model::*;
-use sesame_xmlsec::{EncryptionRecipient, SigningKey, TrustedKeys};
+use sesame_xmlsec::{ContentEncryption, EncryptionRecipient, SigningKey, TrustedKeys};
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 
@@ -16,6 +16,22 @@ const CERT_SUBJECT: &str = "Sésame Federated SSO Certificate";
 /// every carrier of the value (the sealed sign-in context in the continue URL, the logout
 /// progress cookie) has room for this bound, the same as the Redirect decoder's.
 pub const RELAY_STATE_MAX: usize = sesame_saml::MAX_RELAY_STATE_BYTES;
+
+/// AES-128-CBC when the SP's metadata lists it among its encryption methods and lists no GCM
+/// cipher; AES-256-GCM otherwise (also when it lists none: metadata §2.4.1.1 makes the list
+/// optional).
+fn content_encryption_for(methods: &[String]) -> SamlContentEncryption {
+    let lists = |uri: &str| methods.iter().any(|m| m == uri);
+    let gcm = [
+        ContentEncryption::Aes256Gcm.uri(),
+        ContentEncryption::Aes128Gcm.uri(),
+    ];
+    if lists(ContentEncryption::Aes128Cbc.uri()) && !gcm.iter().any(|u| lists(u)) {
+        SamlContentEncryption::Aes128Cbc
+    } else {
+        SamlContentEncryption::Aes256Gcm
+    }
+}
 
 /// Signing keys parsed from sealed storage, by certificate id.
 #[derive(Default)]
@@ -440,6 +456,7 @@ pub fn saml_settings_from_metadata(xml: &str) -> CoreResult<SamlAppSettings> {
             .encryption_certificates
             .first()
             .map(|der| pem("CERTIFICATE", der)),
+        encryption_method: content_encryption_for(&md.encryption_methods),
         require_signed_requests: md.authn_requests_signed && !md.signing_certificates.is_empty(),
         verification_certificates: md
             .signing_certificates
@@ -525,5 +542,37 @@ impl Core {
             }
             Err(e) => Err(e.into()),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn content_encryption_follows_what_the_sp_lists() {
+        let uris = |list: &[ContentEncryption]| -> Vec<String> {
+            list.iter().map(|c| c.uri().to_string()).collect()
+        };
+        let cbc = SamlContentEncryption::Aes128Cbc;
+        let gcm = SamlContentEncryption::Aes256Gcm;
+        assert_eq!(content_encryption_for(&[]), gcm, "nothing listed");
+        assert_eq!(
+            content_encryption_for(&uris(&[ContentEncryption::Aes128Cbc])),
+            cbc
+        );
+        assert_eq!(
+            content_encryption_for(&uris(&[
+                ContentEncryption::Aes128Cbc,
+                ContentEncryption::Aes128Gcm
+            ])),
+            gcm,
+            "a GCM cipher listed too"
+        );
+        assert_eq!(
+            content_encryption_for(&uris(&[ContentEncryption::Aes256Cbc])),
+            gcm,
+            "nothing Sésame picks"
+        );
     }
 }

@@ -14,7 +14,8 @@ use sesame_model::*;
 use sesame_saml::metadata::IndexedEndpoint;
 use sesame_saml::{MessageKind, RedirectMessage, rules};
 use sesame_xmlsec::{
-    AllowedAlgorithms, DigestAlgorithm, EncryptionRecipient, SignatureAlgorithm, TrustedKeys,
+    AllowedAlgorithms, ContentEncryption, DigestAlgorithm, EncryptionRecipient, SignatureAlgorithm,
+    TrustedKeys,
 };
 use time::Duration;
 
@@ -733,7 +734,13 @@ impl Core {
             },
             encryption: recipient
                 .as_ref()
-                .map(sesame_saml::AssertionEncryption::new),
+                .map(|r| sesame_saml::AssertionEncryption {
+                    content: match settings.encryption_method {
+                        SamlContentEncryption::Aes256Gcm => ContentEncryption::Aes256Gcm,
+                        SamlContentEncryption::Aes128Cbc => ContentEncryption::Aes128Cbc,
+                    },
+                    ..sesame_saml::AssertionEncryption::new(r)
+                }),
         };
         let xml = sesame_saml::build_response(&params, &signer).map_err(|e| {
             IssueError::Saml(format!(

@@ -511,6 +511,7 @@ fn saml_settings() -> SamlAppSettings {
         signature_algorithm: SamlSignatureAlgorithm::RsaSha256,
         assertion_lifetime_secs: 3600,
         encryption_certificate: None,
+        encryption_method: Default::default(),
         require_signed_requests: false,
         verification_certificates: vec![],
     }

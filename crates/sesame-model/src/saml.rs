@@ -163,6 +163,18 @@ pub enum SamlSignatureAlgorithm {
     RsaSha1,
 }
 
+/// How an encrypted assertion's content is encrypted (XML Encryption 1.1 §5.2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema, Default)]
+pub enum SamlContentEncryption {
+    /// AES-256-GCM: authenticated.
+    #[default]
+    #[serde(rename = "aes256-gcm")]
+    Aes256Gcm,
+    /// AES-128-CBC, for SPs whose XML Encryption library reads nothing newer.
+    #[serde(rename = "aes128-cbc")]
+    Aes128Cbc,
+}
+
 /// SAML settings of an application, as an administrator sets them or metadata fills them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -192,6 +204,9 @@ pub struct SamlAppSettings {
     /// PEM certificate; when set, assertions are encrypted to it.
     #[serde(default)]
     pub encryption_certificate: Option<String>,
+    /// The content encryption of those assertions (RSA-OAEP carries the key).
+    #[serde(default)]
+    pub encryption_method: SamlContentEncryption,
     /// Refuse AuthnRequests and LogoutRequests not signed by a verification certificate.
     #[serde(default)]
     pub require_signed_requests: bool,

@@ -20,6 +20,28 @@ fn rule<T: std::fmt::Debug>(r: Result<T, SamlError>) -> &'static str {
     r.expect_err("expected a refusal").rule()
 }
 
+/// The `EncryptionMethod`s of an SP's encryption keys (metadata §2.4.1.1) are read, in order;
+/// those of a signing-only key are not.
+#[test]
+fn sp_metadata_encryption_methods() {
+    let pysaml2 = read("pysaml2/sp_metadata.xml");
+    // Both KeyDescriptors (signing, then encryption) list two methods.
+    let with_methods = pysaml2.replacen(
+        "</ns0:KeyDescriptor>",
+        "<ns0:EncryptionMethod Algorithm=\"http://www.w3.org/2001/04/xmlenc#aes128-cbc\"/><ns0:EncryptionMethod Algorithm=\"http://www.w3.org/2001/04/xmlenc#tripledes-cbc\"/></ns0:KeyDescriptor>",
+        2,
+    );
+    assert_ne!(with_methods, pysaml2, "the fixture has KeyDescriptors");
+    let md = parse_sp_metadata(&with_methods).unwrap();
+    assert_eq!(
+        md.encryption_methods,
+        [
+            "http://www.w3.org/2001/04/xmlenc#aes128-cbc",
+            "http://www.w3.org/2001/04/xmlenc#tripledes-cbc"
+        ]
+    );
+}
+
 #[test]
 fn sp_metadata_of_real_peers() {
     struct Case {
@@ -86,6 +108,7 @@ fn sp_metadata_of_real_peers() {
         assert_eq!(md.single_logout_services.len(), c.slo, "{}", c.file);
         assert_eq!(md.signing_certificates.len(), c.signing, "{}", c.file);
         assert_eq!(md.encryption_certificates.len(), c.encryption, "{}", c.file);
+        assert!(md.encryption_methods.is_empty(), "{}", c.file);
         assert_eq!(
             md.want_assertions_signed, c.want_assertions_signed,
             "{}",

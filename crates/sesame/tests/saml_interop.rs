@@ -1069,27 +1069,46 @@ fn pysaml2_sp() {
         )?;
         expect_sesame_session_gone(&b, &sesame)
     });
-    report.run("pysaml2: encrypted assertion", || {
-        let enc = sp.cert("encrypt");
-        sesame.update_settings(&dir, &app, |s| s["encryptionCertificate"] = json!(enc));
-        let b = Browser::new(&dir, "encrypted");
-        let w = b.walk("encrypted", &sp.url("/login?binding=redirect"), Some(ALICE));
-        let r = expect_signed_in(&w, &expected, &cert, &[sp.key("encrypt")]).and_then(|()| {
-            check(w.body.contains("encrypted=True"), || {
-                format!("the assertion was not encrypted: {}", w.summary())
-            })?;
-            for r in w.responses() {
-                let xml = read(&r);
-                check(
-                    xml.contains("EncryptedAssertion") && !xml.contains(":Assertion "),
-                    || format!("{} carries a plaintext assertion", r.display()),
-                )?;
-            }
-            Ok(())
+    // AES-256-GCM by default; AES-128-CBC when the app asks for it (SPs that read no GCM).
+    for (method, algorithm) in [
+        ("aes256-gcm", "http://www.w3.org/2009/xmlenc11#aes256-gcm"),
+        ("aes128-cbc", "http://www.w3.org/2001/04/xmlenc#aes128-cbc"),
+    ] {
+        report.run(&format!("pysaml2: encrypted assertion ({method})"), || {
+            let enc = sp.cert("encrypt");
+            sesame.update_settings(&dir, &app, |s| {
+                s["encryptionCertificate"] = json!(enc);
+                s["encryptionMethod"] = json!(method);
+            });
+            let b = Browser::new(&dir, &format!("encrypted-{method}"));
+            let w = b.walk(
+                &format!("encrypted-{method}"),
+                &sp.url("/login?binding=redirect"),
+                Some(ALICE),
+            );
+            let r = expect_signed_in(&w, &expected, &cert, &[sp.key("encrypt")]).and_then(|()| {
+                check(w.body.contains("encrypted=True"), || {
+                    format!("the assertion was not encrypted: {}", w.summary())
+                })?;
+                for r in w.responses() {
+                    let xml = read(&r);
+                    check(
+                        xml.contains("EncryptedAssertion") && !xml.contains(":Assertion "),
+                        || format!("{} carries a plaintext assertion", r.display()),
+                    )?;
+                    check(xml.contains(&format!("Algorithm=\"{algorithm}\"")), || {
+                        format!("{} is not encrypted with {algorithm}", r.display())
+                    })?;
+                }
+                Ok(())
+            });
+            sesame.update_settings(&dir, &app, |s| {
+                s["encryptionCertificate"] = Value::Null;
+                s["encryptionMethod"] = json!("aes256-gcm");
+            });
+            r
         });
-        sesame.update_settings(&dir, &app, |s| s["encryptionCertificate"] = Value::Null);
-        r
-    });
+    }
     report.run("pysaml2: signed AuthnRequests required", || {
         let signing = sp.cert("signing");
         sesame.update_settings(&dir, &app, |s| {

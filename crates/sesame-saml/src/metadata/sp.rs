@@ -32,6 +32,9 @@ pub struct SpMetadata {
     pub signing_certificates: Vec<Vec<u8>>,
     /// DER certificates for encrypting to the SP (`use="encryption"` or no `use`).
     pub encryption_certificates: Vec<Vec<u8>>,
+    /// `Algorithm` of the `EncryptionMethod`s those keys list (metadata §2.4.1.1), in order:
+    /// what the SP can decrypt, when it says.
+    pub encryption_methods: Vec<String>,
     /// NameIDFormat values, in order.
     pub name_id_formats: Vec<String>,
     /// `AuthnRequestsSigned` (absent = false).
@@ -152,6 +155,11 @@ fn read_sp_metadata(root: Node<'_, '_>) -> Result<SpMetadata> {
     }
 
     let (signing_certificates, encryption_certificates) = read_keys(sp)?;
+    let encryption_methods = children(sp, ns::METADATA, "KeyDescriptor")
+        .filter(|kd| kd.attribute("use") != Some("signing"))
+        .flat_map(|kd| children(kd, ns::METADATA, "EncryptionMethod"))
+        .map(|m| req_attr(m, "Algorithm").map(str::to_owned))
+        .collect::<Result<Vec<_>>>()?;
     let assertion_consumer_services = children(sp, ns::METADATA, "AssertionConsumerService")
         .map(|n| -> Result<IndexedEndpoint> {
             Ok(IndexedEndpoint {
@@ -186,6 +194,7 @@ fn read_sp_metadata(root: Node<'_, '_>) -> Result<SpMetadata> {
         single_logout_services,
         signing_certificates,
         encryption_certificates,
+        encryption_methods,
         name_id_formats,
         authn_requests_signed: attr_bool(sp, "AuthnRequestsSigned")?.unwrap_or(false),
         want_assertions_signed: attr_bool(sp, "WantAssertionsSigned")?.unwrap_or(false),

@@ -37,6 +37,7 @@ pub async fn app_saml_settings_round_trip(store: &dyn Store) {
         signature_algorithm: SamlSignatureAlgorithm::RsaSha1,
         assertion_lifetime_secs: 600,
         encryption_certificate: None,
+        encryption_method: Default::default(),
         require_signed_requests: true,
         verification_certificates: vec!["PEM".into()],
     });
