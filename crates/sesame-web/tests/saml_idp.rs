@@ -111,6 +111,21 @@ impl Browser {
         self.send(api, "GET", uri, None).await
     }
 
+    /// Signs in from the sign-in page's URL `login` (with its `continue`), checks that the
+    /// sign-in sends the browser on there, and follows.
+    async fn sign_in_and_continue(&mut self, api: &Api, tenant: &str, login: &str) -> Page {
+        let continue_to = login
+            .split("continue=")
+            .nth(1)
+            .unwrap()
+            .replace("%2F", "/")
+            .replace("%3F", "?")
+            .replace("%3D", "=");
+        let signed_in = self.sign_in(api, tenant, Some(&continue_to)).await;
+        assert_eq!(signed_in.location.as_deref(), Some(continue_to.as_str()));
+        self.get(api, &continue_to).await
+    }
+
     /// Signs in through the form; `continue_to` is followed when given.
     async fn sign_in(&mut self, api: &Api, tenant: &str, continue_to: Option<&str>) -> Page {
         self.sign_in_as(api, tenant, "alice@contoso.example", continue_to)
@@ -398,16 +413,7 @@ async fn sp_initiated_redirect_with_sign_in_round_trip() {
         login.starts_with(&format!("/{}/login?continue=", w.tenant)),
         "{login}"
     );
-    let continue_to = login
-        .split("continue=")
-        .nth(1)
-        .unwrap()
-        .replace("%2F", "/")
-        .replace("%3F", "?")
-        .replace("%3D", "=");
-    let signed_in = b.sign_in(&w.api, &w.tenant, Some(&continue_to)).await;
-    assert_eq!(signed_in.location.as_deref(), Some(continue_to.as_str()));
-    let page = b.get(&w.api, &continue_to).await;
+    let page = b.sign_in_and_continue(&w.api, &w.tenant, &login).await;
     let xml = posted_response(&page);
     assert!(
         page.text.contains(&format!("action=\"{ACS}\"")),
@@ -651,16 +657,7 @@ async fn long_relay_states_survive_the_sign_in() {
     let first = b.get(&w.api, &sso(&w.request(ACS, ""), &relay)).await;
     assert_eq!(first.status, StatusCode::SEE_OTHER, "{}", first.text);
     let login = first.location.unwrap();
-    let continue_to = login
-        .split("continue=")
-        .nth(1)
-        .unwrap()
-        .replace("%2F", "/")
-        .replace("%3F", "?")
-        .replace("%3D", "=");
-    let signed_in = b.sign_in(&w.api, &w.tenant, Some(&continue_to)).await;
-    assert_eq!(signed_in.location.as_deref(), Some(continue_to.as_str()));
-    let page = b.get(&w.api, &continue_to).await;
+    let page = b.sign_in_and_continue(&w.api, &w.tenant, &login).await;
     posted_response(&page);
     assert_eq!(
         field(&page.text, "RelayState").as_deref(),
@@ -750,15 +747,7 @@ async fn is_passive_and_force_authn() {
     assert_eq!(page.status, StatusCode::SEE_OTHER);
     let login = page.location.unwrap();
     assert!(login.contains("/login?continue="), "{login}");
-    let continue_to = login
-        .split("continue=")
-        .nth(1)
-        .unwrap()
-        .replace("%2F", "/")
-        .replace("%3F", "?")
-        .replace("%3D", "=");
-    b.sign_in(&w.api, &w.tenant, Some(&continue_to)).await;
-    posted_response(&b.get(&w.api, &continue_to).await);
+    posted_response(&b.sign_in_and_continue(&w.api, &w.tenant, &login).await);
 }
 
 #[tokio::test]
