@@ -62,6 +62,10 @@ pub struct PendingSso {
     /// is a `NoAuthnContext` Response (SAML core §3.3.2.2.1).
     #[serde(default)]
     pub unsatisfiable_authn_context: bool,
+    /// The NameID value of the request's `<Subject>`: the assertion must be about that
+    /// principal (SAML core §3.4.1), else the answer is an `AuthnFailed` Response.
+    #[serde(default)]
+    pub requested_subject: Option<String>,
 }
 
 /// A refused SAML request: shown as an error page with `code`, logged with `detail`.
@@ -131,6 +135,7 @@ pub mod codes {
     pub const ISSUANCE: &str = "SESAME-3009";
     pub const NO_PASSIVE: &str = "SESAME-3010";
     pub const NO_AUTHN_CONTEXT: &str = "SESAME-3013";
+    pub const OTHER_SUBJECT: &str = "SESAME-3015";
 }
 
 impl Core {
@@ -261,6 +266,20 @@ impl Core {
                 return refuse(Some(app.id), f, format!("rule {} failed: {e}", e.rule())).await;
             }
         };
+        // Carried sealed through the sign-in page: a NameID is at most 256 characters for the
+        // standard formats (core §8.3.6, §8.3.7), and this leaves room for the others.
+        if request
+            .subject
+            .as_ref()
+            .is_some_and(|s| s.value.len() > 512)
+        {
+            let f = SsoFailure::new(
+                codes::MALFORMED_REQUEST,
+                400,
+                "The request's Subject is longer than 512 bytes.",
+            );
+            return refuse(Some(app.id), f, "Subject NameID over 512 bytes".into()).await;
+        }
         if req
             .relay_state
             .as_ref()
@@ -292,6 +311,7 @@ impl Core {
                 .requested_authn_context
                 .as_ref()
                 .is_some_and(|c| !password_satisfies(c)),
+            requested_subject: request.subject.map(|s| s.value),
         })
     }
 
@@ -388,6 +408,7 @@ impl Core {
             requested_format: None,
             received_at_us: unix_micros(self.now()),
             unsatisfiable_authn_context: false,
+            requested_subject: None,
         })
     }
 
@@ -492,6 +513,26 @@ impl Core {
                 return fail(f, detail).await;
             }
             Err(IssueError::Core(e)) => return Err(SsoFailure::from_core(&e)),
+            Err(IssueError::OtherSubject) => {
+                let f = SsoFailure::new(
+                    codes::OTHER_SUBJECT,
+                    200,
+                    "the request names another user than the one signed in",
+                );
+                let detail = format!(
+                    "the request's Subject is not {upn}: answered AuthnFailed (core §3.4.1)"
+                );
+                return self
+                    .status_response(
+                        tenant,
+                        pending,
+                        sesame_saml::StatusCode::AuthnFailed,
+                        &f,
+                        &detail,
+                        meta,
+                    )
+                    .await;
+            }
         };
         match issued.new_participant {
             None => self.log_saml_success(tenant.id, app.id, user, meta).await,
@@ -660,6 +701,11 @@ impl Core {
         };
         let claims =
             map_claims(settings, pending.requested_format, &inputs).map_err(IssueError::Claims)?;
+        if let Some(wanted) = &pending.requested_subject
+            && *wanted != claims.name_id
+        {
+            return Err(IssueError::OtherSubject);
+        }
         let key = self
             .active_signing_key(tenant.id, app.id)
             .await
@@ -841,6 +887,8 @@ struct Issued {
 }
 
 enum IssueError {
+    /// The request's `<Subject>` names someone else than the signed-in user.
+    OtherSubject,
     Claims(CoreError),
     Saml(String),
     Core(CoreError),

@@ -122,6 +122,9 @@ pub struct AuthnRequest {
     pub requested_authn_context: Option<RequestedAuthnContext>,
     /// `ProviderName`, for display only.
     pub provider_name: Option<String>,
+    /// The `<saml:NameID>` of `<saml:Subject>`: the principal the SP asks about (core
+    /// §3.4.1); the assertion must be about that one.
+    pub subject: Option<crate::NameId>,
 }
 
 impl AuthnRequest {
@@ -193,6 +196,24 @@ fn read_authn_request(root: Node<'_, '_>) -> Result<AuthnRequest> {
     let requested_authn_context = opt_child(root, ns::PROTOCOL, "RequestedAuthnContext")?
         .map(read_requested_authn_context)
         .transpose()?;
+    let subject = opt_child(root, ns::ASSERTION, "Subject")?
+        .map(|s| -> Result<Option<crate::NameId>> {
+            // A BaseID or EncryptedID names someone Sésame could not compare with.
+            for other in ["BaseID", "EncryptedID"] {
+                if opt_child(s, ns::ASSERTION, other)?.is_some() {
+                    return Err(SamlError::InvalidValue {
+                        what: "Subject",
+                        value: format!("{other} is not supported"),
+                    });
+                }
+            }
+            // Core §3.4.1: a Subject without an identifier (confirmations only) names no one.
+            opt_child(s, ns::ASSERTION, "NameID")?
+                .map(crate::NameId::read)
+                .transpose()
+        })
+        .transpose()?
+        .flatten();
     Ok(AuthnRequest {
         header,
         assertion_consumer_service_url: root
@@ -205,6 +226,7 @@ fn read_authn_request(root: Node<'_, '_>) -> Result<AuthnRequest> {
         name_id_policy,
         requested_authn_context,
         provider_name: root.attribute("ProviderName").map(str::to_owned),
+        subject,
     })
 }
 

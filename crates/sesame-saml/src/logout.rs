@@ -41,7 +41,7 @@ impl NameId {
             .end("saml:NameID");
     }
 
-    fn read(node: Node<'_, '_>) -> Result<Self> {
+    pub(crate) fn read(node: Node<'_, '_>) -> Result<Self> {
         Ok(Self {
             value: text_exact(node)?,
             format: node.attribute("Format").map(str::to_owned),

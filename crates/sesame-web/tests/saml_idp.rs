@@ -717,6 +717,49 @@ async fn signed_requests_name_their_destination() {
     posted_response(&b.send(&w.api, "POST", &w.sso(), Some(sign(&xml))).await);
 }
 
+/// An AuthnRequest's `<Subject>` names the principal the assertion must be about (SAML core
+/// §3.4.1): the signed-in user gets the Response; someone else is answered `AuthnFailed`,
+/// without an assertion; an identifier Sésame cannot compare is refused.
+#[tokio::test]
+async fn the_requested_subject_must_be_the_signed_in_user() {
+    let w = world(json!({})).await;
+    w.assign().await;
+    let mut b = Browser::new();
+    b.sign_in(&w.api, &w.tenant, None).await;
+    let asking_for = |who: &str| {
+        w.request(ACS, "").replace(
+            "</saml:Issuer>",
+            &format!("</saml:Issuer><saml:Subject>{who}</saml:Subject>"),
+        )
+    };
+    let alice = asking_for("<saml:NameID>alice@contoso.example</saml:NameID>");
+    let xml = posted_response(&b.get(&w.api, &w.redirect(&alice, None)).await);
+    assert!(
+        xml.contains("status:Success") && xml.contains("Assertion"),
+        "{xml}"
+    );
+    let bob = asking_for("<saml:NameID>bob@contoso.example</saml:NameID>");
+    let xml = posted_response(&b.get(&w.api, &w.redirect(&bob, None)).await);
+    assert!(
+        xml.contains("urn:oasis:names:tc:SAML:2.0:status:AuthnFailed"),
+        "{xml}"
+    );
+    assert!(!xml.contains("Assertion"), "{xml}");
+    assert!(
+        w.log_reasons()
+            .await
+            .iter()
+            .any(|r| r.starts_with("SESAME-3015")),
+        "logged"
+    );
+    let encrypted = asking_for("<saml:EncryptedID>x</saml:EncryptedID>");
+    assert_refused(
+        &b.get(&w.api, &w.redirect(&encrypted, None)).await,
+        StatusCode::BAD_REQUEST,
+        "SESAME-3002",
+    );
+}
+
 #[tokio::test]
 async fn is_passive_and_force_authn() {
     let w = world(json!({})).await;
