@@ -469,6 +469,22 @@ impl Core {
                         app.name
                     ),
                 );
+                if pending.is_passive {
+                    // IsPassive: no page may take over the user's screen (SAML core §3.4.1);
+                    // the SP hears RequestDenied instead.
+                    let detail =
+                        "user not assigned to the application: answered RequestDenied (IsPassive)";
+                    return self
+                        .status_response(
+                            tenant,
+                            pending,
+                            sesame_saml::StatusCode::RequestDenied,
+                            &f,
+                            detail,
+                            meta,
+                        )
+                        .await;
+                }
                 return fail(f, "user not assigned to the application".into()).await;
             }
             Err(e) => return Err(SsoFailure::from_core(&e)),

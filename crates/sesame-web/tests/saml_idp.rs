@@ -760,6 +760,29 @@ async fn the_requested_subject_must_be_the_signed_in_user() {
     );
 }
 
+/// IsPassive from a user who is not assigned to the app: no error page takes over the screen
+/// (SAML core §3.4.1); the SP gets a `RequestDenied` Response and the refusal is logged.
+#[tokio::test]
+async fn passive_requests_of_unassigned_users_get_a_response_not_a_page() {
+    let w = world(json!({})).await;
+    let mut b = Browser::new();
+    b.sign_in(&w.api, &w.tenant, None).await;
+    let passive = w.request(ACS, "IsPassive=\"true\"");
+    let xml = posted_response(&b.get(&w.api, &w.redirect(&passive, None)).await);
+    assert!(
+        xml.contains("urn:oasis:names:tc:SAML:2.0:status:RequestDenied"),
+        "{xml}"
+    );
+    assert!(!xml.contains("Assertion"), "{xml}");
+    assert!(
+        w.log_reasons()
+            .await
+            .iter()
+            .any(|r| r.starts_with("SESAME-3005")),
+        "logged"
+    );
+}
+
 #[tokio::test]
 async fn is_passive_and_force_authn() {
     let w = world(json!({})).await;
