@@ -739,19 +739,8 @@ async fn the_requested_subject_must_be_the_signed_in_user() {
         "{xml}"
     );
     let bob = asking_for("<saml:NameID>bob@contoso.example</saml:NameID>");
-    let xml = posted_response(&b.get(&w.api, &w.redirect(&bob, None)).await);
-    assert!(
-        xml.contains("urn:oasis:names:tc:SAML:2.0:status:AuthnFailed"),
-        "{xml}"
-    );
-    assert!(!xml.contains("Assertion"), "{xml}");
-    assert!(
-        w.log_reasons()
-            .await
-            .iter()
-            .any(|r| r.starts_with("SESAME-3015")),
-        "logged"
-    );
+    let page = b.get(&w.api, &w.redirect(&bob, None)).await;
+    assert_error_response(&w, &page, "AuthnFailed", "SESAME-3015").await;
     let encrypted = asking_for("<saml:EncryptedID>x</saml:EncryptedID>");
     assert_refused(
         &b.get(&w.api, &w.redirect(&encrypted, None)).await,
@@ -768,18 +757,23 @@ async fn passive_requests_of_unassigned_users_get_a_response_not_a_page() {
     let mut b = Browser::new();
     b.sign_in(&w.api, &w.tenant, None).await;
     let passive = w.request(ACS, "IsPassive=\"true\"");
-    let xml = posted_response(&b.get(&w.api, &w.redirect(&passive, None)).await);
+    let page = b.get(&w.api, &w.redirect(&passive, None)).await;
+    assert_error_response(&w, &page, "RequestDenied", "SESAME-3005").await;
+}
+
+/// A Response page carrying an error: second-level status `status`, no assertion, and a log
+/// entry with `code`.
+async fn assert_error_response(w: &World, page: &Page, status: &str, code: &str) {
+    let xml = posted_response(page);
     assert!(
-        xml.contains("urn:oasis:names:tc:SAML:2.0:status:RequestDenied"),
+        xml.contains(&format!("urn:oasis:names:tc:SAML:2.0:status:{status}")),
         "{xml}"
     );
     assert!(!xml.contains("Assertion"), "{xml}");
+    let reasons = w.log_reasons().await;
     assert!(
-        w.log_reasons()
-            .await
-            .iter()
-            .any(|r| r.starts_with("SESAME-3005")),
-        "logged"
+        reasons.iter().any(|r| r.starts_with(code)),
+        "no log entry for {code}: {reasons:?}"
     );
 }
 
