@@ -66,6 +66,10 @@ pub struct PendingSso {
     /// principal (SAML core §3.4.1), else the answer is an `AuthnFailed` Response.
     #[serde(default)]
     pub requested_subject: Option<String>,
+    /// The NameIDPolicy Format asked for when Sésame cannot produce it: the answer is an
+    /// `InvalidNameIDPolicy` Response (SAML core §3.4.1.1).
+    #[serde(default)]
+    pub unsupported_name_id_format: Option<String>,
 }
 
 /// A refused SAML request: shown as an error page with `code`, logged with `detail`.
@@ -255,17 +259,19 @@ impl Core {
             NameIdFormat::EmailAddress.urn(),
             NameIdFormat::Transient.urn(),
         ];
-        let requested_format = match rules::name_id_format_is_supported(&request, &supported) {
-            Ok(f) => f.and_then(NameIdFormat::from_urn),
-            Err(e) => {
-                let f = SsoFailure::new(
-                    codes::NAME_ID,
-                    400,
-                    format!("The application asks for a NameID format Sésame cannot provide: {e}."),
-                );
-                return refuse(Some(app.id), f, format!("rule {} failed: {e}", e.rule())).await;
-            }
-        };
+        // A format Sésame cannot produce is the SP's to hear, at its validated ACS, as an
+        // `InvalidNameIDPolicy` Response (SAML core §3.4.1.1, §3.2.2.2), not a dead end for the user.
+        let (requested_format, unsupported_name_id_format) =
+            match rules::name_id_format_is_supported(&request, &supported) {
+                Ok(f) => (f.and_then(NameIdFormat::from_urn), None),
+                Err(_) => (
+                    None,
+                    request
+                        .name_id_policy
+                        .as_ref()
+                        .and_then(|p| p.format.clone()),
+                ),
+            };
         // Carried sealed through the sign-in page: a NameID is at most 256 characters for the
         // standard formats (core §8.3.6, §8.3.7), and this leaves room for the others.
         if request
@@ -312,6 +318,7 @@ impl Core {
                 .as_ref()
                 .is_some_and(|c| !password_satisfies(c)),
             requested_subject: request.subject.map(|s| s.value),
+            unsupported_name_id_format,
         })
     }
 
@@ -409,6 +416,7 @@ impl Core {
             received_at_us: unix_micros(self.now()),
             unsatisfiable_authn_context: false,
             requested_subject: None,
+            unsupported_name_id_format: None,
         })
     }
 
@@ -596,6 +604,34 @@ impl Core {
         .await
     }
 
+    /// An `InvalidNameIDPolicy` Response (SAML core §3.4.1.1): the request's NameIDPolicy names
+    /// a format Sésame does not produce.
+    pub async fn invalid_name_id_policy_response(
+        &self,
+        tenant: &Tenant,
+        pending: &PendingSso,
+        meta: &RequestMeta,
+    ) -> Result<SamlPost, SsoFailure> {
+        let format = pending.unsupported_name_id_format.as_deref().unwrap_or("");
+        let f = SsoFailure::new(
+            codes::NAME_ID,
+            200,
+            "the requested NameID format cannot be provided",
+        );
+        let detail = format!(
+            "NameIDPolicy Format {format:?} is not supported: answered InvalidNameIDPolicy"
+        );
+        self.status_response(
+            tenant,
+            pending,
+            sesame_saml::StatusCode::InvalidNameIdPolicy,
+            &f,
+            &detail,
+            meta,
+        )
+        .await
+    }
+
     /// A `NoAuthnContext` Response: the requested authentication context is stronger than a
     /// password (SAML core §3.3.2.2.1).
     pub async fn no_authn_context_response(
@@ -622,7 +658,8 @@ impl Core {
         .await
     }
 
-    /// A signed error Response to the ACS with `Responder` / `sub_code`, logged as a failure.
+    /// A signed error Response to the ACS with `sub_code` under its top-level code (`Requester`
+    /// when the request was at fault, else `Responder`), logged as a failure.
     async fn status_response(
         &self,
         tenant: &Tenant,
@@ -663,7 +700,7 @@ impl Core {
             destination: &pending.acs_url,
             in_response_to: pending.request_id.as_deref(),
             status: sesame_saml::Status {
-                code: sesame_saml::StatusCode::Responder,
+                code: sub_code.top_level(),
                 sub_code: Some(sub_code),
                 message: None,
             },

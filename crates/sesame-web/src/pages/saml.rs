@@ -244,48 +244,59 @@ async fn answer(
         Ok(c) => c,
         Err(page) => return page,
     };
-    if pending.unsatisfiable_authn_context {
-        return match state
+    // The SP hears what its request asks that Sésame cannot give before anyone signs in.
+    let answered = if pending.unsupported_name_id_format.is_some() {
+        state
+            .core
+            .invalid_name_id_policy_response(tenant, &pending, &meta)
+            .await
+    } else if pending.unsatisfiable_authn_context {
+        state
             .core
             .no_authn_context_response(tenant, &pending, &meta)
             .await
-        {
-            Ok(post) => post_page(&post),
-            Err(f) => failure_page(&f, cid),
-        };
-    }
-    match current {
-        Some((session, user)) if state.core.session_satisfies(&pending, &session) => {
-            match state
-                .core
-                .complete_sso(tenant, &pending, &session, &user, &meta)
-                .await
-            {
-                Ok(post) => post_page(&post),
-                Err(f) => failure_page(&f, cid),
+    } else {
+        match current {
+            Some((session, user)) if state.core.session_satisfies(&pending, &session) => {
+                state
+                    .core
+                    .complete_sso(tenant, &pending, &session, &user, &meta)
+                    .await
             }
+            _ if pending.is_passive => {
+                state
+                    .core
+                    .no_passive_response(tenant, &pending, &meta)
+                    .await
+            }
+            _ => return sign_in_first(state, tenant, &pending, cid),
         }
-        _ if pending.is_passive => match state
-            .core
-            .no_passive_response(tenant, &pending, &meta)
-            .await
-        {
-            Ok(post) => post_page(&post),
-            Err(f) => failure_page(&f, cid),
-        },
-        _ => match state.core.seal_context(PENDING, &pending) {
-            Ok(sealed) => to_login(
-                tenant,
-                &format!("/{}/saml2/continue?ctx={sealed}", tenant.id),
-                None,
-            ),
-            Err(e) => error_page(
-                crate::error::status_of(&e),
-                e.code(),
-                "Sign-in is unavailable right now.",
-                cid,
-            ),
-        },
+    };
+    match answered {
+        Ok(post) => post_page(&post),
+        Err(f) => failure_page(&f, cid),
+    }
+}
+
+/// The sign-in page, with the sealed request to continue with afterwards.
+fn sign_in_first(
+    state: &AppState,
+    tenant: &Tenant,
+    pending: &PendingSso,
+    cid: &CorrelationId,
+) -> Response {
+    match state.core.seal_context(PENDING, pending) {
+        Ok(sealed) => to_login(
+            tenant,
+            &format!("/{}/saml2/continue?ctx={sealed}", tenant.id),
+            None,
+        ),
+        Err(e) => error_page(
+            crate::error::status_of(&e),
+            e.code(),
+            "Sign-in is unavailable right now.",
+            cid,
+        ),
     }
 }
 
