@@ -16,28 +16,67 @@ use sesame_xmlsec::{AllowedAlgorithms, SignatureAlgorithm, TrustedKeys};
 /// The application that asked for the logout, to be answered at the end.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SloOrigin {
+    #[serde(rename = "a", alias = "app_id")]
     pub app_id: AppId,
+    #[serde(rename = "i", alias = "request_id")]
     pub request_id: String,
+    #[serde(rename = "r", alias = "relay_state")]
     pub relay_state: Option<String>,
 }
 
-/// An application still to be logged out.
+/// An application still to be logged out. Carried in a cookie, so written short: one-letter
+/// names, and a letter for the NameID formats Sésame issues.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SloTarget {
+    #[serde(rename = "a", alias = "app_id")]
     pub app_id: AppId,
+    #[serde(rename = "n", alias = "name_id")]
     pub name_id: String,
+    #[serde(rename = "f", alias = "name_id_format", with = "short_format")]
     pub name_id_format: String,
+    #[serde(rename = "s", alias = "session_index")]
     pub session_index: String,
 }
 
-/// Progress of one Single Logout.
+/// NameID format URIs as one letter each for the formats Sésame issues; any other as is (a
+/// URI, never a single letter).
+mod short_format {
+    use serde::{Deserialize, Deserializer, Serializer};
+    use sesame_model::NameIdFormat;
+
+    const LETTERS: [(NameIdFormat, &str); 4] = [
+        (NameIdFormat::Persistent, "p"),
+        (NameIdFormat::EmailAddress, "e"),
+        (NameIdFormat::Unspecified, "u"),
+        (NameIdFormat::Transient, "t"),
+    ];
+
+    pub fn serialize<S: Serializer>(format: &str, s: S) -> Result<S::Ok, S::Error> {
+        let letter = LETTERS.iter().find(|(f, _)| f.urn() == format);
+        s.serialize_str(letter.map_or(format, |(_, l)| l))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+        let written = String::deserialize(d)?;
+        Ok(LETTERS
+            .iter()
+            .find(|(_, l)| *l == written)
+            .map_or(written, |(f, _)| f.urn().to_string()))
+    }
+}
+
+/// Progress of one Single Logout (in a cookie: one-letter names, as [`SloTarget`]).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SloState {
+    #[serde(rename = "o", alias = "origin")]
     pub origin: Option<SloOrigin>,
+    #[serde(rename = "r", alias = "remaining")]
     pub remaining: Vec<SloTarget>,
     /// The ID of the LogoutRequest whose answer we wait for.
+    #[serde(rename = "w", alias = "awaiting")]
     pub awaiting: Option<String>,
     /// Some application did not confirm: the final status is PartialLogout.
+    #[serde(rename = "p", alias = "partial")]
     pub partial: bool,
 }
 
@@ -58,6 +97,13 @@ pub struct LogoutAccepted {
     pub state: SloState,
     pub browser_signed_out: bool,
 }
+
+/// Purpose label of the sealed logout progress.
+pub(crate) const SLO_PURPOSE: &str = "saml-slo";
+
+/// The longest sealed logout progress: browsers keep cookies of 4,096 bytes, name and value
+/// together (the least RFC 6265 §6.1 asks of them), and the cookie's name takes about 60.
+pub const SLO_PROGRESS_MAX: usize = 4_000;
 
 /// The key under which the replay cache keeps an application's LogoutRequest IDs.
 fn app_issuer(app: &Application) -> String {
@@ -95,6 +141,35 @@ impl Core {
             awaiting: None,
             partial: false,
         })
+    }
+
+    /// Seals the logout progress for the browser's cookie. Applications beyond what a cookie
+    /// holds are dropped, last first, and the logout becomes partial: the origin then hears
+    /// PartialLogout, where a cookie too big to keep would have lost the whole chain.
+    pub fn seal_logout_progress(&self, state: &mut SloState) -> Result<String, CoreError> {
+        loop {
+            let sealed = self.seal_context(SLO_PURPOSE, state)?;
+            if sealed.len() <= SLO_PROGRESS_MAX || state.remaining.is_empty() {
+                return Ok(sealed);
+            }
+            // In proportion to the excess, so that a long list is not sealed once per target.
+            // Never more than needed: the whole length over the count overstates a target.
+            let per_target = sealed.len() / state.remaining.len();
+            let drop = ((sealed.len() - SLO_PROGRESS_MAX) / per_target.max(1))
+                .clamp(1, state.remaining.len());
+            tracing::warn!(
+                dropped = drop,
+                kept = state.remaining.len() - drop,
+                "single logout: too many applications for the progress cookie; the last are not told"
+            );
+            state.remaining.truncate(state.remaining.len() - drop);
+            state.partial = true;
+        }
+    }
+
+    /// Opens a logout progress sealed by [`Core::seal_logout_progress`].
+    pub fn open_logout_progress(&self, sealed: &str) -> Option<SloState> {
+        self.open_context(SLO_PURPOSE, sealed)
     }
 
     /// Accepts a LogoutRequest from an application (signature checked when it has

@@ -767,6 +767,79 @@ async fn sealed_contexts_expire_and_resist_tampering() {
 }
 
 #[tokio::test]
+async fn logout_progress_fits_a_cookie() {
+    let f = fixture().await;
+    let core = f
+        .core
+        .clone()
+        .with_master_key(keys::MasterKey::from_bytes(&[9u8; 32]).unwrap());
+    let target = |i: u32| slo::SloTarget {
+        app_id: AppId(uuid::Uuid::from_u128(u128::from(i) * 7_919)),
+        name_id: format!("someone.with.a.long.name{i}@contoso.example"),
+        name_id_format: "urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress".into(),
+        session_index: format!("_{:032x}", u128::from(i) * 104_729),
+    };
+    let progress = |n: u32| slo::SloState {
+        origin: Some(slo::SloOrigin {
+            app_id: AppId(uuid::Uuid::from_u128(1)),
+            request_id: "_origin-request".into(),
+            relay_state: Some("r".repeat(crate::RELAY_STATE_MAX)),
+        }),
+        remaining: (0..n).map(target).collect(),
+        awaiting: Some("_awaiting".into()),
+        partial: false,
+    };
+    // A session of a few applications goes whole.
+    let mut few = progress(5);
+    let sealed = core.seal_logout_progress(&mut few).unwrap();
+    assert_eq!(few, progress(5));
+    assert_eq!(core.open_logout_progress(&sealed), Some(progress(5)));
+    // One of many: the first applications that fit go on, the rest make the logout partial.
+    let mut many = progress(200);
+    let sealed = core.seal_logout_progress(&mut many).unwrap();
+    assert!(sealed.len() <= slo::SLO_PROGRESS_MAX, "{}", sealed.len());
+    assert!(many.partial);
+    assert!(many.remaining.len() >= 5, "{}", many.remaining.len());
+    assert_eq!(
+        many.remaining[..],
+        progress(200).remaining[..many.remaining.len()]
+    );
+    assert_eq!(core.open_logout_progress(&sealed), Some(many.clone()));
+    // As many as fit: one more would not.
+    let mut one_more = many.clone();
+    one_more.remaining.push(target(many.remaining.len() as u32));
+    let sealed = core.seal_context(slo::SLO_PURPOSE, &one_more).unwrap();
+    assert!(
+        sealed.len() > slo::SLO_PROGRESS_MAX,
+        "{}",
+        many.remaining.len()
+    );
+    assert!(core.open_logout_progress("not sealed").is_none());
+    // Written short, read back whole: a format Sésame does not issue stays as it is, and
+    // progress written before the short names still reads.
+    let mut other = target(1);
+    other.name_id_format = "urn:example:other".into();
+    let json = serde_json::to_string(&other).unwrap();
+    assert!(
+        !json.contains("emailAddress") && json.contains("urn:example:other"),
+        "{json}"
+    );
+    assert_eq!(
+        serde_json::from_str::<slo::SloTarget>(&json).unwrap(),
+        other
+    );
+    let json = serde_json::to_string(&target(2)).unwrap();
+    assert!(json.contains(r#""f":"e""#), "{json}");
+    let long = format!(
+        r#"{{"app_id":"{}","name_id":"n","name_id_format":"{}","session_index":"s"}}"#,
+        AppId(uuid::Uuid::from_u128(3)).0,
+        NameIdFormat::Persistent.urn()
+    );
+    let read: slo::SloTarget = serde_json::from_str(&long).unwrap();
+    assert_eq!(read.name_id_format, NameIdFormat::Persistent.urn());
+}
+
+#[tokio::test]
 async fn portal_lists_enabled_assigned_apps_with_roles() {
     let f = fixture().await;
     let t = f.tenant.id;

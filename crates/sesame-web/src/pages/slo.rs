@@ -16,8 +16,6 @@ use sesame_core::sso::{IncomingRequest, RequestMeta};
 use sesame_model::{Tenant, TenantId};
 
 const SLO_COOKIE: &str = "sesame_slo";
-/// Purpose label of the sealed logout progress.
-const SLO_PURPOSE: &str = "saml-slo";
 
 pub fn routes() -> Router<AppState> {
     Router::new().route("/{tenant}/logout", get(logout).post(logout))
@@ -77,7 +75,7 @@ pub(crate) async fn continue_logout(
                 if slo.remaining.is_empty() && slo.awaiting.is_none() && slo.origin.is_none() {
                     None
                 } else {
-                    state.core.seal_context(SLO_PURPOSE, &slo).ok()
+                    state.core.seal_logout_progress(&mut slo).ok()
                 };
             let res = (StatusCode::SEE_OTHER, [(header::LOCATION, url)]).into_response();
             let res = with_session_cleared(state, tenant, res, signed_out);
@@ -193,8 +191,7 @@ pub(crate) async fn logout_response(
     cid: &CorrelationId,
 ) -> Response {
     let sealed = cookies::get(headers, &slo_name(tenant.id, state.config.https()));
-    let Some(mut slo) = sealed.and_then(|s| state.core.open_context::<SloState>(SLO_PURPOSE, &s))
-    else {
+    let Some(mut slo) = sealed.and_then(|s| state.core.open_logout_progress(&s)) else {
         // No logout in progress here (expired, or another browser): which session this answer
         // is about is unknown, so the browser's stays as it is.
         return signed_out_page(state, tenant, false);
