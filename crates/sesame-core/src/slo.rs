@@ -75,6 +75,9 @@ pub struct SloState {
     /// The ID of the LogoutRequest whose answer we wait for.
     #[serde(rename = "w", alias = "awaiting")]
     pub awaiting: Option<String>,
+    /// The application that request went to: its answer must come from it.
+    #[serde(rename = "x", default)]
+    pub awaiting_app: Option<AppId>,
     /// Some application did not confirm: the final status is PartialLogout.
     #[serde(rename = "p", alias = "partial")]
     pub partial: bool,
@@ -139,6 +142,7 @@ impl Core {
             origin: None,
             remaining: targets,
             awaiting: None,
+            awaiting_app: None,
             partial: false,
         })
     }
@@ -296,6 +300,7 @@ impl Core {
             }),
             remaining: Vec::new(),
             awaiting: None,
+            awaiting_app: None,
             partial: false,
         };
         let sessions = self
@@ -431,21 +436,61 @@ impl Core {
         Ok(targets)
     }
 
-    /// Records an application's LogoutResponse (routing only: a missing or failed answer
-    /// makes the logout partial, never stops it).
-    pub fn record_logout_response(&self, state: &mut SloState, xml: &str) {
-        let ok = match sesame_saml::parse_logout_response(xml) {
-            Ok(r) => {
-                r.status.is_success()
-                    && r.in_response_to.is_some()
-                    && r.in_response_to == state.awaiting
+    /// Records an application's LogoutResponse: a missing or failed answer makes the logout
+    /// partial, never stops it. The answer counts when it comes from the application the
+    /// request went to, for that request, with Success, and its signature passes as that
+    /// application's LogoutRequests' would (profiles §4.4.4.2: the responder authenticates).
+    pub async fn record_logout_response(
+        &self,
+        tenant: TenantId,
+        state: &mut SloState,
+        xml: &str,
+        redirect: Option<&RedirectMessage>,
+    ) {
+        let confirmed = match (state.awaiting.take(), state.awaiting_app.take()) {
+            (Some(request_id), Some(app_id)) => {
+                self.logout_confirmed(tenant, app_id, &request_id, xml, redirect)
+                    .await
             }
-            Err(_) => false,
+            _ => false,
         };
-        if !ok {
-            state.partial = true;
-        }
-        state.awaiting = None;
+        state.partial |= !confirmed;
+    }
+
+    async fn logout_confirmed(
+        &self,
+        tenant: TenantId,
+        app_id: AppId,
+        request_id: &str,
+        xml: &str,
+        redirect: Option<&RedirectMessage>,
+    ) -> bool {
+        let Ok(app) = self.store.get_app(tenant, app_id).await else {
+            return false;
+        };
+        let Some(settings) = app.saml.as_ref() else {
+            return false;
+        };
+        let response = match verify_from_app(
+            settings,
+            xml,
+            redirect,
+            sesame_saml::verify_logout_response_post,
+            sesame_saml::parse_logout_response,
+        ) {
+            Ok(Some(verified)) => verified,
+            Ok(None) => match sesame_saml::parse_logout_response(xml) {
+                Ok(r) => r,
+                Err(_) => return false,
+            },
+            Err(detail) => {
+                tracing::warn!(app = %app.id, %detail, "single logout: LogoutResponse refused");
+                return false;
+            }
+        };
+        response.status.is_success()
+            && response.in_response_to.as_deref() == Some(request_id)
+            && settings.identifiers.contains(&response.issuer)
     }
 
     /// The next browser step: a LogoutRequest to the next application, else the final
@@ -511,6 +556,7 @@ impl Core {
                 unavailable(CoreError::Internal(format!("LogoutRequest encoding: {e}")))
             })?;
             state.awaiting = Some(id);
+            state.awaiting_app = Some(app.id);
             return Ok(SloStep::Redirect(sesame_saml::bindings::append_query(
                 &url, &query,
             )));
@@ -573,8 +619,33 @@ fn verify_logout(
     settings: &SamlAppSettings,
     req: &IncomingRequest,
 ) -> Result<Option<sesame_saml::LogoutRequest>, String> {
+    verify_from_app(
+        settings,
+        &req.xml,
+        req.redirect.as_ref(),
+        sesame_saml::verify_logout_request_post,
+        sesame_saml::parse_logout_request,
+    )
+}
+
+/// A message from an application, checked as its settings ask: the signature (the query
+/// string's for the Redirect binding, else an enveloped one) is verified when the application
+/// has certificates, and required when it requires signed requests. `Ok(None)`: unsigned and
+/// allowed; `Ok(Some)`: the verified message, parsed from what the signature covers.
+fn verify_from_app<T: Clone>(
+    settings: &SamlAppSettings,
+    xml: &str,
+    redirect: Option<&RedirectMessage>,
+    verify_post: fn(
+        &str,
+        &TrustedKeys,
+        &AllowedAlgorithms,
+    ) -> Result<sesame_xmlsec::Verified<T>, sesame_saml::SamlError>,
+    parse: fn(&str) -> Result<T, sesame_saml::SamlError>,
+) -> Result<Option<T>, String> {
+    let required = settings.require_signed_requests;
     if settings.verification_certificates.is_empty() {
-        return if settings.require_signed_requests {
+        return if required {
             Err("no verification certificate".into())
         } else {
             Ok(None)
@@ -588,39 +659,27 @@ fn verify_logout(
     }
     // SHA-1 only from apps configured for it, as for their AuthnRequests.
     let allowed = crate::sso::allowed_algorithms(settings);
-    match &req.redirect {
-        Some(msg) => verify_redirect(msg, &trusted, &allowed, settings.require_signed_requests),
+    match redirect {
+        Some(msg) => match &msg.signature {
+            None if required => Err("message not signed".into()),
+            None => Ok(None),
+            // The query-string signature covers the whole message: its parse is the verified one.
+            Some(_) => sesame_saml::verify_redirect_signature(msg, &trusted, &allowed)
+                .map_err(|e| format!("redirect signature rejected by rule {}: {e}", e.rule()))
+                .and_then(|_| {
+                    parse(&msg.xml)
+                        .map(Some)
+                        .map_err(|e| format!("message unreadable: {e}"))
+                }),
+        },
         None => {
-            match sesame_saml::verify_logout_request_post(&req.xml, &trusted, &allowed) {
+            match verify_post(xml, &trusted, &allowed) {
                 Ok(v) => Ok(Some(v.get().clone())),
                 Err(sesame_saml::SamlError::XmlSec(
                     sesame_xmlsec::XmlSecError::MissingSignature,
-                )) if !settings.require_signed_requests => Ok(None),
-                Err(e) => Err(format!(
-                    "LogoutRequest signature rejected by rule {}: {e}",
-                    e.rule()
-                )),
+                )) if !required => Ok(None),
+                Err(e) => Err(format!("signature rejected by rule {}: {e}", e.rule())),
             }
         }
-    }
-}
-
-fn verify_redirect(
-    msg: &RedirectMessage,
-    trusted: &TrustedKeys,
-    allowed: &AllowedAlgorithms,
-    required: bool,
-) -> Result<Option<sesame_saml::LogoutRequest>, String> {
-    match &msg.signature {
-        None if required => Err("LogoutRequest not signed".into()),
-        None => Ok(None),
-        // The query-string signature covers the whole message: its parse is the verified one.
-        Some(_) => sesame_saml::verify_redirect_signature(msg, trusted, allowed)
-            .map_err(|e| format!("redirect signature rejected by rule {}: {e}", e.rule()))
-            .and_then(|_| {
-                sesame_saml::parse_logout_request(&msg.xml)
-                    .map(Some)
-                    .map_err(|e| format!("LogoutRequest unreadable: {e}"))
-            }),
     }
 }

@@ -787,6 +787,7 @@ async fn logout_progress_fits_a_cookie() {
         }),
         remaining: (0..n).map(target).collect(),
         awaiting: Some("_awaiting".into()),
+        awaiting_app: Some(AppId(uuid::Uuid::from_u128(2))),
         partial: false,
     };
     // A session of a few applications goes whole.

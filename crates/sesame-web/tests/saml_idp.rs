@@ -289,17 +289,22 @@ impl World {
         second
     }
 
-    async fn second_app_with_logout(&self) -> String {
+    /// Another application with a logout URL, `settings` overriding its defaults, assigned to alice.
+    async fn second_app_with_logout(&self, settings: Value) -> String {
+        let mut all = json!({
+            "identifiers": ["https://two.example/sp"],
+            "replyUrls": [{ "url": "https://two.example/acs", "index": 0, "isDefault": true }],
+            "logoutUrl": "https://two.example/slo",
+        });
+        all.as_object_mut()
+            .unwrap()
+            .extend(settings.as_object().unwrap().clone());
         let second = self
             .api
             .json(
                 "POST",
                 &format!("/api/v1/tenants/{}/apps/saml", self.tenant),
-                json!({ "name": "Second", "settings": {
-                    "identifiers": ["https://two.example/sp"],
-                    "replyUrls": [{ "url": "https://two.example/acs", "index": 0, "isDefault": true }],
-                    "logoutUrl": "https://two.example/slo",
-                }}),
+                json!({ "name": "Second", "settings": all }),
             )
             .await;
         let app = second.body["app"]["id"].as_str().unwrap().to_string();
@@ -1044,37 +1049,14 @@ async fn a_logout_under_way_survives_signing_out_of_another_tenant() {
 async fn logout_propagates(sign_out_of_another_tenant_meanwhile: bool) {
     let w = world(json!({})).await;
     w.assign().await;
-    let second_app = w.second_app_with_logout().await;
+    let second_app = w.second_app_with_logout(json!({})).await;
     let mut b = Browser::new();
-    b.sign_in(&w.api, &w.tenant, None).await;
     let other_tenant = w.second_tenant().await;
     b.sign_in_as(&w.api, &other_tenant, "alice@fabrikam.example", None)
         .await;
-    let first_response =
-        posted_response(&b.get(&w.api, &w.redirect(&w.request(ACS, ""), None)).await);
-    posted_response(
-        &b.get(&w.api, &format!("/{}/apps/{second_app}/launch", w.tenant))
-            .await,
-    );
-    let name_id = name_id_and_session_index(&first_response).0;
-    let now = time::OffsetDateTime::now_utc()
-        .format(&time::format_description::well_known::Rfc3339)
-        .unwrap();
-    let logout = format!(
-        r#"<samlp:LogoutRequest xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ID="_lo1" Version="2.0" IssueInstant="{now}"><saml:Issuer>{SP}</saml:Issuer><saml:NameID>{name_id}</saml:NameID></samlp:LogoutRequest>"#
-    );
     // 1. The first app asks; Sésame sends the browser to the second with a signed LogoutRequest.
-    let hop = b.get(&w.api, &w.redirect(&logout, None)).await;
-    let to_second = hop.location.unwrap();
-    assert!(
-        to_second.starts_with("https://two.example/slo?SAMLRequest="),
-        "{to_second}"
-    );
-    assert!(to_second.contains("&Signature="), "signed: {to_second}");
-    let query = to_second.split_once('?').unwrap().1;
-    let request = sesame_saml::decode_redirect(query).unwrap();
-    let parsed = sesame_saml::parse_logout_request(&request.xml).unwrap();
-    assert!(!parsed.session_indexes.is_empty());
+    let request = logout_reaching_second(&w, &mut b, &second_app, "_lo1").await;
+    assert!(!request.session_indexes.is_empty());
     // The session is already over.
     assert_eq!(
         b.get(&w.api, &format!("/{}/", w.tenant)).await.status,
@@ -1085,21 +1067,166 @@ async fn logout_propagates(sign_out_of_another_tenant_meanwhile: bool) {
         assert!(out.text.contains("Signed out"), "{}", out.text);
     }
     // 2. The second app answers; Sésame answers the first.
-    let answer = format!(
-        r#"<samlp:LogoutResponse xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ID="_r2" Version="2.0" IssueInstant="{now}" InResponseTo="{}"><saml:Issuer>https://two.example/sp</saml:Issuer><samlp:Status><samlp:StatusCode Value="urn:oasis:names:tc:SAML:2.0:status:Success"/></samlp:Status></samlp:LogoutResponse>"#,
-        parsed.header.id
-    );
+    let answer = second_logout_response(&request.header.id, "https://two.example/sp");
     let q = encode_redirect(&answer, MessageKind::Response, None, None).unwrap();
-    let last = b.get(&w.api, &format!("{}?{q}", w.sso())).await;
-    let to_first = last.location.unwrap();
-    assert!(
-        to_first.starts_with("https://sp.example/slo?SAMLResponse="),
-        "{to_first}"
-    );
-    let response = sesame_saml::decode_redirect(to_first.split_once('?').unwrap().1).unwrap();
-    let status = sesame_saml::parse_logout_response(&response.xml).unwrap();
+    let status = logout_response_at(&b.get(&w.api, &format!("{}?{q}", w.sso())).await);
     assert_eq!(status.in_response_to.as_deref(), Some("_lo1"));
     assert!(status.status.is_success(), "{:?}", status.status);
+}
+
+/// Signs alice in to the first app and to `second`, then the first app asks to log out (request
+/// `id`): the LogoutRequest Sésame sends the browser to `second` with, signed.
+async fn logout_reaching_second(
+    w: &World,
+    b: &mut Browser,
+    second: &str,
+    id: &str,
+) -> sesame_saml::LogoutRequest {
+    let first_response = signed_in_to_both(w, b, second).await;
+    let name_id = name_id_and_session_index(&first_response).0;
+    let logout = logout_request_xml(w, id, &name_id, None);
+    let page = b.get(&w.api, &w.redirect(&logout, None)).await;
+    let to_second = page.location.unwrap_or_else(|| panic!("{}", page.text));
+    assert!(
+        to_second.starts_with("https://two.example/slo?SAMLRequest="),
+        "{to_second}"
+    );
+    assert!(to_second.contains("&Signature="), "signed: {to_second}");
+    let request = sesame_saml::decode_redirect(to_second.split_once('?').unwrap().1).unwrap();
+    sesame_saml::parse_logout_request(&request.xml).unwrap()
+}
+
+/// Alice signed in, with a Response for the first app (returned) and one for `second`.
+async fn signed_in_to_both(w: &World, b: &mut Browser, second: &str) -> String {
+    b.sign_in(&w.api, &w.tenant, None).await;
+    let first = posted_response(&b.get(&w.api, &w.redirect(&w.request(ACS, ""), None)).await);
+    posted_response(
+        &b.get(&w.api, &format!("/{}/apps/{second}/launch", w.tenant))
+            .await,
+    );
+    first
+}
+
+/// The second application's successful answer to LogoutRequest `request_id`.
+fn second_logout_response(request_id: &str, issuer: &str) -> String {
+    let now = time::OffsetDateTime::now_utc()
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap();
+    format!(
+        r#"<samlp:LogoutResponse xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ID="_r2" Version="2.0" IssueInstant="{now}" InResponseTo="{request_id}"><saml:Issuer>{issuer}</saml:Issuer><samlp:Status><samlp:StatusCode Value="urn:oasis:names:tc:SAML:2.0:status:Success"/></samlp:Status></samlp:LogoutResponse>"#
+    )
+}
+
+/// An application's LogoutResponse counts only when it comes from that application, for the
+/// request it was sent, with a signature that passes as its LogoutRequests' would (profiles
+/// §4.4.4.2); otherwise the first application hears PartialLogout.
+#[tokio::test]
+async fn logout_responses_must_come_from_the_application_asked() {
+    let cert = std::fs::read_to_string(format!("{KEYS}/sp.cert.pem")).unwrap();
+    let w = world(json!({})).await;
+    w.assign().await;
+    let checked = w
+        .second_app_with_logout(json!({ "verificationCertificates": [cert.clone()] }))
+        .await;
+    let sp = sp_key("sp");
+    let stranger = sp_key("idp2");
+    let partial = Some(sesame_saml::StatusCode::PartialLogout);
+    type Answer = fn(&str, &SigningKey, &SigningKey) -> String;
+    let cases: [(&str, Answer, Option<sesame_saml::StatusCode>); 7] = [
+        (
+            "signed",
+            |id, sp, _| redirect_signed(id, "https://two.example/sp", sp),
+            None,
+        ),
+        (
+            "unsigned",
+            |id, _, _| redirect_signed_by(id, "https://two.example/sp", None),
+            None,
+        ),
+        (
+            "signed by a stranger",
+            |id, _, other| redirect_signed(id, "https://two.example/sp", other),
+            partial,
+        ),
+        (
+            "another issuer",
+            |id, sp, _| redirect_signed(id, "https://sp.example/sp", sp),
+            partial,
+        ),
+        (
+            "another request",
+            |_, sp, _| redirect_signed("_other", "https://two.example/sp", sp),
+            partial,
+        ),
+        ("posted, signed", |id, sp, _| posted_signed(id, sp), None),
+        (
+            "posted, signed by a stranger",
+            |id, _, other| posted_signed(id, other),
+            partial,
+        ),
+    ];
+    for (i, (case, answer, expected)) in cases.into_iter().enumerate() {
+        let mut b = Browser::new();
+        let id = format!("_lo{i}");
+        let request = logout_reaching_second(&w, &mut b, &checked, &id).await;
+        let answered = answer(&request.header.id, &sp, &stranger);
+        let page = match answered.strip_prefix("POST ") {
+            Some(form) => b.send(&w.api, "POST", &w.sso(), Some(form.into())).await,
+            None => b.get(&w.api, &format!("{}?{answered}", w.sso())).await,
+        };
+        let status = logout_response_at(&page);
+        assert_eq!(
+            status.in_response_to.as_deref(),
+            Some(id.as_str()),
+            "{case}"
+        );
+        assert_eq!(status.status.sub_code, expected, "{case}");
+    }
+    // An application that requires signed requests: its unsigned answer does not count.
+    let strict = w
+        .second_app_with_logout(json!({
+            "identifiers": ["https://three.example/sp"],
+            "requireSignedRequests": true,
+            "verificationCertificates": [cert],
+        }))
+        .await;
+    for (signed, expected) in [(false, partial), (true, None)] {
+        let mut b = Browser::new();
+        let id = format!("_strict{signed}");
+        let request = logout_reaching_second(&w, &mut b, &strict, &id).await;
+        let key = signed.then_some(&sp);
+        let q = redirect_signed_by(&request.header.id, "https://three.example/sp", key);
+        let status = logout_response_at(&b.get(&w.api, &format!("{}?{q}", w.sso())).await);
+        assert_eq!(status.status.sub_code, expected, "signed: {signed}");
+    }
+}
+
+fn redirect_signed(request_id: &str, issuer: &str, key: &SigningKey) -> String {
+    redirect_signed_by(request_id, issuer, Some(key))
+}
+
+fn redirect_signed_by(request_id: &str, issuer: &str, key: Option<&SigningKey>) -> String {
+    let xml = second_logout_response(request_id, issuer);
+    encode_redirect(
+        &xml,
+        MessageKind::Response,
+        None,
+        key.map(|k| (k, SignatureAlgorithm::RsaSha256)),
+    )
+    .unwrap()
+}
+
+/// `POST ` and the form of a LogoutResponse with an enveloped signature by `key`.
+fn posted_signed(request_id: &str, key: &SigningKey) -> String {
+    let xml = second_logout_response(request_id, "https://two.example/sp");
+    let signed = sesame_xmlsec::sign_enveloped(
+        &xml,
+        &ElementPath::root(sesame_saml::ns::PROTOCOL, "LogoutResponse"),
+        key,
+        &sesame_xmlsec::SignOptions::default(),
+    )
+    .unwrap();
+    format!("POST SAMLResponse={}", urlencode(&B64.encode(signed)))
 }
 
 /// The NameID value and the SessionIndex of a Response.
@@ -1264,7 +1391,7 @@ async fn one_session_index_per_session_and_app() {
 async fn cookieless_logout_does_not_visit_other_apps_nor_sign_the_browser_out() {
     let w = world(json!({})).await;
     w.assign().await;
-    let second_app = w.second_app_with_logout().await;
+    let second_app = w.second_app_with_logout(json!({})).await;
     let mut b = Browser::new();
     b.sign_in(&w.api, &w.tenant, None).await;
     let xml = posted_response(&b.get(&w.api, &w.redirect(&w.request(ACS, ""), None)).await);

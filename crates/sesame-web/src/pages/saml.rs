@@ -121,8 +121,15 @@ async fn sso_redirect(
         }
     };
     if message.kind == sesame_saml::MessageKind::Response {
-        return super::slo::logout_response(&state, &tenant, &message.xml, &parts.headers, &cid)
-            .await;
+        return super::slo::logout_response(
+            &state,
+            &tenant,
+            &message.xml,
+            Some(&message),
+            &parts.headers,
+            &cid,
+        )
+        .await;
     }
     let incoming = IncomingRequest {
         xml: message.xml.clone(),
@@ -173,7 +180,7 @@ async fn sso_post(
     if let Some(encoded) = form.saml_response {
         return match sesame_saml::decode_post(&encoded) {
             Ok(xml) => {
-                super::slo::logout_response(&state, &tenant, &xml, &parts.headers, &cid).await
+                super::slo::logout_response(&state, &tenant, &xml, None, &parts.headers, &cid).await
             }
             Err(e) => malformed(format!(
                 "The SAMLResponse could not be decoded ({}).",

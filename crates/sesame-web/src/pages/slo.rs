@@ -187,6 +187,7 @@ pub(crate) async fn logout_response(
     state: &AppState,
     tenant: &Tenant,
     xml: &str,
+    redirect: Option<&sesame_saml::RedirectMessage>,
     headers: &HeaderMap,
     cid: &CorrelationId,
 ) -> Response {
@@ -196,7 +197,10 @@ pub(crate) async fn logout_response(
         // is about is unknown, so the browser's stays as it is.
         return signed_out_page(state, tenant, false);
     };
-    state.core.record_logout_response(&mut slo, xml);
+    state
+        .core
+        .record_logout_response(tenant.id, &mut slo, xml, redirect)
+        .await;
     // Progress exists only for a logout that ended this browser's session.
     continue_logout(state, tenant, slo, true, cid).await
 }
