@@ -814,6 +814,25 @@ impl PySp {
         public_url: Option<&str>,
     ) -> (u16, PathBuf) {
         let port = free_port();
+        (
+            port,
+            Self::prepare_with(dir, port, entity_id, host, public_url),
+        )
+    }
+
+    /// [`PySp::prepare`] for an SP on a chosen port (its entity ID names it); returns the
+    /// metadata file.
+    fn prepare_on(dir: &Path, port: u16, entity_id: Option<&str>) -> PathBuf {
+        Self::prepare_with(dir, port, entity_id, "127.0.0.1", None)
+    }
+
+    fn prepare_with(
+        dir: &Path,
+        port: u16,
+        entity_id: Option<&str>,
+        host: &str,
+        public_url: Option<&str>,
+    ) -> PathBuf {
         let mut cmd = Command::new(venv_python());
         cmd.arg(Self::script())
             .args(["metadata", "--port", &port.to_string(), "--host", host])
@@ -833,7 +852,7 @@ impl PySp {
         );
         let file = dir.join("sp-metadata.xml");
         std::fs::write(&file, &out.stdout).unwrap();
-        (port, file)
+        file
     }
 
     fn start(dir: &Path, port: u16, idp_metadata: &Path, entity_id: Option<&str>) -> PySp {
@@ -945,6 +964,15 @@ fn pysaml2_sp() {
     let stranger_port = free_port();
     let stranger_id = format!("http://127.0.0.1:{stranger_port}/unknown-sp");
     let mut stranger = PySp::start(&stranger_dir, stranger_port, &idp_md, Some(&stranger_id));
+    // Another application of the same user's session, for Single Logout across applications.
+    let other_dir = dir.join("other");
+    let other_port = free_port();
+    let other_id = format!("http://127.0.0.1:{other_port}/other-sp");
+    let other_md = PySp::prepare_on(&other_dir, other_port, Some(&other_id));
+    let other_app = sesame.create_app("pysaml2-other", &other_md);
+    let other_idp_md = dir.join("idp-metadata-other.xml");
+    sesame.fetch_metadata(&other_app, &other_idp_md);
+    let mut other = PySp::start(&other_dir, other_port, &other_idp_md, Some(&other_id));
 
     // Plain assertions first, whatever the metadata import chose.
     sesame.update_settings(&dir, &app, |s| {
@@ -1069,6 +1097,66 @@ fn pysaml2_sp() {
         )?;
         expect_sesame_session_gone(&b, &sesame)
     });
+    report.run(
+        "pysaml2: single logout reaches the session's other SP, which answers",
+        || {
+            let b = Browser::new(&dir, "two-sps");
+            let w = b.walk(
+                "two-sps-first",
+                &sp.url("/login?binding=redirect"),
+                Some(ALICE),
+            );
+            expect_signed_in(&w, &expected, &cert, &[])?;
+            let w = b.walk("two-sps-other", &other.url("/login?binding=redirect"), None);
+            check(w.body.contains("protected=yes") && !w.signed_in, || {
+                format!(
+                    "the session did not sign in to the other SP: {}",
+                    w.summary()
+                )
+            })?;
+            // From the first SP: Sésame sends the browser to the other with a signed
+            // LogoutRequest, pysaml2 verifies it and answers with a signed LogoutResponse, which
+            // Sésame verifies before answering the first SP with a plain Success.
+            let w = b.walk("two-sps-slo", &sp.url("/logout?binding=redirect"), None);
+            check(
+                w.error.is_none()
+                    && w.body.contains("logged_out=yes")
+                    && w.body.contains("sub_status=None"),
+                || format!("the first SP did not get a full Success: {}", w.summary()),
+            )?;
+            let hops: Vec<&str> = w
+                .hops
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|h| h[1].as_str())
+                .collect();
+            check(
+                hops.iter()
+                    .any(|u| u.starts_with(&other.url("/slo?SAMLRequest="))),
+                || format!("the logout did not visit the other SP: {}", w.summary()),
+            )?;
+            // The other SP's answer came back to Sésame signed (so Sésame's check ran).
+            check(
+                hops.iter().any(|u| {
+                    u.starts_with(&sesame.url())
+                        && u.contains("SAMLResponse=")
+                        && u.contains("&Signature=")
+                }),
+                || {
+                    format!(
+                        "no signed LogoutResponse from the other SP: {}",
+                        w.summary()
+                    )
+                },
+            )?;
+            let w = b.walk("two-sps-after", &other.url("/protected"), None);
+            check(!w.body.contains("protected=yes"), || {
+                format!("the other SP still has a session: {}", w.summary())
+            })?;
+            expect_sesame_session_gone(&b, &sesame)
+        },
+    );
     // AES-256-GCM by default; AES-128-CBC when the app asks for it (SPs that read no GCM).
     for (method, algorithm) in [
         ("aes256-gcm", "http://www.w3.org/2009/xmlenc11#aes256-gcm"),
@@ -1222,8 +1310,14 @@ fn pysaml2_sp() {
     });
 
     stranger.proc.stop();
+    other.proc.stop();
     sp.proc.stop();
-    let logs = [sp.log.clone(), stranger.log.clone(), dir.join("sesame.log")];
+    let logs = [
+        sp.log.clone(),
+        other.log.clone(),
+        stranger.log.clone(),
+        dir.join("sesame.log"),
+    ];
     drop(sesame);
     report.finish("pysaml2_sp", &dir, &logs);
 }

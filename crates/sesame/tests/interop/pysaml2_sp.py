@@ -283,11 +283,13 @@ class Handler(BaseHTTPRequestHandler):
                     text(self, 400, "pysaml2_sp: invalid LogoutResponse\n")
                     return
                 status = resp.response.status.status_code.value
+                nested = resp.response.status.status_code.status_code
+                sub_status = nested.value if nested is not None else None
                 sid, _ = self.session()
                 st.sessions.pop(sid, None)
                 ok = status == "urn:oasis:names:tc:SAML:2.0:status:Success"
                 text(self, 200 if ok else 400,
-                     f"logged_out={'yes' if ok else 'no'}\nstatus={status}\n"
+                     f"logged_out={'yes' if ok else 'no'}\nstatus={status}\nsub_status={sub_status}\n"
                      f"issuer={resp.issuer()}\nin_response_to={resp.in_response_to}\n",
                      [("Set-Cookie", f"{st.cookie}=; Path=/; Max-Age=0")])
             elif "SAMLRequest" in q:
