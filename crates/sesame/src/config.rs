@@ -258,22 +258,36 @@ mod tests {
         assert!(Config::resolve(&args).is_err());
     }
 
+    /// A `sesame.toml` in a directory of its own, removed with it.
+    struct ConfigFile(PathBuf);
+
+    impl ConfigFile {
+        fn new(contents: &str) -> ConfigFile {
+            let dir = std::env::temp_dir().join(format!("sesame-config-{}", uuid::Uuid::new_v4()));
+            std::fs::create_dir_all(&dir).unwrap();
+            let file = dir.join("sesame.toml");
+            std::fs::write(&file, contents).unwrap();
+            ConfigFile(file)
+        }
+    }
+
+    impl Drop for ConfigFile {
+        fn drop(&mut self) {
+            if let Some(dir) = self.0.parent() {
+                let _ = std::fs::remove_dir_all(dir);
+            }
+        }
+    }
+
     #[test]
     fn direct_federation_hosts_from_file_or_flag() {
         assert_eq!(
             Config::resolve(&empty()).unwrap().direct_federation_hosts,
             None
         );
-        let dir = std::env::temp_dir().join(format!("sesame-config-{}", uuid::Uuid::new_v4()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let file = dir.join("sesame.toml");
-        std::fs::write(
-            &file,
-            "direct_federation_hosts = [\"IdP.Partner.example.\"]\n",
-        )
-        .unwrap();
+        let file = ConfigFile::new("direct_federation_hosts = [\"IdP.Partner.example.\"]\n");
         let mut args = empty();
-        args.config = Some(file);
+        args.config = Some(file.0.clone());
         assert_eq!(
             Config::resolve(&args).unwrap().direct_federation_hosts,
             Some(vec!["idp.partner.example".to_owned()])
@@ -295,16 +309,11 @@ mod tests {
 
     #[test]
     fn flags_win_over_file() {
-        let dir = std::env::temp_dir().join(format!("sesame-config-{}", uuid::Uuid::new_v4()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let file = dir.join("sesame.toml");
-        std::fs::write(
-            &file,
+        let file = ConfigFile::new(
             "listen = \"127.0.0.1:9000\"\npublic_url = \"https://login.example/\"\n",
-        )
-        .unwrap();
+        );
         let mut args = empty();
-        args.config = Some(file.clone());
+        args.config = Some(file.0.clone());
         let c = Config::resolve(&args).unwrap();
         assert_eq!(c.listen.to_string(), "127.0.0.1:9000");
         assert_eq!(c.public_url, "https://login.example");
@@ -313,7 +322,7 @@ mod tests {
             Config::resolve(&args).unwrap().listen.to_string(),
             "127.0.0.1:9100"
         );
-        std::fs::write(&file, "lisen = 1\n").unwrap();
+        std::fs::write(&file.0, "lisen = 1\n").unwrap();
         assert!(Config::resolve(&args).is_err());
     }
 }

@@ -8,6 +8,9 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
+use common::WorkDir;
 use serde_json::Value;
 use std::net::{TcpListener, UdpSocket};
 use std::path::PathBuf;
@@ -102,7 +105,7 @@ fn txt_record_served_by_dnsmasq_verifies_the_domain() {
         .local_addr()
         .unwrap()
         .port();
-    let data = std::env::temp_dir().join(format!("sesame-dns-{}", uuid::Uuid::new_v4()));
+    let data = WorkDir::new("dns");
     let server = Kill(
         Command::new(BIN)
             .args([

@@ -3,6 +3,9 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
+use common::WorkDir;
 use serde_json::Value;
 use std::net::TcpListener;
 use std::path::PathBuf;
@@ -118,12 +121,6 @@ fn free_port() -> u16 {
         .port()
 }
 
-fn temp_dir() -> PathBuf {
-    let d = std::env::temp_dir().join(format!("sesame-e2e-{}", uuid::Uuid::new_v4()));
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
-
 fn browser() -> ::reqwest::Client {
     ::reqwest::Client::builder()
         .cookie_store(true)
@@ -167,7 +164,8 @@ async fn submit(
 
 #[tokio::test(flavor = "multi_thread")]
 async fn sign_in_lockout_logout_scopes_and_restart() {
-    let server = Server::start(temp_dir(), free_port());
+    let work = WorkDir::new("e2e");
+    let server = Server::start(work.to_path_buf(), free_port());
     let base = server.url();
 
     // The CLI creates a tenant, a user and a password.
@@ -407,7 +405,7 @@ fn cli_errors_are_one_line_with_nonzero_exit() {
 
 #[test]
 fn first_start_prints_a_one_time_token() {
-    let data = temp_dir();
+    let data = WorkDir::new("e2e");
     let port = free_port();
     let mut child = Command::new(BIN)
         .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
