@@ -17,6 +17,18 @@ const CERT_SUBJECT: &str = "Sésame Federated SSO Certificate";
 /// progress cookie) has room for this bound, the same as the Redirect decoder's.
 pub const RELAY_STATE_MAX: usize = sesame_saml::MAX_RELAY_STATE_BYTES;
 
+/// Why a RelayState cannot be carried, if it cannot: longer than [`RELAY_STATE_MAX`], or with
+/// control characters (no URL or token has them, and each would take six bytes once sealed).
+pub fn relay_state_problem(relay_state: &str) -> Option<String> {
+    if relay_state.len() > RELAY_STATE_MAX {
+        Some(format!("The RelayState is longer than {RELAY_STATE_MAX} bytes."))
+    } else if relay_state.chars().any(char::is_control) {
+        Some("The RelayState contains control characters.".into())
+    } else {
+        None
+    }
+}
+
 /// AES-128-CBC when the SP's metadata lists it among its encryption methods and lists no GCM
 /// cipher; AES-256-GCM otherwise (also when it lists none: metadata §2.4.1.1 makes the list
 /// optional).
@@ -331,14 +343,8 @@ pub fn validate_saml_settings(s: &SamlAppSettings) -> CoreResult<()> {
             check_url(field, v)?;
         }
     }
-    if s.relay_state
-        .as_ref()
-        .is_some_and(|rs| rs.len() > RELAY_STATE_MAX)
-    {
-        return Err(CoreError::invalid(
-            "relayState",
-            format!("at most {RELAY_STATE_MAX} bytes"),
-        ));
+    if let Some(problem) = s.relay_state.as_deref().and_then(relay_state_problem) {
+        return Err(CoreError::invalid("relayState", problem));
     }
     if s.attributes.len() > 100 {
         return Err(CoreError::invalid(

@@ -198,18 +198,12 @@ impl Core {
             )
         })?;
         // Sealed into the logout-progress cookie until the answer: bounded as for sign-ins.
-        if req
+        if let Some(problem) = req
             .relay_state
-            .as_ref()
-            .is_some_and(|r| r.len() > crate::RELAY_STATE_MAX)
+            .as_deref()
+            .and_then(crate::saml_apps::relay_state_problem)
         {
-            return Err(bad(
-                codes::MALFORMED_REQUEST,
-                &format!(
-                    "The RelayState is longer than {} bytes.",
-                    crate::RELAY_STATE_MAX
-                ),
-            ));
+            return Err(bad(codes::MALFORMED_REQUEST, &problem));
         }
         let app = match self
             .find_saml_app(tenant.id, &unverified.header.issuer)

@@ -286,21 +286,13 @@ impl Core {
             );
             return refuse(Some(app.id), f, "Subject NameID over 512 bytes".into()).await;
         }
-        if req
+        if let Some(problem) = req
             .relay_state
-            .as_ref()
-            .is_some_and(|r| r.len() > crate::RELAY_STATE_MAX)
+            .as_deref()
+            .and_then(crate::saml_apps::relay_state_problem)
         {
-            let f = SsoFailure::new(
-                codes::MALFORMED_REQUEST,
-                400,
-                format!(
-                    "The RelayState is longer than {} bytes.",
-                    crate::RELAY_STATE_MAX
-                ),
-            );
-            let detail = format!("RelayState over {} bytes", crate::RELAY_STATE_MAX);
-            return refuse(Some(app.id), f, detail).await;
+            let f = SsoFailure::new(codes::MALFORMED_REQUEST, 400, problem.clone());
+            return refuse(Some(app.id), f, problem).await;
         }
         Ok(PendingSso {
             app_id: app.id,

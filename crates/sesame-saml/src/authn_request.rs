@@ -34,10 +34,21 @@ pub struct RequestHeader {
 }
 
 /// Reads the header of a request element and checks its version.
+/// The longest request ID accepted.
+pub const MAX_ID_BYTES: usize = 256;
+
 pub(crate) fn read_request_header(root: Node<'_, '_>) -> Result<RequestHeader> {
     let version = req_attr(root, "Version")?.to_owned();
     rules::request_version_is_2_0(&version)?;
     let id = req_attr(root, "ID")?.to_owned();
+    // Echoed in InResponseTo, kept in the replay cache and sealed into cookies: bounded (IDs are
+    // 128–160 random bits, core §1.3.4; 256 bytes leaves room for any encoding of them).
+    if id.is_empty() || id.len() > MAX_ID_BYTES {
+        return Err(SamlError::InvalidValue {
+            what: "ID",
+            value: format!("{} bytes (1 to {MAX_ID_BYTES} expected)", id.len()),
+        });
+    }
     let issue_instant =
         attr_instant(root, "IssueInstant")?.ok_or(SamlError::MissingAttribute("IssueInstant"))?;
     let issuer_node =

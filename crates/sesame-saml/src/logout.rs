@@ -101,6 +101,9 @@ pub fn verify_logout_request_post(
     })
 }
 
+/// The most distinct SessionIndex values a LogoutRequest may carry.
+pub const MAX_SESSION_INDEXES: usize = 16;
+
 fn read_logout_request(root: Node<'_, '_>) -> Result<LogoutRequest> {
     if !is(root, ns::PROTOCOL, "LogoutRequest") {
         return Err(unexpected("LogoutRequest", root));
@@ -115,9 +118,21 @@ fn read_logout_request(root: Node<'_, '_>) -> Result<LogoutRequest> {
     let name_id = opt_child(root, ns::ASSERTION, "NameID")?
         .ok_or(SamlError::MissingElement("NameID"))
         .and_then(NameId::read)?;
-    let session_indexes = children(root, ns::PROTOCOL, "SessionIndex")
+    let mut session_indexes = children(root, ns::PROTOCOL, "SessionIndex")
         .map(text_trimmed)
         .collect::<Result<Vec<_>>>()?;
+    // Each one is a lookup: a handful is what SPs send (one per session they hold).
+    session_indexes.sort_unstable();
+    session_indexes.dedup();
+    if session_indexes.len() > MAX_SESSION_INDEXES {
+        return Err(SamlError::InvalidValue {
+            what: "SessionIndex",
+            value: format!(
+                "{} distinct values (at most {MAX_SESSION_INDEXES})",
+                session_indexes.len()
+            ),
+        });
+    }
     Ok(LogoutRequest {
         header,
         not_on_or_after: attr_instant(root, "NotOnOrAfter")?,

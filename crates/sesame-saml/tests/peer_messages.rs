@@ -363,4 +363,36 @@ fn pysaml2_logout_requests() {
         rule(parse_logout_request(&unsigned)),
         "text-split-by-comment"
     );
+
+    // Bounds: each SessionIndex is a lookup, and the ID is kept and sealed into a cookie.
+    let plain = strip_signature(&xml);
+    let index = |i: usize| format!("<ns0:SessionIndex>_s{i}</ns0:SessionIndex>");
+    let with_indexes = |n: usize, distinct: bool| {
+        let all: String = (0..n)
+            .map(|i| index(if distinct { i } else { 0 }))
+            .collect();
+        let at = plain.find("<ns0:SessionIndex>").unwrap();
+        let end = plain.find("</ns0:SessionIndex>").unwrap() + "</ns0:SessionIndex>".len();
+        format!("{}{all}{}", &plain[..at], &plain[end..])
+    };
+    let r = parse_logout_request(&with_indexes(16, true)).unwrap();
+    assert_eq!(r.session_indexes.len(), 16);
+    let r = parse_logout_request(&with_indexes(5_000, false)).unwrap();
+    assert_eq!(r.session_indexes, ["_s0"], "repeated values count once");
+    assert_eq!(
+        rule(parse_logout_request(&with_indexes(17, true))),
+        "invalid-value"
+    );
+    let id = |len: usize| {
+        let start = plain.find(" ID=\"").unwrap() + " ID=\"".len();
+        let end = start + plain[start..].find('"').unwrap();
+        format!(
+            "{}_{}{}",
+            &plain[..start],
+            "a".repeat(len - 1),
+            &plain[end..]
+        )
+    };
+    parse_logout_request(&id(256)).unwrap();
+    assert_eq!(rule(parse_logout_request(&id(257))), "invalid-value");
 }

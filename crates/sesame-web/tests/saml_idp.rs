@@ -670,11 +670,61 @@ async fn long_relay_states_survive_the_sign_in() {
         StatusCode::BAD_REQUEST,
         "SESAME-3002",
     );
+    // Control characters: refused alike (each would take six bytes once sealed).
+    let control = format!("https://sp.example/return?{}", "\u{1}".repeat(10));
+    for xml in [w.request(ACS, ""), logout.clone()] {
+        assert_refused(
+            &b.get(&w.api, &sso(&xml, &control)).await,
+            StatusCode::BAD_REQUEST,
+            "SESAME-3002",
+        );
+    }
     assert_eq!(
         b.get(&w.api, &format!("/{}/", w.tenant)).await.status,
         StatusCode::OK,
         "still signed in"
     );
+    // The longest RelayState to seal (every byte escaped in JSON) still goes through the
+    // sign-in page, and through a logout's progress cookie, with the longest request ID.
+    let quotes = "\"".repeat(1024);
+    let second = w.second_app_with_logout(json!({})).await;
+    let mut fresh = Browser::new();
+    let first = fresh.get(&w.api, &sso(&w.request(ACS, ""), &quotes)).await;
+    let page = fresh
+        .sign_in_and_continue(&w.api, &w.tenant, &first.location.unwrap())
+        .await;
+    assert_eq!(
+        field(&page.text, "RelayState").map(|r| r.replace("&quot;", "\"")),
+        Some(quotes.clone())
+    );
+    posted_response(
+        &fresh
+            .get(&w.api, &format!("/{}/apps/{second}/launch", w.tenant))
+            .await,
+    );
+    let index = name_id_and_session_index(&posted_response(&page)).1;
+    let id = format!("_{}", "i".repeat(255));
+    let logout = logout_request_xml(&w, &id, &name_id, Some(&index));
+    let hop = fresh.get(&w.api, &sso(&logout, &quotes)).await;
+    let to_second = hop.location.unwrap_or_else(|| panic!("{}", hop.text));
+    let progress = hop
+        .set_cookies
+        .iter()
+        .find(|c| c.starts_with("sesame_slo_"))
+        .unwrap();
+    assert!(progress.split(';').next().unwrap().len() <= 4_096, "{progress}");
+    let request = sesame_saml::decode_redirect(to_second.split_once('?').unwrap().1).unwrap();
+    let request = sesame_saml::parse_logout_request(&request.xml).unwrap();
+    let answer = second_logout_response(&request.header.id, "https://two.example/sp");
+    let q = encode_redirect(&answer, MessageKind::Response, None, None).unwrap();
+    let last = fresh.get(&w.api, &format!("{}?{q}", w.sso())).await;
+    let to = last.location.unwrap_or_else(|| panic!("{}", last.text));
+    assert!(to.starts_with("https://sp.example/slo?"), "{to}");
+    let back = sesame_saml::decode_redirect(to.split_once('?').unwrap().1).unwrap();
+    assert_eq!(back.relay_state.as_deref(), Some(quotes.as_str()));
+    let status = sesame_saml::parse_logout_response(&back.xml).unwrap();
+    assert_eq!(status.in_response_to.as_deref(), Some(id.as_str()));
+    assert_eq!(status.status.sub_code, None);
 }
 
 /// A signed request must carry its Destination (bindings §3.4.5.2, §3.5.5.2), even when the
