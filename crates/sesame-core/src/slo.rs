@@ -395,8 +395,16 @@ impl Core {
                 unproven_left = true;
             }
         }
+        // An unproven request from a browser whose session it does not name is partial
+        // whether or not the NameID has sessions: the answer must not tell anyone who writes
+        // a NameID whether that user is signed in.
+        let partial = if proven {
+            browsers.is_none() && others.is_empty() && browser_in_use
+        } else {
+            browsers.is_none() || unproven_left
+        };
         Ok(NamedSessions {
-            partial: (browsers.is_none() && others.is_empty() && browser_in_use) || unproven_left,
+            partial,
             browsers,
             others,
         })

@@ -1364,6 +1364,15 @@ async fn logout_request_without_the_cookie_ends_the_session_it_names() {
         answer.status
     );
     assert_eq!(b.get(&w.api, &home).await.status, StatusCode::OK);
+    // And the answer does not tell whether that NameID has sessions: the same for one without.
+    let nobody = logout_request_xml(&w, "_lo1b", "nobody@contoso.example", None);
+    let answer = logout_response_at(&cross_site.get(&w.api, &w.redirect(&nobody, None)).await);
+    assert_eq!(
+        answer.status.sub_code,
+        Some(sesame_saml::StatusCode::PartialLogout),
+        "{:?}",
+        answer.status
+    );
     // Somebody else's SessionIndex (or a stale one): nothing ends.
     let wrong = logout_request_xml(&w, "_lo2", &name_id, Some("_not-issued"));
     cross_site.get(&w.api, &w.redirect(&wrong, None)).await;
