@@ -21,7 +21,9 @@ pub const RELAY_STATE_MAX: usize = sesame_saml::MAX_RELAY_STATE_BYTES;
 /// control characters (no URL or token has them, and each would take six bytes once sealed).
 pub fn relay_state_problem(relay_state: &str) -> Option<String> {
     if relay_state.len() > RELAY_STATE_MAX {
-        Some(format!("The RelayState is longer than {RELAY_STATE_MAX} bytes."))
+        Some(format!(
+            "The RelayState is longer than {RELAY_STATE_MAX} bytes."
+        ))
     } else if relay_state.chars().any(char::is_control) {
         Some("The RelayState contains control characters.".into())
     } else {

@@ -438,20 +438,20 @@ impl Core {
         Ok(targets)
     }
 
-    /// Records an application's LogoutResponse: a missing or failed answer makes the logout
-    /// partial, never stops it. The answer counts when it comes from the application the
-    /// request went to, for that request, with Success, and its signature passes as that
+    /// Records an application's LogoutResponse (`answer`: its XML, the Redirect binding's
+    /// message, where it was received): a missing or failed answer makes the logout partial,
+    /// never stops it. The answer counts when it comes from the application the request went
+    /// to, for that request, sent here, with Success, and its signature passes as that
     /// application's LogoutRequests' would (profiles §4.4.4.2: the responder authenticates).
     pub async fn record_logout_response(
         &self,
         tenant: TenantId,
         state: &mut SloState,
-        xml: &str,
-        redirect: Option<&RedirectMessage>,
+        answer: &IncomingRequest,
     ) {
         let confirmed = match (state.awaiting.take(), state.awaiting_app.take()) {
             (Some(request_id), Some(app_id)) => {
-                self.logout_confirmed(tenant, app_id, &request_id, xml, redirect)
+                self.logout_confirmed(tenant, app_id, &request_id, answer)
                     .await
             }
             _ => false,
@@ -464,25 +464,25 @@ impl Core {
         tenant: TenantId,
         app_id: AppId,
         request_id: &str,
-        xml: &str,
-        redirect: Option<&RedirectMessage>,
+        answer: &IncomingRequest,
     ) -> bool {
+        let (xml, redirect) = (answer.xml.as_str(), answer.redirect.as_ref());
         let Ok(app) = self.store.get_app(tenant, app_id).await else {
             return false;
         };
         let Some(settings) = app.saml.as_ref() else {
             return false;
         };
-        let response = match verify_from_app(
+        let (response, signed) = match verify_from_app(
             settings,
             xml,
             redirect,
             sesame_saml::verify_logout_response_post,
             sesame_saml::parse_logout_response,
         ) {
-            Ok(Some(verified)) => verified,
+            Ok(Some(verified)) => (verified, true),
             Ok(None) => match sesame_saml::parse_logout_response(xml) {
-                Ok(r) => r,
+                Ok(r) => (r, false),
                 Err(_) => return false,
             },
             Err(detail) => {
@@ -490,26 +490,26 @@ impl Core {
                 return false;
             }
         };
+        // Where it was sent: mandatory when signed (bindings §3.4.5.2, §3.5.5.2).
+        let destination = sesame_saml::rules::destination_matches(
+            response.destination.as_deref(),
+            &answer.received_url,
+            signed,
+        );
+        if let Err(e) = destination {
+            tracing::warn!(app = %app.id, error = %e, "single logout: LogoutResponse refused");
+            return false;
+        }
         response.status.is_success()
             && response.in_response_to.as_deref() == Some(request_id)
             && settings.identifiers.contains(&response.issuer)
     }
 
     /// The next browser step: a LogoutRequest to the next application, else the final
-    /// LogoutResponse to the origin.
-    pub async fn next_logout_step(
-        &self,
-        tenant: TenantId,
-        state: &mut SloState,
-    ) -> Result<SloStep, SsoFailure> {
-        let unavailable = |e: CoreError| {
-            tracing::error!(error = %e, "single logout step failed");
-            SsoFailure {
-                code: codes::ISSUANCE,
-                status: 503,
-                message: "Logout could not be completed.".into(),
-            }
-        };
+    /// LogoutResponse to the origin. An application that cannot be sent its message (deleted,
+    /// no usable key) is skipped and the logout becomes partial: the session is already over,
+    /// and the others still hear of it.
+    pub async fn next_logout_step(&self, tenant: TenantId, state: &mut SloState) -> SloStep {
         let issuer = self.idp_entity_id(tenant);
         while let Some(target) = state.remaining.first().cloned() {
             state.remaining.remove(0);
@@ -523,64 +523,92 @@ impl Core {
             let Some(url) = app.saml.as_ref().and_then(|s| s.logout_url.clone()) else {
                 continue;
             };
-            let key = self
-                .active_signing_key(tenant, app.id)
+            match self
+                .logout_request_to(tenant, &issuer, &app, &target, &url)
                 .await
-                .map_err(unavailable)?;
-            let algorithm = logout_signature_algorithm(app.saml.as_ref());
-            let id = format!("_{}", self.new_uuid().simple());
-            let name_id = sesame_saml::NameId {
-                value: target.name_id.clone(),
-                format: Some(target.name_id_format.clone()),
-                name_qualifier: None,
-                sp_name_qualifier: None,
-            };
-            let now = self.now();
-            let params = sesame_saml::LogoutRequestParams {
-                id: &id,
-                issue_instant: now,
-                issuer: &issuer,
-                destination: &url,
-                name_id: &name_id,
-                session_index: Some(&target.session_index),
-                not_on_or_after: Some(now + time::Duration::minutes(5)),
-                reason: Some("urn:oasis:names:tc:SAML:2.0:logout:user"),
-            };
-            let xml = sesame_saml::build_logout_request(&params, None)
-                .map_err(|e| unavailable(CoreError::Internal(format!("LogoutRequest: {e}"))))?;
-            let query = sesame_saml::encode_redirect(
-                &xml,
-                MessageKind::Request,
-                None,
-                Some((&key, algorithm)),
-            )
-            .map_err(|e| {
-                unavailable(CoreError::Internal(format!("LogoutRequest encoding: {e}")))
-            })?;
-            state.awaiting = Some(id);
-            state.awaiting_app = Some(app.id);
-            return Ok(SloStep::Redirect(sesame_saml::bindings::append_query(
-                &url, &query,
-            )));
+            {
+                Ok((id, redirect)) => {
+                    state.awaiting = Some(id);
+                    state.awaiting_app = Some(app.id);
+                    return SloStep::Redirect(redirect);
+                }
+                Err(e) => {
+                    tracing::error!(app = %app.id, error = %e, "single logout: could not send a LogoutRequest");
+                    state.partial = true;
+                }
+            }
         }
         let Some(origin) = state.origin.take() else {
-            return Ok(SloStep::Done);
+            return SloStep::Done;
         };
-        let app = self
-            .store
-            .get_app(tenant, origin.app_id)
+        match self
+            .logout_response_to(tenant, &issuer, &origin, state.partial)
             .await
-            .map_err(|e| unavailable(e.into()))?;
-        let Some(url) = app.saml.as_ref().and_then(|s| s.logout_url.clone()) else {
+        {
+            Ok(Some(redirect)) => SloStep::Redirect(redirect),
             // The origin published no logout endpoint: nothing to answer to.
-            return Ok(SloStep::Done);
-        };
-        let key = self
-            .active_signing_key(tenant, app.id)
-            .await
-            .map_err(unavailable)?;
+            Ok(None) => SloStep::Done,
+            Err(e) => {
+                tracing::error!(app = %origin.app_id, error = %e, "single logout: could not answer the application that asked");
+                SloStep::Done
+            }
+        }
+    }
+
+    /// A signed LogoutRequest for `target` (HTTP-Redirect): its ID and the URL to send the
+    /// browser to.
+    async fn logout_request_to(
+        &self,
+        tenant: TenantId,
+        issuer: &str,
+        app: &Application,
+        target: &SloTarget,
+        url: &str,
+    ) -> Result<(String, String), CoreError> {
+        let key = self.active_signing_key(tenant, app.id).await?;
         let id = format!("_{}", self.new_uuid().simple());
-        let status = if state.partial {
+        let name_id = sesame_saml::NameId {
+            value: target.name_id.clone(),
+            format: Some(target.name_id_format.clone()),
+            name_qualifier: None,
+            sp_name_qualifier: None,
+        };
+        let now = self.now();
+        let params = sesame_saml::LogoutRequestParams {
+            id: &id,
+            issue_instant: now,
+            issuer,
+            destination: url,
+            name_id: &name_id,
+            session_index: Some(&target.session_index),
+            not_on_or_after: Some(now + time::Duration::minutes(5)),
+            reason: Some("urn:oasis:names:tc:SAML:2.0:logout:user"),
+        };
+        let xml = sesame_saml::build_logout_request(&params, None)
+            .map_err(|e| CoreError::Internal(format!("LogoutRequest: {e}")))?;
+        let algorithm = logout_signature_algorithm(app.saml.as_ref());
+        let query =
+            sesame_saml::encode_redirect(&xml, MessageKind::Request, None, Some((&key, algorithm)))
+                .map_err(|e| CoreError::Internal(format!("LogoutRequest encoding: {e}")))?;
+        Ok((id, sesame_saml::bindings::append_query(url, &query)))
+    }
+
+    /// The signed LogoutResponse to the application that asked (HTTP-Redirect), as the URL to
+    /// send the browser to; `None` when it has no logout endpoint.
+    async fn logout_response_to(
+        &self,
+        tenant: TenantId,
+        issuer: &str,
+        origin: &SloOrigin,
+        partial: bool,
+    ) -> Result<Option<String>, CoreError> {
+        let app = self.store.get_app(tenant, origin.app_id).await?;
+        let Some(url) = app.saml.as_ref().and_then(|s| s.logout_url.clone()) else {
+            return Ok(None);
+        };
+        let key = self.active_signing_key(tenant, app.id).await?;
+        let id = format!("_{}", self.new_uuid().simple());
+        let status = if partial {
             sesame_saml::Status::of(sesame_saml::StatusCode::PartialLogout, None)
         } else {
             sesame_saml::Status::success()
@@ -588,28 +616,24 @@ impl Core {
         let params = sesame_saml::LogoutResponseParams {
             id: &id,
             issue_instant: self.now(),
-            issuer: &issuer,
+            issuer,
             destination: &url,
             in_response_to: &origin.request_id,
             status,
         };
         let xml = sesame_saml::build_logout_response(&params, None)
-            .map_err(|e| unavailable(CoreError::Internal(format!("LogoutResponse: {e}"))))?;
+            .map_err(|e| CoreError::Internal(format!("LogoutResponse: {e}")))?;
         let query = sesame_saml::encode_redirect(
             &xml,
             MessageKind::Response,
             origin.relay_state.as_deref(),
             Some((&key, logout_signature_algorithm(app.saml.as_ref()))),
         )
-        .map_err(|e| unavailable(CoreError::Internal(format!("LogoutResponse encoding: {e}"))))?;
-        Ok(SloStep::Redirect(sesame_saml::bindings::append_query(
-            &url, &query,
-        )))
+        .map_err(|e| CoreError::Internal(format!("LogoutResponse encoding: {e}")))?;
+        Ok(Some(sesame_saml::bindings::append_query(&url, &query)))
     }
 }
 
-/// What Sésame signs an app's logout messages with: its configured algorithm, as for its
-/// Responses (an SP set up for RSA-SHA1 may not verify anything else).
 fn logout_signature_algorithm(settings: Option<&SamlAppSettings>) -> SignatureAlgorithm {
     settings.map_or(SignatureAlgorithm::RsaSha256, |s| {
         crate::sso::signing_algorithms(s).0

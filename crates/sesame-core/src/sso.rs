@@ -33,7 +33,8 @@ pub struct RequestMeta {
     pub correlation_id: String,
 }
 
-/// An AuthnRequest as received, after the binding's decoding.
+/// A SAML message as received, after the binding's decoding: an AuthnRequest or LogoutRequest,
+/// or an SP's LogoutResponse.
 pub struct IncomingRequest {
     pub xml: String,
     pub relay_state: Option<String>,

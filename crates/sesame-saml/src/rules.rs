@@ -57,7 +57,19 @@ pub fn request_destination_matches(
     our_endpoint_url: &str,
     signed: bool,
 ) -> Result<()> {
-    match header.destination.as_deref() {
+    destination_matches(header.destination.as_deref(), our_endpoint_url, signed)
+}
+
+/// [`request_destination_matches`] for any message's `Destination` (a LogoutResponse's too).
+///
+/// # Errors
+/// As [`request_destination_matches`].
+pub fn destination_matches(
+    destination: Option<&str>,
+    our_endpoint_url: &str,
+    signed: bool,
+) -> Result<()> {
+    match destination {
         Some(d) if d == our_endpoint_url => Ok(()),
         Some(d) => Err(SamlError::DestinationMismatch {
             expected: our_endpoint_url.to_owned(),

@@ -712,7 +712,10 @@ async fn long_relay_states_survive_the_sign_in() {
         .iter()
         .find(|c| c.starts_with("sesame_slo_"))
         .unwrap();
-    assert!(progress.split(';').next().unwrap().len() <= 4_096, "{progress}");
+    assert!(
+        progress.split(';').next().unwrap().len() <= 4_096,
+        "{progress}"
+    );
     let request = sesame_saml::decode_redirect(to_second.split_once('?').unwrap().1).unwrap();
     let request = sesame_saml::parse_logout_request(&request.xml).unwrap();
     let answer = second_logout_response(&request.header.id, "https://two.example/sp");
@@ -1157,19 +1160,75 @@ async fn signed_in_to_both(w: &World, b: &mut Browser, second: &str) -> String {
     first
 }
 
-/// The second application's successful answer to LogoutRequest `request_id`.
+/// The second application's successful answer to LogoutRequest `request_id`, unsigned and
+/// without Destination.
 fn second_logout_response(request_id: &str, issuer: &str) -> String {
+    logout_response_xml(request_id, issuer, None)
+}
+
+fn logout_response_xml(request_id: &str, issuer: &str, destination: Option<&str>) -> String {
     let now = time::OffsetDateTime::now_utc()
         .format(&time::format_description::well_known::Rfc3339)
         .unwrap();
+    let destination = destination
+        .map(|d| format!(" Destination=\"{d}\""))
+        .unwrap_or_default();
     format!(
-        r#"<samlp:LogoutResponse xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ID="_r2" Version="2.0" IssueInstant="{now}" InResponseTo="{request_id}"><saml:Issuer>{issuer}</saml:Issuer><samlp:Status><samlp:StatusCode Value="urn:oasis:names:tc:SAML:2.0:status:Success"/></samlp:Status></samlp:LogoutResponse>"#
+        r#"<samlp:LogoutResponse xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ID="_r2" Version="2.0" IssueInstant="{now}" InResponseTo="{request_id}"{destination}><saml:Issuer>{issuer}</saml:Issuer><samlp:Status><samlp:StatusCode Value="urn:oasis:names:tc:SAML:2.0:status:Success"/></samlp:Status></samlp:LogoutResponse>"#
     )
 }
 
+/// How a test LogoutResponse is written and sent.
+struct Reply<'a> {
+    case: &'a str,
+    issuer: &'a str,
+    /// `None`: the ID of the request it answers.
+    in_response_to: Option<&'a str>,
+    signed_by: Option<&'a SigningKey>,
+    posted: bool,
+    /// `Some(None)`: Sésame's endpoint; `None`: no Destination.
+    destination: Option<Option<&'a str>>,
+    partial: bool,
+}
+
+impl Reply<'_> {
+    /// The query string, or `POST ` and the form.
+    fn encode(&self, w: &World, request_id: &str) -> String {
+        let endpoint = format!("{}/{}/saml2", w.public_url, w.tenant);
+        let xml = logout_response_xml(
+            self.in_response_to.unwrap_or(request_id),
+            self.issuer,
+            self.destination.map(|d| d.unwrap_or(&endpoint)),
+        );
+        match (self.posted, self.signed_by) {
+            (true, key) => {
+                let xml = match key {
+                    Some(key) => sesame_xmlsec::sign_enveloped(
+                        &xml,
+                        &ElementPath::root(sesame_saml::ns::PROTOCOL, "LogoutResponse"),
+                        key,
+                        &sesame_xmlsec::SignOptions::default(),
+                    )
+                    .unwrap(),
+                    None => xml,
+                };
+                format!("POST SAMLResponse={}", urlencode(&B64.encode(xml)))
+            }
+            (false, key) => encode_redirect(
+                &xml,
+                MessageKind::Response,
+                None,
+                key.map(|k| (k, SignatureAlgorithm::RsaSha256)),
+            )
+            .unwrap(),
+        }
+    }
+}
+
 /// An application's LogoutResponse counts only when it comes from that application, for the
-/// request it was sent, with a signature that passes as its LogoutRequests' would (profiles
-/// §4.4.4.2); otherwise the first application hears PartialLogout.
+/// request it was sent, sent here, with a signature that passes as its LogoutRequests' would
+/// (profiles §4.4.4.2; bindings §3.4.5.2: a signed one names its Destination); otherwise the
+/// first application hears PartialLogout.
 #[tokio::test]
 async fn logout_responses_must_come_from_the_application_asked() {
     let cert = std::fs::read_to_string(format!("{KEYS}/sp.cert.pem")).unwrap();
@@ -1180,57 +1239,92 @@ async fn logout_responses_must_come_from_the_application_asked() {
         .await;
     let sp = sp_key("sp");
     let stranger = sp_key("idp2");
-    let partial = Some(sesame_saml::StatusCode::PartialLogout);
-    type Answer = fn(&str, &SigningKey, &SigningKey) -> String;
-    let cases: [(&str, Answer, Option<sesame_saml::StatusCode>); 7] = [
-        (
-            "signed",
-            |id, sp, _| redirect_signed(id, "https://two.example/sp", sp),
-            None,
-        ),
-        (
-            "unsigned",
-            |id, _, _| redirect_signed_by(id, "https://two.example/sp", None),
-            None,
-        ),
-        (
-            "signed by a stranger",
-            |id, _, other| redirect_signed(id, "https://two.example/sp", other),
-            partial,
-        ),
-        (
-            "another issuer",
-            |id, sp, _| redirect_signed(id, "https://sp.example/sp", sp),
-            partial,
-        ),
-        (
-            "another request",
-            |_, sp, _| redirect_signed("_other", "https://two.example/sp", sp),
-            partial,
-        ),
-        ("posted, signed", |id, sp, _| posted_signed(id, sp), None),
-        (
-            "posted, signed by a stranger",
-            |id, _, other| posted_signed(id, other),
-            partial,
-        ),
+    let two = "https://two.example/sp";
+    let good = Reply {
+        case: "signed",
+        issuer: two,
+        in_response_to: None,
+        signed_by: Some(&sp),
+        posted: false,
+        destination: Some(None),
+        partial: false,
+    };
+    let cases = [
+        Reply { ..good },
+        Reply {
+            case: "unsigned, no Destination",
+            signed_by: None,
+            destination: None,
+            ..good
+        },
+        Reply {
+            case: "signed by a stranger",
+            signed_by: Some(&stranger),
+            partial: true,
+            ..good
+        },
+        Reply {
+            case: "another issuer",
+            issuer: "https://sp.example/sp",
+            partial: true,
+            ..good
+        },
+        Reply {
+            case: "another request",
+            in_response_to: Some("_other"),
+            partial: true,
+            ..good
+        },
+        Reply {
+            case: "signed, no Destination",
+            destination: None,
+            partial: true,
+            ..good
+        },
+        Reply {
+            case: "signed, sent elsewhere",
+            destination: Some(Some("https://elsewhere.example/saml2")),
+            partial: true,
+            ..good
+        },
+        Reply {
+            case: "unsigned, sent elsewhere",
+            signed_by: None,
+            destination: Some(Some("https://elsewhere.example/saml2")),
+            partial: true,
+            ..good
+        },
+        Reply {
+            case: "posted, signed",
+            posted: true,
+            ..good
+        },
+        Reply {
+            case: "posted, signed by a stranger",
+            posted: true,
+            signed_by: Some(&stranger),
+            partial: true,
+            ..good
+        },
     ];
-    for (i, (case, answer, expected)) in cases.into_iter().enumerate() {
+    for (i, reply) in cases.iter().enumerate() {
         let mut b = Browser::new();
         let id = format!("_lo{i}");
         let request = logout_reaching_second(&w, &mut b, &checked, &id).await;
-        let answered = answer(&request.header.id, &sp, &stranger);
+        let answered = reply.encode(&w, &request.header.id);
         let page = match answered.strip_prefix("POST ") {
             Some(form) => b.send(&w.api, "POST", &w.sso(), Some(form.into())).await,
             None => b.get(&w.api, &format!("{}?{answered}", w.sso())).await,
         };
         let status = logout_response_at(&page);
+        let case = reply.case;
         assert_eq!(
             status.in_response_to.as_deref(),
             Some(id.as_str()),
             "{case}"
         );
-        assert_eq!(status.status.sub_code, expected, "{case}");
+        let partial = status.status.sub_code == Some(sesame_saml::StatusCode::PartialLogout);
+        assert_eq!(partial, reply.partial, "{case}: {:?}", status.status);
     }
     // An application that requires signed requests: its unsigned answer does not count.
     let strict = w
@@ -1240,43 +1334,52 @@ async fn logout_responses_must_come_from_the_application_asked() {
             "verificationCertificates": [cert],
         }))
         .await;
-    for (signed, expected) in [(false, partial), (true, None)] {
+    let three = Reply {
+        issuer: "https://three.example/sp",
+        ..good
+    };
+    for reply in [
+        Reply {
+            case: "strict, unsigned",
+            signed_by: None,
+            partial: true,
+            ..three
+        },
+        three,
+    ] {
         let mut b = Browser::new();
-        let id = format!("_strict{signed}");
+        let id = format!("_strict{}", reply.partial);
         let request = logout_reaching_second(&w, &mut b, &strict, &id).await;
-        let key = signed.then_some(&sp);
-        let q = redirect_signed_by(&request.header.id, "https://three.example/sp", key);
+        let q = reply.encode(&w, &request.header.id);
         let status = logout_response_at(&b.get(&w.api, &format!("{}?{q}", w.sso())).await);
-        assert_eq!(status.status.sub_code, expected, "signed: {signed}");
+        let partial = status.status.sub_code == Some(sesame_saml::StatusCode::PartialLogout);
+        assert_eq!(partial, reply.partial, "{}", reply.case);
     }
 }
 
-fn redirect_signed(request_id: &str, issuer: &str, key: &SigningKey) -> String {
-    redirect_signed_by(request_id, issuer, Some(key))
-}
-
-fn redirect_signed_by(request_id: &str, issuer: &str, key: Option<&SigningKey>) -> String {
-    let xml = second_logout_response(request_id, issuer);
-    encode_redirect(
-        &xml,
-        MessageKind::Response,
-        None,
-        key.map(|k| (k, SignatureAlgorithm::RsaSha256)),
-    )
-    .unwrap()
-}
-
-/// `POST ` and the form of a LogoutResponse with an enveloped signature by `key`.
-fn posted_signed(request_id: &str, key: &SigningKey) -> String {
-    let xml = second_logout_response(request_id, "https://two.example/sp");
-    let signed = sesame_xmlsec::sign_enveloped(
-        &xml,
-        &ElementPath::root(sesame_saml::ns::PROTOCOL, "LogoutResponse"),
-        key,
-        &sesame_xmlsec::SignOptions::default(),
-    )
-    .unwrap();
-    format!("POST SAMLResponse={}", urlencode(&B64.encode(signed)))
+/// The application that asked for the logout is deleted before its answer: the logout ends on
+/// the signed-out page, not on an error.
+#[tokio::test]
+async fn a_logout_whose_origin_is_gone_still_ends() {
+    let w = world(json!({})).await;
+    w.assign().await;
+    let second = w.second_app_with_logout(json!({})).await;
+    let mut b = Browser::new();
+    let request = logout_reaching_second(&w, &mut b, &second, "_lo-gone").await;
+    let r = w
+        .api
+        .json(
+            "DELETE",
+            &format!("/api/v1/tenants/{}/apps/{}", w.tenant, w.app),
+            json!({}),
+        )
+        .await;
+    assert!(r.status.is_success(), "{:?}", r.body);
+    let answer = second_logout_response(&request.header.id, "https://two.example/sp");
+    let q = encode_redirect(&answer, MessageKind::Response, None, None).unwrap();
+    let page = b.get(&w.api, &format!("{}?{q}", w.sso())).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.text);
+    assert!(page.text.contains("Signed out"), "{}", page.text);
 }
 
 /// The NameID value and the SessionIndex of a Response.

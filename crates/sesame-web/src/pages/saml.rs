@@ -120,23 +120,16 @@ async fn sso_redirect(
             return failure_page(&f, &cid);
         }
     };
-    if message.kind == sesame_saml::MessageKind::Response {
-        return super::slo::logout_response(
-            &state,
-            &tenant,
-            &message.xml,
-            Some(&message),
-            &parts.headers,
-            &cid,
-        )
-        .await;
-    }
+    let kind = message.kind;
     let incoming = IncomingRequest {
         xml: message.xml.clone(),
         relay_state: message.relay_state.clone(),
         redirect: Some(message),
         received_url: received_url(&state, &parts),
     };
+    if kind == sesame_saml::MessageKind::Response {
+        return super::slo::logout_response(&state, &tenant, &incoming, &parts.headers).await;
+    }
     handle_request(&state, &tenant, incoming, &parts, &cid).await
 }
 
@@ -180,7 +173,13 @@ async fn sso_post(
     if let Some(encoded) = form.saml_response {
         return match sesame_saml::decode_post(&encoded) {
             Ok(xml) => {
-                super::slo::logout_response(&state, &tenant, &xml, None, &parts.headers, &cid).await
+                let answer = IncomingRequest {
+                    xml,
+                    relay_state: form.relay_state,
+                    redirect: None,
+                    received_url: received_url(&state, &parts),
+                };
+                super::slo::logout_response(&state, &tenant, &answer, &parts.headers).await
             }
             Err(e) => malformed(format!(
                 "The SAMLResponse could not be decoded ({}).",

@@ -67,10 +67,9 @@ pub(crate) async fn continue_logout(
     tenant: &Tenant,
     mut slo: SloState,
     signed_out: bool,
-    cid: &CorrelationId,
 ) -> Response {
     match state.core.next_logout_step(tenant.id, &mut slo).await {
-        Ok(SloStep::Redirect(url)) => {
+        SloStep::Redirect(url) => {
             let sealed =
                 if slo.remaining.is_empty() && slo.awaiting.is_none() && slo.origin.is_none() {
                     None
@@ -81,11 +80,7 @@ pub(crate) async fn continue_logout(
             let res = with_session_cleared(state, tenant, res, signed_out);
             with_cookie(res, Some(slo_cookie(state, tenant.id, sealed.as_deref())))
         }
-        Ok(SloStep::Done) => signed_out_page(state, tenant, signed_out),
-        Err(f) => {
-            let status = StatusCode::from_u16(f.status).unwrap_or(StatusCode::BAD_REQUEST);
-            error_page(status, f.code, &f.message, cid)
-        }
+        SloStep::Done => signed_out_page(state, tenant, signed_out),
     }
 }
 
@@ -135,9 +130,9 @@ async fn logout(
     match state.core.start_logout(tenant.id, &secret).await {
         Ok(slo) if slo.remaining.is_empty() && idp_logout.is_some() => match idp_logout {
             Some(url) => super::federation::to_idp_logout(&state, &tenant, url),
-            None => continue_logout(&state, &tenant, slo, true, &cid).await,
+            None => continue_logout(&state, &tenant, slo, true).await,
         },
-        Ok(slo) => continue_logout(&state, &tenant, slo, true, &cid).await,
+        Ok(slo) => continue_logout(&state, &tenant, slo, true).await,
         Err(e) => error_page(
             crate::error::status_of(&e),
             e.code(),
@@ -166,14 +161,7 @@ pub(crate) async fn logout_request(
         .await
     {
         Ok(accepted) => {
-            continue_logout(
-                state,
-                tenant,
-                accepted.state,
-                accepted.browser_signed_out,
-                cid,
-            )
-            .await
+            continue_logout(state, tenant, accepted.state, accepted.browser_signed_out).await
         }
         Err(f) => {
             let status = StatusCode::from_u16(f.status).unwrap_or(StatusCode::BAD_REQUEST);
@@ -186,10 +174,8 @@ pub(crate) async fn logout_request(
 pub(crate) async fn logout_response(
     state: &AppState,
     tenant: &Tenant,
-    xml: &str,
-    redirect: Option<&sesame_saml::RedirectMessage>,
+    answer: &IncomingRequest,
     headers: &HeaderMap,
-    cid: &CorrelationId,
 ) -> Response {
     let sealed = cookies::get(headers, &slo_name(tenant.id, state.config.https()));
     let Some(mut slo) = sealed.and_then(|s| state.core.open_logout_progress(&s)) else {
@@ -199,8 +185,8 @@ pub(crate) async fn logout_response(
     };
     state
         .core
-        .record_logout_response(tenant.id, &mut slo, xml, redirect)
+        .record_logout_response(tenant.id, &mut slo, answer)
         .await;
     // Progress exists only for a logout that ended this browser's session.
-    continue_logout(state, tenant, slo, true, cid).await
+    continue_logout(state, tenant, slo, true).await
 }
