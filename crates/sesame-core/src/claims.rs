@@ -176,6 +176,7 @@ mod tests {
             reply_urls: vec![],
             sign_on_url: None,
             logout_url: None,
+            logout_response_url: None,
             relay_state: None,
             name_id: NameIdSettings { format, source },
             attributes,

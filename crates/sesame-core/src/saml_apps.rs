@@ -340,7 +340,11 @@ pub fn validate_saml_settings(s: &SamlAppSettings) -> CoreResult<()> {
             "at most one reply URL can be the default",
         ));
     }
-    for (field, v) in [("signOnUrl", &s.sign_on_url), ("logoutUrl", &s.logout_url)] {
+    for (field, v) in [
+        ("signOnUrl", &s.sign_on_url),
+        ("logoutUrl", &s.logout_url),
+        ("logoutResponseUrl", &s.logout_response_url),
+    ] {
         if let Some(v) = v {
             check_url(field, v)?;
         }
@@ -429,11 +433,12 @@ pub fn saml_settings_from_metadata(xml: &str) -> CoreResult<SamlAppSettings> {
             "the SP metadata has no HTTP-POST AssertionConsumerService",
         ));
     }
-    let logout_url = md
+    let logout = md
         .single_logout_services
         .iter()
-        .find(|e| e.binding == sesame_saml::ns::BINDING_HTTP_REDIRECT)
-        .map(|e| e.location.clone());
+        .find(|e| e.binding == sesame_saml::ns::BINDING_HTTP_REDIRECT);
+    let logout_url = logout.map(|e| e.location.clone());
+    let logout_response_url = logout.and_then(|e| e.response_location.clone());
     let format = md
         .name_id_formats
         .iter()
@@ -454,6 +459,7 @@ pub fn saml_settings_from_metadata(xml: &str) -> CoreResult<SamlAppSettings> {
         reply_urls,
         sign_on_url: None,
         logout_url,
+        logout_response_url,
         relay_state: None,
         name_id,
         attributes: default_attributes(),
@@ -556,6 +562,31 @@ impl Core {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn metadata_import_keeps_the_logout_response_location() {
+        let md = |slo: &str| {
+            format!(
+                r#"<md:EntityDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata" entityID="https://sp.example/sp"><md:SPSSODescriptor protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol">{slo}<md:AssertionConsumerService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST" Location="https://sp.example/acs" index="0"/></md:SPSSODescriptor></md:EntityDescriptor>"#
+            )
+        };
+        let redirect = "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect";
+        let with = md(&format!(
+            r#"<md:SingleLogoutService Binding="{redirect}" Location="https://sp.example/slo" ResponseLocation="https://sp.example/slo/answers"/>"#
+        ));
+        let s = saml_settings_from_metadata(&with).unwrap();
+        assert_eq!(s.logout_url.as_deref(), Some("https://sp.example/slo"));
+        assert_eq!(
+            s.logout_response_url.as_deref(),
+            Some("https://sp.example/slo/answers")
+        );
+        let without = md(&format!(
+            r#"<md:SingleLogoutService Binding="{redirect}" Location="https://sp.example/slo"/>"#
+        ));
+        let s = saml_settings_from_metadata(&without).unwrap();
+        assert_eq!(s.logout_url.as_deref(), Some("https://sp.example/slo"));
+        assert_eq!(s.logout_response_url, None);
+    }
 
     #[test]
     fn content_encryption_follows_what_the_sp_lists() {

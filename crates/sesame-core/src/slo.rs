@@ -603,7 +603,11 @@ impl Core {
         partial: bool,
     ) -> Result<Option<String>, CoreError> {
         let app = self.store.get_app(tenant, origin.app_id).await?;
-        let Some(url) = app.saml.as_ref().and_then(|s| s.logout_url.clone()) else {
+        let Some(url) = app.saml.as_ref().and_then(|s| {
+            s.logout_response_url
+                .clone()
+                .or_else(|| s.logout_url.clone())
+        }) else {
             return Ok(None);
         };
         let key = self.active_signing_key(tenant, app.id).await?;

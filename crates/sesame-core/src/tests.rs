@@ -504,6 +504,7 @@ fn saml_settings() -> SamlAppSettings {
         }],
         sign_on_url: None,
         logout_url: None,
+        logout_response_url: None,
         relay_state: None,
         name_id: NameIdSettings::default(),
         attributes: default_attributes(),

@@ -187,6 +187,10 @@ pub struct SamlAppSettings {
     /// The SP's SingleLogoutService (HTTP-Redirect).
     #[serde(default)]
     pub logout_url: Option<String>,
+    /// Where the SP takes LogoutResponses, when not at `logoutUrl` (its metadata's
+    /// `ResponseLocation`, metadata §2.2.2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub logout_response_url: Option<String>,
     /// RelayState sent with IdP-initiated Responses.
     #[serde(default)]
     pub relay_state: Option<String>,

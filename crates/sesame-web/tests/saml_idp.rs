@@ -1357,6 +1357,27 @@ async fn logout_responses_must_come_from_the_application_asked() {
     }
 }
 
+/// An SP whose metadata names a ResponseLocation for its SingleLogoutService gets its
+/// LogoutResponse there (metadata §2.2.2), addressed to it.
+#[tokio::test]
+async fn logout_responses_go_to_the_response_location() {
+    let answers = "https://sp.example/slo/answers";
+    let w = world(json!({ "logoutResponseUrl": answers })).await;
+    w.assign().await;
+    let mut b = Browser::new();
+    b.sign_in(&w.api, &w.tenant, None).await;
+    let xml = posted_response(&b.get(&w.api, &w.redirect(&w.request(ACS, ""), None)).await);
+    let (name_id, index) = name_id_and_session_index(&xml);
+    let logout = logout_request_xml(&w, "_lo-rl", &name_id, Some(&index));
+    let page = b.get(&w.api, &w.redirect(&logout, None)).await;
+    let to = page.location.unwrap_or_else(|| panic!("{}", page.text));
+    assert!(to.starts_with(&format!("{answers}?SAMLResponse=")), "{to}");
+    let back = sesame_saml::decode_redirect(to.split_once('?').unwrap().1).unwrap();
+    let status = sesame_saml::parse_logout_response(&back.xml).unwrap();
+    assert_eq!(status.destination.as_deref(), Some(answers));
+    assert!(status.status.is_success(), "{:?}", status.status);
+}
+
 /// The application that asked for the logout is deleted before its answer: the logout ends on
 /// the signed-out page, not on an error.
 #[tokio::test]

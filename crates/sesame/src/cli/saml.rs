@@ -74,6 +74,9 @@ pub struct CreateArgs {
     sign_on_url: Option<String>,
     #[arg(long)]
     logout_url: Option<String>,
+    /// Where the SP takes LogoutResponses, when not at --logout-url.
+    #[arg(long, requires = "logout_url")]
+    logout_response_url: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -133,6 +136,7 @@ pub async fn run(conn: &Conn, cmd: SamlCmd) -> anyhow::Result<()> {
                     json!({ "name": a.name, "settings": {
                         "identifiers": a.identifier, "replyUrls": reply_urls,
                         "signOnUrl": a.sign_on_url, "logoutUrl": a.logout_url,
+                        "logoutResponseUrl": a.logout_response_url,
                     }})
                 }
             };
