@@ -1759,9 +1759,26 @@ async fn cross_site_sign_out_asks_first() {
         "a cross-site POST asks too"
     );
     assert_eq!(b.get(&w.api, &home).await.status, StatusCode::OK);
+    // Without the page's CSRF token, a POST asks, whatever the browser says of its origin (or
+    // when it says nothing, as browsers without Fetch Metadata).
     let same_origin = [("sec-fetch-site", "same-origin")];
+    for headers in [&same_origin[..], &[]] {
+        let posted = b
+            .send_with(&w.api, "POST", &logout, Some("csrf=guess".into()), headers)
+            .await;
+        assert!(posted.text.contains("Sign out?"), "{}", posted.text);
+    }
+    assert_eq!(b.get(&w.api, &home).await.status, StatusCode::OK);
+    // The page's own form signs out.
+    let token = field(&asked.text, "csrf").unwrap();
     let done = b
-        .send_with(&w.api, "POST", &logout, Some(String::new()), &same_origin)
+        .send_with(
+            &w.api,
+            "POST",
+            &logout,
+            Some(format!("csrf={token}")),
+            &same_origin,
+        )
         .await;
     assert!(done.text.contains("Signed out"), "{}", done.text);
     assert_eq!(b.get(&w.api, &home).await.status, StatusCode::SEE_OTHER);

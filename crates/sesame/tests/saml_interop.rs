@@ -1833,6 +1833,30 @@ fn chromium_scenarios(report: &mut Report, dir: &Path, sesame: &Sesame, sp: &PyS
         })
     });
     report.run(
+        "chromium: another site's link to sign out asks first, the confirmation signs out",
+        || {
+            let asks = step(&steps, "sign-out-asks")?;
+            check(
+                asks.text.contains("Another site is signing you out"),
+                || format!("no confirmation: {} {:?}", asks.url, asks.text),
+            )?;
+            let done = step(&steps, "sign-out-confirmed")?;
+            check(done.text.contains("You have signed out"), || {
+                format!(
+                    "the confirmation did not sign out: {} {:?}",
+                    done.url, done.text
+                )
+            })?;
+            let after = step(&steps, "after-sign-out")?;
+            check(after.url.contains("/login"), || {
+                format!(
+                    "still signed in after confirming: {} {:?}",
+                    after.url, after.text
+                )
+            })
+        },
+    );
+    report.run(
         "chromium without JavaScript: the Response page's button",
         || {
             let steps = chromium_run(dir, sesame, sp, binding, false);

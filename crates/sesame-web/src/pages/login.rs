@@ -52,13 +52,21 @@ pub fn safe_continue(target: Option<&str>) -> Option<String> {
     ok.then(|| t.to_string())
 }
 
-struct Csrf {
-    token: String,
-    set_cookie: Option<String>,
+pub(crate) struct Csrf {
+    pub(crate) token: String,
+    pub(crate) set_cookie: Option<String>,
+}
+
+impl Csrf {
+    /// Whether a form sent `sent` from one of our pages: the browser already had the cookie,
+    /// and the form carries the same value.
+    pub(crate) fn accepts(&self, sent: Option<&str>) -> bool {
+        self.set_cookie.is_none() && secrets::equal(sent.unwrap_or(""), &self.token)
+    }
 }
 
 /// Reuses the browser's CSRF cookie or mints a new one.
-fn csrf_for(state: &AppState, headers: &HeaderMap) -> Csrf {
+pub(crate) fn csrf_for(state: &AppState, headers: &HeaderMap) -> Csrf {
     let name = cookies::name(cookies::CSRF, state.config.https());
     match cookies::get(headers, &name).filter(|v| v.len() >= 16 && v.len() <= 64) {
         Some(token) => Csrf {
@@ -196,8 +204,7 @@ async fn submit_login(
         );
     };
     let csrf = csrf_for(&state, &parts.headers);
-    let sent = form.csrf.as_deref().unwrap_or("");
-    if csrf.set_cookie.is_some() || !secrets::equal(sent, &csrf.token) {
+    if !csrf.accepts(form.csrf.as_deref()) {
         let res = error_page(
             StatusCode::BAD_REQUEST,
             "SESAME-2010",

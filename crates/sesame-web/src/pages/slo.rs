@@ -18,7 +18,7 @@ use sesame_model::{Tenant, TenantId};
 const SLO_COOKIE: &str = "sesame_slo";
 
 pub fn routes() -> Router<AppState> {
-    Router::new().route("/{tenant}/logout", get(logout).post(logout))
+    Router::new().route("/{tenant}/logout", get(logout).post(logout_confirmed))
 }
 
 fn signed_out_page(state: &AppState, tenant: &Tenant, signed_out: bool) -> Response {
@@ -94,16 +94,49 @@ fn from_another_site(headers: &HeaderMap) -> bool {
         .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"cross-site"))
 }
 
-fn confirm_sign_out_page(tenant: &Tenant) -> Response {
+/// The confirmation: its form carries the CSRF token, so that only it can sign out by POST
+/// (browsers without Fetch Metadata say nothing of where a POST comes from).
+fn confirm_sign_out_page(state: &AppState, tenant: &Tenant, headers: &HeaderMap) -> Response {
+    let csrf = super::login::csrf_for(state, headers);
     let body = format!(
         "<h1>Sign out?</h1><p>Another site is signing you out of {}.</p>\
-         <form method=\"post\" action=\"/{}/logout\"><button type=\"submit\">Sign out</button></form>\
+         <form method=\"post\" action=\"/{}/logout\"><input type=\"hidden\" name=\"csrf\" value=\"{}\">\
+         <button type=\"submit\">Sign out</button></form>\
          <p><a href=\"/{}/myapps\">Stay signed in</a></p>",
         escape(&tenant.name),
         tenant.id,
+        escape(&csrf.token),
         tenant.id
     );
-    html_response_leaving_site(StatusCode::OK, page("Sign out?", &body))
+    let res = html_response_leaving_site(StatusCode::OK, page("Sign out?", &body));
+    with_cookie(res, csrf.set_cookie)
+}
+
+#[derive(serde::Deserialize)]
+struct ConfirmForm {
+    csrf: Option<String>,
+}
+
+/// The confirmation's answer: signs out when the form came from Sésame's page, asks again
+/// otherwise.
+async fn logout_confirmed(
+    State(state): State<AppState>,
+    Path(tenant): Path<String>,
+    headers: HeaderMap,
+    cid: CorrelationId,
+    body: axum::body::Bytes,
+) -> Response {
+    let tenant = match tenant_or_page(&state, &tenant, &cid).await {
+        Ok(t) => t,
+        Err(page) => return page,
+    };
+    let sent = serde_urlencoded::from_bytes::<ConfirmForm>(&body)
+        .ok()
+        .and_then(|f| f.csrf);
+    if !super::login::csrf_for(&state, &headers).accepts(sent.as_deref()) {
+        return confirm_sign_out_page(&state, &tenant, &headers);
+    }
+    sign_out(&state, &tenant, &headers, &cid).await
 }
 
 async fn logout(
@@ -116,28 +149,43 @@ async fn logout(
         Ok(t) => t,
         Err(page) => return page,
     };
-    let Some(secret) = cookies::get(
+    let signed_in = cookies::get(
         &headers,
         &cookies::session_name(tenant.id, state.config.https()),
-    ) else {
-        return signed_out_page(&state, &tenant, true);
-    };
-    if from_another_site(&headers) {
-        return confirm_sign_out_page(&tenant);
+    )
+    .is_some();
+    if signed_in && from_another_site(&headers) {
+        return confirm_sign_out_page(&state, &tenant, &headers);
     }
+    sign_out(&state, &tenant, &headers, &cid).await
+}
+
+/// Ends the browser's session and starts the logout of its applications.
+async fn sign_out(
+    state: &AppState,
+    tenant: &Tenant,
+    headers: &HeaderMap,
+    cid: &CorrelationId,
+) -> Response {
+    let Some(secret) = cookies::get(
+        headers,
+        &cookies::session_name(tenant.id, state.config.https()),
+    ) else {
+        return signed_out_page(state, tenant, true);
+    };
     // Read before the session ends: whether the user signed in through a federated IdP.
-    let idp_logout = super::federation::federated_logout_url(&state, &tenant, &secret).await;
+    let idp_logout = super::federation::federated_logout_url(state, tenant, &secret).await;
     match state.core.start_logout(tenant.id, &secret).await {
         Ok(slo) if slo.remaining.is_empty() && idp_logout.is_some() => match idp_logout {
-            Some(url) => super::federation::to_idp_logout(&state, &tenant, url),
-            None => continue_logout(&state, &tenant, slo, true).await,
+            Some(url) => super::federation::to_idp_logout(state, tenant, url),
+            None => continue_logout(state, tenant, slo, true).await,
         },
-        Ok(slo) => continue_logout(&state, &tenant, slo, true).await,
+        Ok(slo) => continue_logout(state, tenant, slo, true).await,
         Err(e) => error_page(
             crate::error::status_of(&e),
             e.code(),
             "Sign-out failed. Try again.",
-            &cid,
+            cid,
         ),
     }
 }

@@ -23,7 +23,14 @@ With JavaScript (the default):
                (over plain HTTP the browser leaves out Sésame's SameSite=Lax cookie), Sésame
                answers;
   after-slo    Sésame's /{tenant}/myapps: the session is over (the sign-in page) — in this
-               browser; the test also replays the old session cookie, which must not work.
+               browser; the test also replays the old session cookie, which must not work;
+  sign-out-asks
+               signed in again through the SP, a script on the SP's page sends the browser to
+               Sésame's /{tenant}/logout (a cross-site navigation): Sésame asks first;
+  sign-out-confirmed
+               the confirmation's button (a POST with its CSRF token): signed out;
+  after-sign-out
+               Sésame's /{tenant}/myapps: the sign-in page.
 Without JavaScript (--no-javascript): sign-in, where the buttons of the pages that post SAML
 messages are clicked.
 
@@ -138,6 +145,21 @@ class Run:
         self.wait("Sésame's page after the logout",
                   lambda: self.element("input#username") or self.element("ul#apps"))
         self.record("after-slo")
+        # Another site sends the browser to Sésame's sign-out: it asks before signing out.
+        self.d.get(a.sp + f"/login?binding={a.binding}&relay=again")
+        self.sign_in()
+        self.reach_protected("the SP's protected page after signing in again")
+        self.d.execute_script("window.location.href = arguments[0]", idp + "/logout")
+        self.wait("Sésame's sign-out confirmation",
+                  lambda: self.at(idp + "/logout") and "Sign out?" in self.text())
+        self.record("sign-out-asks")
+        self.element("form[method=post] [type=submit]").click()
+        self.wait("Sésame's signed-out page", lambda: "Signed out" in self.text())
+        self.record("sign-out-confirmed")
+        self.d.get(idp + "/myapps")
+        self.wait("Sésame's page after signing out",
+                  lambda: self.element("input#username") or self.element("ul#apps"))
+        self.record("after-sign-out")
 
 
 def main():
