@@ -104,9 +104,10 @@ pub struct LogoutAccepted {
 /// Purpose label of the sealed logout progress.
 pub(crate) const SLO_PURPOSE: &str = "saml-slo";
 
-/// The longest sealed logout progress: browsers keep cookies of 4,096 bytes, name and value
-/// together (the least RFC 6265 §6.1 asks of them), and the cookie's name takes about 60.
-pub const SLO_PROGRESS_MAX: usize = 4_000;
+/// The longest sealed logout progress: RFC 6265 §6.1 has browsers keep cookies of 4,096 bytes,
+/// name, value and attributes together; the name (`__Host-sesame_slo_` and the tenant) and the
+/// attributes (`Path`, `HttpOnly`, `SameSite`, `Secure`, `Max-Age`) take about 110.
+pub const SLO_PROGRESS_MAX: usize = 3_900;
 
 /// The key under which the replay cache keeps an application's LogoutRequest IDs.
 fn app_issuer(app: &Application) -> String {
@@ -151,23 +152,36 @@ impl Core {
     /// holds are dropped, last first, and the logout becomes partial: the origin then hears
     /// PartialLogout, where a cookie too big to keep would have lost the whole chain.
     pub fn seal_logout_progress(&self, state: &mut SloState) -> Result<String, CoreError> {
-        loop {
+        let sealed = self.seal_context(SLO_PURPOSE, state)?;
+        if sealed.len() <= SLO_PROGRESS_MAX || state.remaining.is_empty() {
+            return Ok(sealed);
+        }
+        // The most applications that fit, by bisection: `fits` kept always fit (none at
+        // worst: the origin's ID and RelayState are bounded to fit alone), `fits + 1..=all`
+        // may not.
+        let all = std::mem::take(&mut state.remaining);
+        state.partial = true;
+        let (mut fits, mut too_many) = (0, all.len());
+        let mut best = None;
+        while fits + 1 < too_many {
+            let mid = (fits + too_many) / 2;
+            state.remaining = all[..mid].to_vec();
             let sealed = self.seal_context(SLO_PURPOSE, state)?;
-            if sealed.len() <= SLO_PROGRESS_MAX || state.remaining.is_empty() {
-                return Ok(sealed);
+            if sealed.len() <= SLO_PROGRESS_MAX {
+                (fits, best) = (mid, Some(sealed));
+            } else {
+                too_many = mid;
             }
-            // In proportion to the excess, so that a long list is not sealed once per target.
-            // Never more than needed: the whole length over the count overstates a target.
-            let per_target = sealed.len() / state.remaining.len();
-            let drop = ((sealed.len() - SLO_PROGRESS_MAX) / per_target.max(1))
-                .clamp(1, state.remaining.len());
-            tracing::warn!(
-                dropped = drop,
-                kept = state.remaining.len() - drop,
-                "single logout: too many applications for the progress cookie; the last are not told"
-            );
-            state.remaining.truncate(state.remaining.len() - drop);
-            state.partial = true;
+        }
+        state.remaining = all[..fits].to_vec();
+        tracing::warn!(
+            dropped = all.len() - fits,
+            kept = fits,
+            "single logout: too many applications for the progress cookie; the last are not told"
+        );
+        match best {
+            Some(sealed) => Ok(sealed),
+            None => self.seal_context(SLO_PURPOSE, state),
         }
     }
 
@@ -500,7 +514,9 @@ impl Core {
             tracing::warn!(app = %app.id, error = %e, "single logout: LogoutResponse refused");
             return false;
         }
+        // An SP's own PartialLogout (core §3.7.3.2) is not a full success.
         response.status.is_success()
+            && response.status.sub_code != Some(sesame_saml::StatusCode::PartialLogout)
             && response.in_response_to.as_deref() == Some(request_id)
             && settings.identifiers.contains(&response.issuer)
     }
@@ -638,6 +654,8 @@ impl Core {
     }
 }
 
+/// What Sésame signs an app's logout messages with: its configured algorithm, as for its
+/// Responses (an SP set up for RSA-SHA1 may not verify anything else).
 fn logout_signature_algorithm(settings: Option<&SamlAppSettings>) -> SignatureAlgorithm {
     settings.map_or(SignatureAlgorithm::RsaSha256, |s| {
         crate::sso::signing_algorithms(s).0

@@ -33,10 +33,10 @@ pub struct RequestHeader {
     pub issuer: String,
 }
 
-/// Reads the header of a request element and checks its version.
 /// The longest request ID accepted.
 pub const MAX_ID_BYTES: usize = 256;
 
+/// Reads the header of a request element and checks its version.
 pub(crate) fn read_request_header(root: Node<'_, '_>) -> Result<RequestHeader> {
     let version = req_attr(root, "Version")?.to_owned();
     rules::request_version_is_2_0(&version)?;

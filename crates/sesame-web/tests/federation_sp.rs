@@ -284,6 +284,7 @@ async fn happy_path_signs_in_and_redirects_to_continue() {
         .send(
             Request::get(format!("/{}/logout", e.tenant.id))
                 .header("cookie", &pair)
+                .header("sec-fetch-site", "same-origin")
                 .body(Body::empty())
                 .unwrap(),
         )

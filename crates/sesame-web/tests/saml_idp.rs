@@ -808,8 +808,6 @@ async fn passive_requests_of_unassigned_users_get_a_response_not_a_page() {
     assert_error_response(&w, &page, "RequestDenied", "SESAME-3005").await;
 }
 
-/// A Response page carrying an error: second-level status `status`, no assertion, and a log
-/// entry with `code`.
 #[tokio::test]
 async fn unsupported_name_id_policies_get_a_response_not_a_page() {
     let w = world(json!({})).await;
@@ -848,6 +846,8 @@ async fn unsupported_name_id_policies_get_a_response_not_a_page() {
     assert!(posted_response(&page).contains("Assertion"));
 }
 
+/// A Response page carrying an error: second-level status `status`, no assertion, and the
+/// newest log entry with `code`.
 async fn assert_error_response(w: &World, page: &Page, status: &str, code: &str) {
     let xml = posted_response(page);
     assert!(
@@ -857,8 +857,8 @@ async fn assert_error_response(w: &World, page: &Page, status: &str, code: &str)
     assert!(!xml.contains("Assertion"), "{xml}");
     let reasons = w.log_reasons().await;
     assert!(
-        reasons.iter().any(|r| r.starts_with(code)),
-        "no log entry for {code}: {reasons:?}"
+        reasons.first().is_some_and(|r| r.starts_with(code)),
+        "the newest log entry is not {code}: {reasons:?}"
     );
 }
 
@@ -1116,7 +1116,15 @@ async fn logout_propagates(sign_out_of_another_tenant_meanwhile: bool) {
         StatusCode::SEE_OTHER
     );
     if sign_out_of_another_tenant_meanwhile {
-        let out = b.get(&w.api, &format!("/{other_tenant}/logout")).await;
+        let out = b
+            .send_with(
+                &w.api,
+                "GET",
+                &format!("/{other_tenant}/logout"),
+                None,
+                &[("sec-fetch-site", "same-origin")],
+            )
+            .await;
         assert!(out.text.contains("Signed out"), "{}", out.text);
     }
     // 2. The second app answers; Sésame answers the first.
@@ -1163,18 +1171,29 @@ async fn signed_in_to_both(w: &World, b: &mut Browser, second: &str) -> String {
 /// The second application's successful answer to LogoutRequest `request_id`, unsigned and
 /// without Destination.
 fn second_logout_response(request_id: &str, issuer: &str) -> String {
-    logout_response_xml(request_id, issuer, None)
+    logout_response_xml(request_id, issuer, None, false)
 }
 
-fn logout_response_xml(request_id: &str, issuer: &str, destination: Option<&str>) -> String {
+/// A LogoutResponse with Success, and a PartialLogout second-level code when `partial`.
+fn logout_response_xml(
+    request_id: &str,
+    issuer: &str,
+    destination: Option<&str>,
+    partial: bool,
+) -> String {
     let now = time::OffsetDateTime::now_utc()
         .format(&time::format_description::well_known::Rfc3339)
         .unwrap();
     let destination = destination
         .map(|d| format!(" Destination=\"{d}\""))
         .unwrap_or_default();
+    let sub = if partial {
+        r#"<samlp:StatusCode Value="urn:oasis:names:tc:SAML:2.0:status:PartialLogout"/>"#
+    } else {
+        ""
+    };
     format!(
-        r#"<samlp:LogoutResponse xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ID="_r2" Version="2.0" IssueInstant="{now}" InResponseTo="{request_id}"{destination}><saml:Issuer>{issuer}</saml:Issuer><samlp:Status><samlp:StatusCode Value="urn:oasis:names:tc:SAML:2.0:status:Success"/></samlp:Status></samlp:LogoutResponse>"#
+        r#"<samlp:LogoutResponse xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ID="_r2" Version="2.0" IssueInstant="{now}" InResponseTo="{request_id}"{destination}><saml:Issuer>{issuer}</saml:Issuer><samlp:Status><samlp:StatusCode Value="urn:oasis:names:tc:SAML:2.0:status:Success">{sub}</samlp:StatusCode></samlp:Status></samlp:LogoutResponse>"#
     )
 }
 
@@ -1188,6 +1207,9 @@ struct Reply<'a> {
     posted: bool,
     /// `Some(None)`: Sésame's endpoint; `None`: no Destination.
     destination: Option<Option<&'a str>>,
+    /// The SP answers PartialLogout itself.
+    says_partial: bool,
+    /// What the first application should hear.
     partial: bool,
 }
 
@@ -1199,6 +1221,7 @@ impl Reply<'_> {
             self.in_response_to.unwrap_or(request_id),
             self.issuer,
             self.destination.map(|d| d.unwrap_or(&endpoint)),
+            self.says_partial,
         );
         match (self.posted, self.signed_by) {
             (true, key) => {
@@ -1247,6 +1270,7 @@ async fn logout_responses_must_come_from_the_application_asked() {
         signed_by: Some(&sp),
         posted: false,
         destination: Some(None),
+        says_partial: false,
         partial: false,
     };
     let cases = [
@@ -1297,6 +1321,12 @@ async fn logout_responses_must_come_from_the_application_asked() {
         Reply {
             case: "posted, signed",
             posted: true,
+            ..good
+        },
+        Reply {
+            case: "the SP's own PartialLogout",
+            says_partial: true,
+            partial: true,
             ..good
         },
         Reply {
@@ -1376,6 +1406,56 @@ async fn logout_responses_go_to_the_response_location() {
     let status = sesame_saml::parse_logout_response(&back.xml).unwrap();
     assert_eq!(status.destination.as_deref(), Some(answers));
     assert!(status.status.is_success(), "{:?}", status.status);
+}
+
+/// An application of the session that cannot be told when its turn comes (deleted meanwhile)
+/// is skipped: the logout goes on, and the first application hears PartialLogout.
+#[tokio::test]
+async fn a_logout_skips_an_application_it_cannot_tell() {
+    let w = world(json!({})).await;
+    w.assign().await;
+    let two = w.second_app_with_logout(json!({})).await;
+    let three = w
+        .second_app_with_logout(json!({
+            "identifiers": ["https://three.example/sp"],
+            "logoutUrl": "https://three.example/slo",
+        }))
+        .await;
+    let mut b = Browser::new();
+    let first = signed_in_to_both(&w, &mut b, &two).await;
+    posted_response(
+        &b.get(&w.api, &format!("/{}/apps/{three}/launch", w.tenant))
+            .await,
+    );
+    let (name_id, index) = name_id_and_session_index(&first);
+    let logout = logout_request_xml(&w, "_lo-skip", &name_id, Some(&index));
+    let hop = b.get(&w.api, &w.redirect(&logout, None)).await;
+    let to = hop.location.unwrap_or_else(|| panic!("{}", hop.text));
+    // Whichever comes first answers; the other is deleted before its turn.
+    let (issuer, other) = if to.starts_with("https://two.example/slo?") {
+        ("https://two.example/sp", &three)
+    } else {
+        assert!(to.starts_with("https://three.example/slo?"), "{to}");
+        ("https://three.example/sp", &two)
+    };
+    let r = w
+        .api
+        .json(
+            "DELETE",
+            &format!("/api/v1/tenants/{}/apps/{other}", w.tenant),
+            json!({}),
+        )
+        .await;
+    assert!(r.status.is_success(), "{:?}", r.body);
+    let request = sesame_saml::decode_redirect(to.split_once('?').unwrap().1).unwrap();
+    let request = sesame_saml::parse_logout_request(&request.xml).unwrap();
+    let answer = second_logout_response(&request.header.id, issuer);
+    let q = encode_redirect(&answer, MessageKind::Response, None, None).unwrap();
+    let status = logout_response_at(&b.get(&w.api, &format!("{}?{q}", w.sso())).await);
+    assert_eq!(
+        status.status.sub_code,
+        Some(sesame_saml::StatusCode::PartialLogout)
+    );
 }
 
 /// The application that asked for the logout is deleted before its answer: the logout ends on
@@ -1713,7 +1793,14 @@ async fn each_tenant_has_its_own_session_in_one_browser() {
         StatusCode::OK,
         "the first tenant's session survives a sign-in to the second"
     );
-    b.get(&w.api, &format!("/{second}/logout")).await;
+    b.send_with(
+        &w.api,
+        "GET",
+        &format!("/{second}/logout"),
+        None,
+        &[("sec-fetch-site", "same-origin")],
+    )
+    .await;
     assert_eq!(
         b.get(&w.api, &home(&second)).await.status,
         StatusCode::SEE_OTHER
@@ -1735,6 +1822,11 @@ async fn cross_site_sign_out_asks_first() {
     let home = format!("/{}/", w.tenant);
     let logout = format!("/{}/logout", w.tenant);
     let cross_site = [("sec-fetch-site", "cross-site")];
+    // A link from another site, from a sibling site, or from a browser that does not say: asked.
+    for says in [&cross_site[..], &[("sec-fetch-site", "same-site")], &[]] {
+        let asked = b.send_with(&w.api, "GET", &logout, None, says).await;
+        assert!(asked.text.contains("Sign out?"), "{says:?}: {}", asked.text);
+    }
     let asked = b.send_with(&w.api, "GET", &logout, None, &cross_site).await;
     assert_eq!(asked.status, StatusCode::OK);
     assert!(

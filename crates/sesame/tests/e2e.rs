@@ -316,9 +316,17 @@ async fn sign_in_lockout_logout_scopes_and_restart() {
     let locked = server.cli_json(&["signins", "-t", "contoso.example", "--result", "locked"]);
     assert!(!locked.as_array().unwrap().is_empty());
 
-    // Logout ends the session.
+    // Logout ends the session (the link on Sésame's own pages); a browser that does not say
+    // where the request comes from is asked first.
+    let asked = alice
+        .get(format!("{base}/contoso.example/logout"))
+        .send()
+        .await
+        .unwrap();
+    assert!(asked.text().await.unwrap().contains("Sign out?"));
     let r = alice
         .get(format!("{base}/contoso.example/logout"))
+        .header("sec-fetch-site", "same-origin")
         .send()
         .await
         .unwrap();

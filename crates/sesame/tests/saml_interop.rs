@@ -1833,7 +1833,7 @@ fn chromium_scenarios(report: &mut Report, dir: &Path, sesame: &Sesame, sp: &PyS
         })
     });
     report.run(
-        "chromium: another site's link to sign out asks first, the confirmation signs out",
+        "chromium: another site sending the browser to sign out: asked first, the confirmation signs out",
         || {
             let asks = step(&steps, "sign-out-asks")?;
             check(

@@ -84,14 +84,17 @@ pub(crate) async fn continue_logout(
     }
 }
 
-/// Whether the browser says the request comes from another site (Fetch Metadata,
-/// `Sec-Fetch-Site`, a header pages cannot set). The session cookie goes along with cross-site
-/// requests over https (`SameSite=None`), so a link or an image on any site could sign the user
-/// out; such a request gets a page asking first, whose button posts from Sésame's own origin.
-fn from_another_site(headers: &HeaderMap) -> bool {
-    headers
-        .get("sec-fetch-site")
-        .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"cross-site"))
+/// Whether a sign-out asks first: unless the browser says the request comes from Sésame's own
+/// pages or from the user (Fetch Metadata's `Sec-Fetch-Site` `same-origin` or `none`, a header
+/// pages cannot set). The session cookie goes along with cross-site requests over https
+/// (`SameSite=None`), so a link or an image on any site could sign the user out; such a
+/// request — or one from a browser that says nothing — gets a page asking first, whose button
+/// posts from Sésame's own origin.
+fn asks_first(headers: &HeaderMap) -> bool {
+    !headers.get("sec-fetch-site").is_some_and(|v| {
+        let v = v.as_bytes();
+        v.eq_ignore_ascii_case(b"same-origin") || v.eq_ignore_ascii_case(b"none")
+    })
 }
 
 /// The confirmation: its form carries the CSRF token, so that only it can sign out by POST
@@ -154,7 +157,7 @@ async fn logout(
         &cookies::session_name(tenant.id, state.config.https()),
     )
     .is_some();
-    if signed_in && from_another_site(&headers) {
+    if signed_in && asks_first(&headers) {
         return confirm_sign_out_page(&state, &tenant, &headers);
     }
     sign_out(&state, &tenant, &headers, &cid).await
