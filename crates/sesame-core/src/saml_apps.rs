@@ -186,6 +186,21 @@ impl Core {
         app: AppId,
         id: uuid::Uuid,
     ) -> CoreResult<()> {
+        // SPs that check validity dates would refuse every Response signed with it.
+        let certs = self.store.list_app_certificates(tenant, app).await?;
+        let cert = certs
+            .iter()
+            .find(|c| c.id == id)
+            .ok_or(CoreError::NotFound("app_certificate"))?;
+        if cert.not_after <= self.now() {
+            return Err(CoreError::invalid(
+                "certificate",
+                format!(
+                    "this certificate expired on {}; add a new one and activate that",
+                    cert.not_after.date()
+                ),
+            ));
+        }
         let activated = self.store.activate_app_certificate(tenant, app, id).await;
         self.config.invalidate();
         activated?;
@@ -241,6 +256,15 @@ impl Core {
             .and_then(|c| c.get(&cert.id).cloned())
         {
             return Ok(k);
+        }
+        // Said once per process and certificate, when its key is first read.
+        let left = cert.not_after - self.now();
+        if left <= time::Duration::ZERO {
+            tracing::warn!(tenant = %tenant, app = %app, certificate = %cert.id, not_after = %cert.not_after,
+                "the active signing certificate has expired: SPs that check its dates refuse its Responses; add and activate a new one");
+        } else if left < time::Duration::days(30) {
+            tracing::warn!(tenant = %tenant, app = %app, certificate = %cert.id, not_after = %cert.not_after,
+                "the active signing certificate expires within 30 days: add a new one, let SPs read the metadata, then activate it");
         }
         let pkcs8 = self
             .master_key()?

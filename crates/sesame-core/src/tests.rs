@@ -559,6 +559,24 @@ async fn saml_app_certificates_roll_over() {
     );
     // Without the master key nothing can be unsealed.
     assert!(f.core.add_signing_certificate(t, app.id).await.is_err());
+    // A certificate past its three years cannot be activated; the active one still signs.
+    let third = core.add_signing_certificate(t, app.id).await.unwrap();
+    f.clock.advance(time::Duration::days(3 * 365 + 1));
+    let refused = core
+        .activate_signing_certificate(t, app.id, third.id)
+        .await
+        .unwrap_err();
+    assert!(refused.to_string().contains("expired"), "{refused}");
+    let fresh = core.add_signing_certificate(t, app.id).await.unwrap();
+    core.activate_signing_certificate(t, app.id, fresh.id)
+        .await
+        .unwrap();
+    assert!(
+        core.activate_signing_certificate(t, app.id, uuid::Uuid::nil())
+            .await
+            .is_err(),
+        "unknown certificate"
+    );
 }
 
 /// Tenants, apps and signing keys are served from memory: a change made through this node is
