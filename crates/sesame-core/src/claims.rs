@@ -177,6 +177,7 @@ mod tests {
             sign_on_url: None,
             logout_url: None,
             logout_response_url: None,
+            logout_binding: Default::default(),
             relay_state: None,
             name_id: NameIdSettings { format, source },
             attributes,

@@ -457,10 +457,19 @@ pub fn saml_settings_from_metadata(xml: &str) -> CoreResult<SamlAppSettings> {
             "the SP metadata has no HTTP-POST AssertionConsumerService",
         ));
     }
-    let logout = md
-        .single_logout_services
-        .iter()
-        .find(|e| e.binding == sesame_saml::ns::BINDING_HTTP_REDIRECT);
+    // HTTP-Redirect when the SP offers it (the smaller message), else HTTP-POST.
+    let slo = |binding: &str| {
+        md.single_logout_services
+            .iter()
+            .find(|e| e.binding == binding)
+    };
+    let (logout, logout_binding) = match (
+        slo(sesame_saml::ns::BINDING_HTTP_REDIRECT),
+        slo(sesame_saml::ns::BINDING_HTTP_POST),
+    ) {
+        (None, Some(post)) => (Some(post), SamlLogoutBinding::Post),
+        (redirect, _) => (redirect, SamlLogoutBinding::Redirect),
+    };
     let logout_url = logout.map(|e| e.location.clone());
     let logout_response_url = logout.and_then(|e| e.response_location.clone());
     let format = md
@@ -483,6 +492,7 @@ pub fn saml_settings_from_metadata(xml: &str) -> CoreResult<SamlAppSettings> {
         reply_urls,
         sign_on_url: None,
         logout_url,
+        logout_binding,
         logout_response_url,
         relay_state: None,
         name_id,
@@ -610,6 +620,21 @@ mod tests {
         let s = saml_settings_from_metadata(&without).unwrap();
         assert_eq!(s.logout_url.as_deref(), Some("https://sp.example/slo"));
         assert_eq!(s.logout_response_url, None);
+        assert_eq!(s.logout_binding, SamlLogoutBinding::Redirect);
+        // HTTP-Redirect preferred; HTTP-POST when it is all the SP takes.
+        let post = "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST";
+        let both = md(&format!(
+            r#"<md:SingleLogoutService Binding="{post}" Location="https://sp.example/slo/post"/><md:SingleLogoutService Binding="{redirect}" Location="https://sp.example/slo"/>"#
+        ));
+        let s = saml_settings_from_metadata(&both).unwrap();
+        assert_eq!(s.logout_url.as_deref(), Some("https://sp.example/slo"));
+        assert_eq!(s.logout_binding, SamlLogoutBinding::Redirect);
+        let only_post = md(&format!(
+            r#"<md:SingleLogoutService Binding="{post}" Location="https://sp.example/slo/post"/>"#
+        ));
+        let s = saml_settings_from_metadata(&only_post).unwrap();
+        assert_eq!(s.logout_url.as_deref(), Some("https://sp.example/slo/post"));
+        assert_eq!(s.logout_binding, SamlLogoutBinding::Post);
     }
 
     #[test]

@@ -6,7 +6,7 @@
 //! logout gets Sésame's LogoutResponse. The progress travels sealed in a cookie ([`SloState`]),
 //! so any node can carry on.
 
-use crate::sso::{IncomingRequest, RequestMeta, SsoFailure, codes};
+use crate::sso::{IncomingRequest, RequestMeta, SamlPost, SsoFailure, codes};
 use crate::{Core, CoreError};
 use serde::{Deserialize, Serialize};
 use sesame_model::*;
@@ -118,6 +118,8 @@ fn app_issuer(app: &Application) -> String {
 pub enum SloStep {
     /// Visit this URL (a LogoutRequest to the next application, or the final LogoutResponse).
     Redirect(String),
+    /// Post this message (to an application whose SingleLogoutService takes HTTP-POST).
+    Post(SamlPost),
     /// Nothing left; no application to answer (logout started at Sésame).
     Done,
 }
@@ -543,10 +545,10 @@ impl Core {
                 .logout_request_to(tenant, &issuer, &app, &target, &url)
                 .await
             {
-                Ok((id, redirect)) => {
+                Ok((id, step)) => {
                     state.awaiting = Some(id);
                     state.awaiting_app = Some(app.id);
-                    return SloStep::Redirect(redirect);
+                    return step;
                 }
                 Err(e) => {
                     tracing::error!(app = %app.id, error = %e, "single logout: could not send a LogoutRequest");
@@ -561,7 +563,7 @@ impl Core {
             .logout_response_to(tenant, &issuer, &origin, state.partial)
             .await
         {
-            Ok(Some(redirect)) => SloStep::Redirect(redirect),
+            Ok(Some(step)) => step,
             // The origin published no logout endpoint: nothing to answer to.
             Ok(None) => SloStep::Done,
             Err(e) => {
@@ -571,8 +573,8 @@ impl Core {
         }
     }
 
-    /// A signed LogoutRequest for `target` (HTTP-Redirect): its ID and the URL to send the
-    /// browser to.
+    /// A signed LogoutRequest for `target`, by the application's logout binding: its ID and
+    /// the browser's step.
     async fn logout_request_to(
         &self,
         tenant: TenantId,
@@ -580,7 +582,7 @@ impl Core {
         app: &Application,
         target: &SloTarget,
         url: &str,
-    ) -> Result<(String, String), CoreError> {
+    ) -> Result<(String, SloStep), CoreError> {
         let key = self.active_signing_key(tenant, app.id).await?;
         let id = format!("_{}", self.new_uuid().simple());
         let name_id = sesame_saml::NameId {
@@ -600,24 +602,21 @@ impl Core {
             not_on_or_after: Some(now + time::Duration::minutes(5)),
             reason: Some("urn:oasis:names:tc:SAML:2.0:logout:user"),
         };
-        let xml = sesame_saml::build_logout_request(&params, None)
-            .map_err(|e| CoreError::Internal(format!("LogoutRequest: {e}")))?;
-        let algorithm = logout_signature_algorithm(app.saml.as_ref());
-        let query =
-            sesame_saml::encode_redirect(&xml, MessageKind::Request, None, Some((&key, algorithm)))
-                .map_err(|e| CoreError::Internal(format!("LogoutRequest encoding: {e}")))?;
-        Ok((id, sesame_saml::bindings::append_query(url, &query)))
+        let step = logout_message(app, &key, url, MessageKind::Request, None, |sign| {
+            sesame_saml::build_logout_request(&params, sign)
+        })?;
+        Ok((id, step))
     }
 
-    /// The signed LogoutResponse to the application that asked (HTTP-Redirect), as the URL to
-    /// send the browser to; `None` when it has no logout endpoint.
+    /// The signed LogoutResponse to the application that asked, by its logout binding; `None`
+    /// when it has no logout endpoint.
     async fn logout_response_to(
         &self,
         tenant: TenantId,
         issuer: &str,
         origin: &SloOrigin,
         partial: bool,
-    ) -> Result<Option<String>, CoreError> {
+    ) -> Result<Option<SloStep>, CoreError> {
         let app = self.store.get_app(tenant, origin.app_id).await?;
         let Some(url) = app.saml.as_ref().and_then(|s| {
             s.logout_response_url
@@ -641,25 +640,68 @@ impl Core {
             in_response_to: &origin.request_id,
             status,
         };
-        let xml = sesame_saml::build_logout_response(&params, None)
-            .map_err(|e| CoreError::Internal(format!("LogoutResponse: {e}")))?;
-        let query = sesame_saml::encode_redirect(
-            &xml,
+        let relay_state = origin.relay_state.as_deref();
+        let step = logout_message(
+            &app,
+            &key,
+            &url,
             MessageKind::Response,
-            origin.relay_state.as_deref(),
-            Some((&key, logout_signature_algorithm(app.saml.as_ref()))),
-        )
-        .map_err(|e| CoreError::Internal(format!("LogoutResponse encoding: {e}")))?;
-        Ok(Some(sesame_saml::bindings::append_query(&url, &query)))
+            relay_state,
+            |sign| sesame_saml::build_logout_response(&params, sign),
+        )?;
+        Ok(Some(step))
     }
 }
 
-/// What Sésame signs an app's logout messages with: its configured algorithm, as for its
-/// Responses (an SP set up for RSA-SHA1 may not verify anything else).
-fn logout_signature_algorithm(settings: Option<&SamlAppSettings>) -> SignatureAlgorithm {
-    settings.map_or(SignatureAlgorithm::RsaSha256, |s| {
-        crate::sso::signing_algorithms(s).0
-    })
+/// A logout message for `app` at `url`, by its logout binding: HTTP-Redirect signs the query
+/// string (`build` gets no key), HTTP-POST signs the message itself (bindings §3.4.4.1,
+/// §3.5.4). Signed with the app's algorithms, as its Responses (an SP set up for RSA-SHA1 may
+/// not verify anything else).
+fn logout_message(
+    app: &Application,
+    key: &sesame_xmlsec::SigningKey,
+    url: &str,
+    kind: MessageKind,
+    relay_state: Option<&str>,
+    build: impl FnOnce(Option<&sesame_saml::SignWith<'_>>) -> sesame_saml::Result<String>,
+) -> Result<SloStep, CoreError> {
+    let (algorithm, digest) = app.saml.as_ref().map_or(
+        (
+            SignatureAlgorithm::RsaSha256,
+            sesame_xmlsec::DigestAlgorithm::Sha256,
+        ),
+        crate::sso::signing_algorithms,
+    );
+    let failed = |e: sesame_saml::SamlError| CoreError::Internal(format!("logout message: {e}"));
+    match app
+        .saml
+        .as_ref()
+        .map(|s| s.logout_binding)
+        .unwrap_or_default()
+    {
+        SamlLogoutBinding::Redirect => {
+            let xml = build(None).map_err(failed)?;
+            let query =
+                sesame_saml::encode_redirect(&xml, kind, relay_state, Some((key, algorithm)))
+                    .map_err(failed)?;
+            Ok(SloStep::Redirect(sesame_saml::bindings::append_query(
+                url, &query,
+            )))
+        }
+        SamlLogoutBinding::Post => {
+            let sign = sesame_saml::SignWith {
+                key,
+                algorithm,
+                digest,
+            };
+            Ok(SloStep::Post(SamlPost {
+                url: url.to_string(),
+                kind,
+                xml: build(Some(&sign)).map_err(failed)?,
+                relay_state: relay_state.map(str::to_string),
+            }))
+        }
+    }
 }
 
 /// The verified LogoutRequest when a signature was checked; `Err(detail)` when it fails.

@@ -505,6 +505,7 @@ fn saml_settings() -> SamlAppSettings {
         sign_on_url: None,
         logout_url: None,
         logout_response_url: None,
+        logout_binding: Default::default(),
         relay_state: None,
         name_id: NameIdSettings::default(),
         attributes: default_attributes(),

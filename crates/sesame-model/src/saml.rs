@@ -175,6 +175,18 @@ pub enum SamlContentEncryption {
     Aes128Cbc,
 }
 
+/// How Sésame sends an application its logout messages: its SingleLogoutService's binding.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema, Default)]
+pub enum SamlLogoutBinding {
+    /// HTTP-Redirect, signed in the query string.
+    #[default]
+    #[serde(rename = "redirect")]
+    Redirect,
+    /// HTTP-POST by an auto-submitted form, with an enveloped signature.
+    #[serde(rename = "post")]
+    Post,
+}
+
 /// SAML settings of an application, as an administrator sets them or metadata fills them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -184,9 +196,12 @@ pub struct SamlAppSettings {
     pub reply_urls: Vec<ReplyUrl>,
     #[serde(default)]
     pub sign_on_url: Option<String>,
-    /// The SP's SingleLogoutService (HTTP-Redirect).
+    /// The SP's SingleLogoutService.
     #[serde(default)]
     pub logout_url: Option<String>,
+    /// Its binding.
+    #[serde(default)]
+    pub logout_binding: SamlLogoutBinding,
     /// Where the SP takes LogoutResponses, when not at `logoutUrl` (its metadata's
     /// `ResponseLocation`, metadata §2.2.2).
     #[serde(default, skip_serializing_if = "Option::is_none")]

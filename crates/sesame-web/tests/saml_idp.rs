@@ -353,11 +353,16 @@ impl World {
     }
 
     async fn certificate(&self) -> Vec<u8> {
+        self.certificate_of(&self.app).await
+    }
+
+    /// The active signing certificate of `app` (DER).
+    async fn certificate_of(&self, app: &str) -> Vec<u8> {
         let certs = self
             .api
             .get(&format!(
-                "/api/v1/tenants/{}/apps/{}/saml/certificates",
-                self.tenant, self.app
+                "/api/v1/tenants/{}/apps/{app}/saml/certificates",
+                self.tenant
             ))
             .await;
         let active = certs.body["items"]
@@ -1406,6 +1411,54 @@ async fn logout_responses_go_to_the_response_location() {
     let status = sesame_saml::parse_logout_response(&back.xml).unwrap();
     assert_eq!(status.destination.as_deref(), Some(answers));
     assert!(status.status.is_success(), "{:?}", status.status);
+}
+
+/// Applications whose SingleLogoutService takes HTTP-POST get their logout messages by an
+/// auto-posted form with an enveloped signature (bindings §3.5.4): the LogoutRequest to the
+/// other application, and the LogoutResponse to the one that asked, with its RelayState.
+#[tokio::test]
+async fn logout_messages_go_by_post_to_applications_that_take_post() {
+    let w = world(json!({ "logoutBinding": "post" })).await;
+    w.assign().await;
+    let second = w
+        .second_app_with_logout(json!({ "logoutBinding": "post" }))
+        .await;
+    let mut b = Browser::new();
+    let first = signed_in_to_both(&w, &mut b, &second).await;
+    let (name_id, index) = name_id_and_session_index(&first);
+    let logout = logout_request_xml(&w, "_lo-post", &name_id, Some(&index));
+    let allowed = sesame_xmlsec::AllowedAlgorithms::default();
+    let posted = |page: &Page, field_name: &str, to: &str| {
+        assert_eq!(page.status, StatusCode::OK, "{}", page.text);
+        assert!(
+            page.text.contains(&format!("action=\"{to}\"")),
+            "{}",
+            page.text
+        );
+        let b64 = field(&page.text, field_name).unwrap_or_else(|| panic!("{}", page.text));
+        String::from_utf8(B64.decode(b64).unwrap()).unwrap()
+    };
+    let page = b.get(&w.api, &w.redirect(&logout, None)).await;
+    let xml = posted(&page, "SAMLRequest", "https://two.example/slo");
+    let mut second_key = TrustedKeys::new();
+    second_key
+        .add_certificate_der(&w.certificate_of(&second).await)
+        .unwrap();
+    let request = sesame_saml::verify_logout_request_post(&xml, &second_key, &allowed).unwrap();
+    assert_eq!(request.name_id.value, name_id);
+    // The other application answers by POST too.
+    let answer = second_logout_response(&request.header.id, "https://two.example/sp");
+    let form = format!("SAMLResponse={}", urlencode(&B64.encode(answer)));
+    let last = b.send(&w.api, "POST", &w.sso(), Some(form)).await;
+    let xml = posted(&last, "SAMLResponse", "https://sp.example/slo");
+    let mut first_key = TrustedKeys::new();
+    first_key
+        .add_certificate_der(&w.certificate().await)
+        .unwrap();
+    let status = sesame_saml::verify_logout_response_post(&xml, &first_key, &allowed).unwrap();
+    assert_eq!(status.in_response_to.as_deref(), Some("_lo-post"));
+    assert_eq!(status.status, sesame_saml::Status::success());
+    assert_eq!(field(&last.text, "RelayState").as_deref(), Some("rs-1"));
 }
 
 /// An application of the session that cannot be told when its turn comes (deleted meanwhile)

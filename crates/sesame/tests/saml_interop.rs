@@ -1097,66 +1097,81 @@ fn pysaml2_sp() {
         )?;
         expect_sesame_session_gone(&b, &sesame)
     });
-    report.run(
-        "pysaml2: single logout reaches the session's other SP, which answers",
-        || {
-            let b = Browser::new(&dir, "two-sps");
-            let w = b.walk(
-                "two-sps-first",
-                &sp.url("/login?binding=redirect"),
-                Some(ALICE),
-            );
-            expect_signed_in(&w, &expected, &cert, &[])?;
-            let w = b.walk("two-sps-other", &other.url("/login?binding=redirect"), None);
-            check(w.body.contains("protected=yes") && !w.signed_in, || {
-                format!(
-                    "the session did not sign in to the other SP: {}",
-                    w.summary()
-                )
-            })?;
-            // From the first SP: Sésame sends the browser to the other with a signed
-            // LogoutRequest, pysaml2 verifies it and answers with a signed LogoutResponse, which
-            // Sésame verifies before answering the first SP with a plain Success.
-            let w = b.walk("two-sps-slo", &sp.url("/logout?binding=redirect"), None);
-            check(
-                w.error.is_none()
-                    && w.body.contains("logged_out=yes")
-                    && w.body.contains("sub_status=None"),
-                || format!("the first SP did not get a full Success: {}", w.summary()),
-            )?;
-            let hops: Vec<&str> = w
-                .hops
-                .as_array()
-                .into_iter()
-                .flatten()
-                .filter_map(|h| h[1].as_str())
-                .collect();
-            check(
-                hops.iter()
-                    .any(|u| u.starts_with(&other.url("/slo?SAMLRequest="))),
-                || format!("the logout did not visit the other SP: {}", w.summary()),
-            )?;
-            // The other SP's answer came back to Sésame signed (so Sésame's check ran).
-            check(
-                hops.iter().any(|u| {
-                    u.starts_with(&sesame.url())
-                        && u.contains("SAMLResponse=")
-                        && u.contains("&Signature=")
-                }),
-                || {
+    // From the first SP: Sésame sends the browser to the other with a signed LogoutRequest
+    // (by the binding the other's settings name), pysaml2 verifies it and answers with a signed
+    // LogoutResponse, which Sésame verifies before answering the first SP with a plain Success.
+    for binding in ["redirect", "post"] {
+        report.run(
+            &format!(
+                "pysaml2: single logout reaches the session's other SP ({binding}), which answers"
+            ),
+            || {
+                sesame.update_settings(&dir, &other_app, |s| {
+                    s["logoutBinding"] = json!(binding);
+                });
+                let b = Browser::new(&dir, &format!("two-sps-{binding}"));
+                let w = b.walk(
+                    "two-sps-first",
+                    &sp.url("/login?binding=redirect"),
+                    Some(ALICE),
+                );
+                expect_signed_in(&w, &expected, &cert, &[])?;
+                let w = b.walk("two-sps-other", &other.url("/login?binding=redirect"), None);
+                check(w.body.contains("protected=yes") && !w.signed_in, || {
                     format!(
-                        "no signed LogoutResponse from the other SP: {}",
+                        "the session did not sign in to the other SP: {}",
                         w.summary()
                     )
-                },
-            )?;
-            let w = b.walk("two-sps-after", &other.url("/protected"), None);
-            check(!w.body.contains("protected=yes"), || {
-                format!("the other SP still has a session: {}", w.summary())
-            })?;
-            expect_sesame_session_gone(&b, &sesame)
-        },
-    );
+                })?;
+                let w = b.walk("two-sps-slo", &sp.url("/logout?binding=redirect"), None);
+                check(
+                    w.error.is_none()
+                        && w.body.contains("logged_out=yes")
+                        && w.body.contains("sub_status=None"),
+                    || format!("the first SP did not get a full Success: {}", w.summary()),
+                )?;
+                // (method, URL) of each hop.
+                let hops: Vec<(&str, &str)> = w
+                    .hops
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|h| Some((h[0].as_str()?, h[1].as_str()?)))
+                    .collect();
+                let to_other = hops.iter().position(|(m, u)| match binding {
+                    "post" => *m == "POST" && *u == other.url("/slo"),
+                    _ => u.starts_with(&other.url("/slo?SAMLRequest=")),
+                });
+                let Some(to_other) = to_other else {
+                    return Err(format!(
+                        "the logout did not visit the other SP by {binding}: {}",
+                        w.summary()
+                    ));
+                };
+                // The other SP's answer came back to Sésame, signed (so Sésame's check ran).
+                check(
+                    hops[to_other + 1..].iter().any(|(m, u)| {
+                        u.starts_with(&sesame.url())
+                            && match binding {
+                                "post" => *m == "POST",
+                                _ => u.contains("SAMLResponse=") && u.contains("&Signature="),
+                            }
+                    }),
+                    || {
+                        format!(
+                            "no signed LogoutResponse from the other SP: {}",
+                            w.summary()
+                        )
+                    },
+                )?;
+                let w = b.walk("two-sps-after", &other.url("/protected"), None);
+                check(!w.body.contains("protected=yes"), || {
+                    format!("the other SP still has a session: {}", w.summary())
+                })?;
+                expect_sesame_session_gone(&b, &sesame)
+            },
+        );
+    }
     // AES-256-GCM by default; AES-128-CBC when the app asks for it (SPs that read no GCM).
     for (method, algorithm) in [
         ("aes256-gcm", "http://www.w3.org/2009/xmlenc11#aes256-gcm"),

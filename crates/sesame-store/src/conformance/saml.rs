@@ -31,6 +31,7 @@ pub async fn app_saml_settings_round_trip(store: &dyn Store) {
         sign_on_url: None,
         logout_url: Some("https://sp.example/slo".into()),
         logout_response_url: Some("https://sp.example/slo/response".into()),
+        logout_binding: Default::default(),
         relay_state: None,
         name_id: NameIdSettings::default(),
         attributes: default_attributes(),

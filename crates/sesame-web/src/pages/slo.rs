@@ -68,20 +68,20 @@ pub(crate) async fn continue_logout(
     mut slo: SloState,
     signed_out: bool,
 ) -> Response {
-    match state.core.next_logout_step(tenant.id, &mut slo).await {
+    let res = match state.core.next_logout_step(tenant.id, &mut slo).await {
         SloStep::Redirect(url) => {
-            let sealed =
-                if slo.remaining.is_empty() && slo.awaiting.is_none() && slo.origin.is_none() {
-                    None
-                } else {
-                    state.core.seal_logout_progress(&mut slo).ok()
-                };
-            let res = (StatusCode::SEE_OTHER, [(header::LOCATION, url)]).into_response();
-            let res = with_session_cleared(state, tenant, res, signed_out);
-            with_cookie(res, Some(slo_cookie(state, tenant.id, sealed.as_deref())))
+            (StatusCode::SEE_OTHER, [(header::LOCATION, url)]).into_response()
         }
-        SloStep::Done => signed_out_page(state, tenant, signed_out),
-    }
+        SloStep::Post(post) => super::saml::post_page(&post),
+        SloStep::Done => return signed_out_page(state, tenant, signed_out),
+    };
+    let sealed = if slo.remaining.is_empty() && slo.awaiting.is_none() && slo.origin.is_none() {
+        None
+    } else {
+        state.core.seal_logout_progress(&mut slo).ok()
+    };
+    let res = with_session_cleared(state, tenant, res, signed_out);
+    with_cookie(res, Some(slo_cookie(state, tenant.id, sealed.as_deref())))
 }
 
 /// Whether a sign-out asks first: unless the browser says the request comes from Sésame's own

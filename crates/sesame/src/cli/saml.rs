@@ -21,6 +21,7 @@ const SETTINGS_COLS: &[Column] = &[
     ("reply URLs", "replyUrls"),
     ("sign-on URL", "signOnUrl"),
     ("logout URL", "logoutUrl"),
+    ("logout binding", "logoutBinding"),
     ("logout response URL", "logoutResponseUrl"),
     ("relay state", "relayState"),
     ("NameID", "nameId"),

@@ -303,6 +303,7 @@ class Handler(BaseHTTPRequestHandler):
                         del st.sessions[sid]
                 info = st.client.handle_logout_request(
                     q["SAMLRequest"], name_id, binding, sign=True, sign_alg=SIG_RSA_SHA256,
+                    digest_alg=DIGEST_SHA256,
                     relay_state=q.get("RelayState"), sigalg=q.get("SigAlg"),
                     signature=q.get("Signature"))
                 send_http_info(self, info)
