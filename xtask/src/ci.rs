@@ -49,6 +49,7 @@ fn run_steps(
         result.with_context(|| format!("step `{name}` failed"))
     };
 
+    warn_if_disk_is_short(root);
     step("cargo fmt --all -- --check", &mut || {
         cargo(root, &["fmt", "--all", "--", "--check"], &[])
     })?;
@@ -154,6 +155,36 @@ fn run_steps(
 }
 
 const XMLSEC_ENV: (&str, &str) = ("SESAME_REQUIRE_XMLSEC1", "1");
+
+/// Free space a run needs on the build directory's file system: a clean build of every profile
+/// and test binary takes about 6 GiB without incremental caches, 9 GiB with them, and the
+/// PostgreSQL cluster, durability and fuzz runs write next to it.
+const DISK_NEEDED_GIB: u64 = 12;
+
+/// A full disk shows up late and far from its cause (PostgreSQL stops mid-suite and every later
+/// conformance case fails), so say it first.
+fn warn_if_disk_is_short(root: &Path) {
+    let Ok(out) = Command::new("df").args(["-Pk"]).arg(root).output() else {
+        return;
+    };
+    let text = String::from_utf8_lossy(&out.stdout);
+    // POSIX format: the second line's fourth field is the space available, in KiB.
+    let available_kib = text
+        .lines()
+        .nth(1)
+        .and_then(|l| l.split_whitespace().nth(3))
+        .and_then(|v| v.parse::<u64>().ok());
+    if let Some(kib) = available_kib {
+        let gib = kib / (1024 * 1024);
+        println!("disk: {gib} GiB free under {}", root.display());
+        if gib < DISK_NEEDED_GIB {
+            println!(
+                "warning: less than {DISK_NEEDED_GIB} GiB free; the build, PostgreSQL and the \
+                 durability run may fail with \"No space left on device\""
+            );
+        }
+    }
+}
 
 /// Whether `dir` is a crate with a `[workspace]` of its own, outside the root workspace, whose
 /// checks `cargo … --workspace` at the root does not cover.
