@@ -178,6 +178,7 @@ mod tests {
             logout_url: None,
             logout_response_url: None,
             logout_binding: Default::default(),
+            back_channel_logout_url: None,
             relay_state: None,
             name_id: NameIdSettings { format, source },
             attributes,

@@ -93,6 +93,8 @@ pub struct Core {
     config: Arc<config_cache::ConfigCache>,
     /// Outbound SCIM requests (provisioning); the binary provides HTTP.
     scim_transport: Option<Arc<dyn provisioning::ScimTransport>>,
+    /// Single Logout's back channel (SOAP calls to applications); the binary provides HTTP.
+    soap_client: Option<Arc<dyn slo::SoapClient>>,
     /// This process, as the holder of provisioning leases.
     node_id: uuid::Uuid,
     /// Apps whose provisioning cycle runs in this process.
@@ -118,6 +120,7 @@ impl Core {
             key_cache: Arc::default(),
             config: Arc::default(),
             scim_transport: None,
+            soap_client: None,
             node_id: uuid::Uuid::new_v4(),
             running_cycles: Arc::default(),
         }

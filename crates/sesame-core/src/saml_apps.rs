@@ -368,6 +368,7 @@ pub fn validate_saml_settings(s: &SamlAppSettings) -> CoreResult<()> {
         ("signOnUrl", &s.sign_on_url),
         ("logoutUrl", &s.logout_url),
         ("logoutResponseUrl", &s.logout_response_url),
+        ("backChannelLogoutUrl", &s.back_channel_logout_url),
     ] {
         if let Some(v) = v {
             check_url(field, v)?;
@@ -430,7 +431,8 @@ pub fn validate_saml_settings(s: &SamlAppSettings) -> CoreResult<()> {
 }
 
 /// SAML settings filled from an SP's metadata (SAML-IDP-1): its entityID, every HTTP-POST
-/// AssertionConsumerService with its index, the HTTP-Redirect SingleLogoutService, its
+/// AssertionConsumerService with its index, the front-channel SingleLogoutService (Redirect,
+/// else POST) and the SOAP one (the back channel), its
 /// certificates (signing → request verification, encryption → token encryption), whether it
 /// signs requests, and the first NameID format it lists that Sésame produces.
 pub fn saml_settings_from_metadata(xml: &str) -> CoreResult<SamlAppSettings> {
@@ -472,6 +474,7 @@ pub fn saml_settings_from_metadata(xml: &str) -> CoreResult<SamlAppSettings> {
     };
     let logout_url = logout.map(|e| e.location.clone());
     let logout_response_url = logout.and_then(|e| e.response_location.clone());
+    let back_channel_logout_url = slo(sesame_saml::ns::BINDING_SOAP).map(|e| e.location.clone());
     let format = md
         .name_id_formats
         .iter()
@@ -494,6 +497,7 @@ pub fn saml_settings_from_metadata(xml: &str) -> CoreResult<SamlAppSettings> {
         logout_url,
         logout_binding,
         logout_response_url,
+        back_channel_logout_url,
         relay_state: None,
         name_id,
         attributes: default_attributes(),
@@ -635,6 +639,30 @@ mod tests {
         let s = saml_settings_from_metadata(&only_post).unwrap();
         assert_eq!(s.logout_url.as_deref(), Some("https://sp.example/slo/post"));
         assert_eq!(s.logout_binding, SamlLogoutBinding::Post);
+        assert_eq!(s.back_channel_logout_url, None);
+        // A SOAP endpoint is the back channel, beside a front-channel one or alone.
+        let soap = "urn:oasis:names:tc:SAML:2.0:bindings:SOAP";
+        let shibboleth_like = md(&format!(
+            r#"<md:SingleLogoutService Binding="{soap}" Location="https://sp.example/SLO/SOAP"/><md:SingleLogoutService Binding="{redirect}" Location="https://sp.example/SLO/Redirect"/>"#
+        ));
+        let s = saml_settings_from_metadata(&shibboleth_like).unwrap();
+        assert_eq!(
+            s.logout_url.as_deref(),
+            Some("https://sp.example/SLO/Redirect")
+        );
+        assert_eq!(
+            s.back_channel_logout_url.as_deref(),
+            Some("https://sp.example/SLO/SOAP")
+        );
+        let only_soap = md(&format!(
+            r#"<md:SingleLogoutService Binding="{soap}" Location="https://sp.example/SLO/SOAP"/>"#
+        ));
+        let s = saml_settings_from_metadata(&only_soap).unwrap();
+        assert_eq!(s.logout_url, None);
+        assert_eq!(
+            s.back_channel_logout_url.as_deref(),
+            Some("https://sp.example/SLO/SOAP")
+        );
     }
 
     #[test]

@@ -5,6 +5,11 @@
 //! binding), comes back with its LogoutResponse, and finally the application that started the
 //! logout gets Sésame's LogoutResponse. The progress travels sealed in a cookie ([`SloState`]),
 //! so any node can carry on.
+//!
+//! Applications with a SOAP SingleLogoutService (`backChannelLogoutUrl`) are also told by
+//! Sésame itself, server to server (bindings §3.2): those without a front-channel endpoint,
+//! and those of sessions a LogoutRequest ends without the browser that holds them, which no
+//! browser is there to visit.
 
 use crate::sso::{IncomingRequest, RequestMeta, SamlPost, SsoFailure, codes};
 use crate::{Core, CoreError};
@@ -12,6 +17,7 @@ use serde::{Deserialize, Serialize};
 use sesame_model::*;
 use sesame_saml::{MessageKind, RedirectMessage};
 use sesame_xmlsec::{AllowedAlgorithms, SignatureAlgorithm, TrustedKeys};
+use std::sync::Arc;
 
 /// The application that asked for the logout, to be answered at the end.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -124,7 +130,34 @@ pub enum SloStep {
     Done,
 }
 
+/// Sends SOAP messages (bindings §3.2) for Single Logout's back channel; the binary provides
+/// HTTP. `Ok`: the body of the answer (a 200's envelope, or a SOAP fault); `Err`: no usable
+/// answer (connection, timeout, another status, too large), in words people can read.
+#[async_trait::async_trait]
+pub trait SoapClient: Send + Sync {
+    async fn call(&self, url: &str, envelope: String) -> Result<String, String>;
+}
+
+/// The other applications of a session, by how they can be told of its end.
+#[derive(Debug, Default)]
+struct SessionTargets {
+    /// Visited by the browser (front channel).
+    front: Vec<SloTarget>,
+    /// Called by Sésame over SOAP.
+    back: Vec<SloTarget>,
+    /// Applications nobody can tell: a session ended without its browser, and no SOAP
+    /// endpoint.
+    untold: usize,
+}
+
 impl Core {
+    /// Single Logout's back channel: without it, applications reachable only over SOAP are
+    /// not told (and the logout is partial).
+    pub fn with_soap_client(mut self, client: Arc<dyn SoapClient>) -> Self {
+        self.soap_client = Some(client);
+        self
+    }
+
     /// Root element name of a SAML message, to route it (`AuthnRequest`, `LogoutRequest`…).
     pub fn saml_message_name(xml: &str) -> Option<String> {
         let doc = sesame_xmlsec::strict::parse(xml, &sesame_xmlsec::Limits::default()).ok()?;
@@ -139,14 +172,15 @@ impl Core {
         session_secret: &str,
     ) -> Result<SloState, CoreError> {
         let digest = crate::secrets::digest(session_secret);
-        let targets = self.logout_targets(tenant, &digest, None).await?;
+        let targets = self.logout_targets(tenant, &digest, None, true).await?;
         self.sign_out(tenant, session_secret).await?;
+        let told = self.logout_back_channel(tenant, &targets.back).await;
         Ok(SloState {
             origin: None,
-            remaining: targets,
+            remaining: targets.front,
             awaiting: None,
             awaiting_app: None,
-            partial: false,
+            partial: !told,
         })
     }
 
@@ -318,23 +352,27 @@ impl Core {
             .await
             .map_err(unavailable)?;
         state.partial = sessions.partial;
+        let mut back = Vec::new();
         // The browser's own session: its other applications are visited, front-channel.
         if let Some(digest) = &sessions.browsers {
-            state.remaining = self
-                .logout_targets(tenant.id, digest, Some(app.id))
+            let targets = self
+                .logout_targets(tenant.id, digest, Some(app.id), true)
                 .await
                 .map_err(unavailable)?;
+            state.remaining = targets.front;
+            back.extend(targets.back);
         }
-        // Sessions found without the cookie end here only: the redirects to their other
-        // applications would carry those applications' NameIDs (pairwise, meant to be
-        // unlinkable) to whoever sent the request, not to the user's browser. Those
-        // applications are not told, which the answer says (PartialLogout).
+        // Sessions found without the cookie: only the back channel reaches their other
+        // applications. Redirects would carry those applications' NameIDs (pairwise, meant to
+        // be unlinkable) to whoever sent the request, not to the user's browser. Applications
+        // without a SOAP endpoint are not told, which the answer says (PartialLogout).
         for digest in &sessions.others {
-            let untold = self
-                .logout_targets(tenant.id, digest, Some(app.id))
+            let targets = self
+                .logout_targets(tenant.id, digest, Some(app.id), false)
                 .await
                 .map_err(unavailable)?;
-            state.partial |= !untold.is_empty();
+            state.partial |= targets.untold > 0;
+            back.extend(targets.back);
         }
         for digest in sessions.browsers.iter().chain(&sessions.others) {
             match self.store.delete_session(tenant.id, digest).await {
@@ -342,6 +380,8 @@ impl Core {
                 Err(e) => return Err(unavailable(e.into())),
             }
         }
+        // After the sessions end: a slow application delays the answer, never the logout.
+        state.partial |= !self.logout_back_channel(tenant.id, &back).await;
         Ok(LogoutAccepted {
             browser_signed_out: sessions.browsers.is_some(),
             state,
@@ -426,32 +466,119 @@ impl Core {
         })
     }
 
-    /// The applications of the session with a logout URL, except `except`.
+    /// The applications of the session with a logout endpoint, except `except`, by channel:
+    /// with the browser (`browser`), the front channel when the application has one, else
+    /// SOAP; without it, SOAP only.
     async fn logout_targets(
         &self,
         tenant: TenantId,
         digest: &str,
         except: Option<AppId>,
-    ) -> Result<Vec<SloTarget>, CoreError> {
-        let mut targets = Vec::new();
+        browser: bool,
+    ) -> Result<SessionTargets, CoreError> {
+        let mut targets = SessionTargets::default();
         for p in self.store.list_session_participants(tenant, digest).await? {
             if Some(p.app_id) == except {
                 continue;
             }
-            let has_logout = match self.store.get_app(tenant, p.app_id).await {
-                Ok(a) => a.saml.as_ref().is_some_and(|s| s.logout_url.is_some()),
-                Err(_) => false,
+            let (front, back) = match self.store.get_app(tenant, p.app_id).await {
+                Ok(Application { saml: Some(s), .. }) => {
+                    (s.logout_url.is_some(), s.back_channel_logout_url.is_some())
+                }
+                _ => (false, false),
             };
-            if has_logout {
-                targets.push(SloTarget {
-                    app_id: p.app_id,
-                    name_id: p.name_id,
-                    name_id_format: p.name_id_format,
-                    session_index: p.session_index,
-                });
+            let target = SloTarget {
+                app_id: p.app_id,
+                name_id: p.name_id,
+                name_id_format: p.name_id_format,
+                session_index: p.session_index,
+            };
+            match (browser && front, back) {
+                (true, _) => targets.front.push(target),
+                (false, true) => targets.back.push(target),
+                (false, false) if front => targets.untold += 1,
+                (false, false) => {}
             }
         }
         Ok(targets)
+    }
+
+    /// Tells `targets` over SOAP, all at once: whether every one confirmed.
+    async fn logout_back_channel(&self, tenant: TenantId, targets: &[SloTarget]) -> bool {
+        if targets.is_empty() {
+            return true;
+        }
+        let Some(client) = self.soap_client.clone() else {
+            tracing::warn!(
+                applications = targets.len(),
+                "single logout: no SOAP client in this process; applications with only a back-channel endpoint are not told"
+            );
+            return false;
+        };
+        let issuer = self.idp_entity_id(tenant);
+        let calls = targets.iter().map(|target| {
+            let (client, issuer) = (client.clone(), issuer.as_str());
+            async move {
+                let told = self
+                    .tell_back_channel(tenant, issuer, target, client.as_ref())
+                    .await;
+                match &told {
+                    Ok(()) => {
+                        tracing::info!(app = %target.app_id, "single logout: told over the back channel")
+                    }
+                    Err(reason) => {
+                        tracing::warn!(app = %target.app_id, %reason, "single logout: back-channel LogoutRequest failed")
+                    }
+                }
+                told.is_ok()
+            }
+        });
+        futures_util::future::join_all(calls)
+            .await
+            .into_iter()
+            .all(|told| told)
+    }
+
+    /// One signed LogoutRequest over SOAP; `Ok` when the application confirms it.
+    async fn tell_back_channel(
+        &self,
+        tenant: TenantId,
+        issuer: &str,
+        target: &SloTarget,
+        client: &dyn SoapClient,
+    ) -> Result<(), String> {
+        let app = self
+            .store
+            .get_app(tenant, target.app_id)
+            .await
+            .map_err(|e| format!("application unavailable: {e}"))?;
+        let Some((settings, url)) = app
+            .saml
+            .as_ref()
+            .and_then(|s| s.back_channel_logout_url.as_deref().map(|url| (s, url)))
+        else {
+            return Err("the application has no back-channel logout URL any more".into());
+        };
+        let key = self
+            .active_signing_key(tenant, app.id)
+            .await
+            .map_err(|e| format!("no signing key: {e}"))?;
+        let id = format!("_{}", self.new_uuid().simple());
+        let xml = self
+            .build_logout_request(issuer, &id, target, url, Some(&sign_with(settings, &key)))
+            .map_err(|e| format!("cannot build the LogoutRequest: {e}"))?;
+        let answer = client.call(url, sesame_saml::soap_envelope(&xml)).await?;
+        let response = read_soap_answer(settings, &answer)?;
+        if answer_confirms(settings, &response, &id) {
+            Ok(())
+        } else {
+            Err(format!(
+                "the answer does not confirm the logout (status {}, issuer {:?}, InResponseTo {:?})",
+                response.status.code.uri(),
+                response.issuer,
+                response.in_response_to
+            ))
+        }
     }
 
     /// Records an application's LogoutResponse (`answer`: its XML, the Redirect binding's
@@ -516,11 +643,7 @@ impl Core {
             tracing::warn!(app = %app.id, error = %e, "single logout: LogoutResponse refused");
             return false;
         }
-        // An SP's own PartialLogout (core §3.7.3.2) is not a full success.
-        response.status.is_success()
-            && response.status.sub_code != Some(sesame_saml::StatusCode::PartialLogout)
-            && response.in_response_to.as_deref() == Some(request_id)
-            && settings.identifiers.contains(&response.issuer)
+        answer_confirms(settings, &response, request_id)
     }
 
     /// The next browser step: a LogoutRequest to the next application, else the final
@@ -585,6 +708,21 @@ impl Core {
     ) -> Result<(String, SloStep), CoreError> {
         let key = self.active_signing_key(tenant, app.id).await?;
         let id = format!("_{}", self.new_uuid().simple());
+        let step = logout_message(app, &key, url, MessageKind::Request, None, |sign| {
+            self.build_logout_request(issuer, &id, target, url, sign)
+        })?;
+        Ok((id, step))
+    }
+
+    /// The LogoutRequest `id` for `target` at `url`, signed when `sign` is given.
+    fn build_logout_request(
+        &self,
+        issuer: &str,
+        id: &str,
+        target: &SloTarget,
+        url: &str,
+        sign: Option<&sesame_saml::SignWith<'_>>,
+    ) -> sesame_saml::Result<String> {
         let name_id = sesame_saml::NameId {
             value: target.name_id.clone(),
             format: Some(target.name_id_format.clone()),
@@ -593,7 +731,7 @@ impl Core {
         };
         let now = self.now();
         let params = sesame_saml::LogoutRequestParams {
-            id: &id,
+            id,
             issue_instant: now,
             issuer,
             destination: url,
@@ -602,10 +740,7 @@ impl Core {
             not_on_or_after: Some(now + time::Duration::minutes(5)),
             reason: Some("urn:oasis:names:tc:SAML:2.0:logout:user"),
         };
-        let step = logout_message(app, &key, url, MessageKind::Request, None, |sign| {
-            sesame_saml::build_logout_request(&params, sign)
-        })?;
-        Ok((id, step))
+        sesame_saml::build_logout_request(&params, sign)
     }
 
     /// The signed LogoutResponse to the application that asked, by its logout binding; `None`
@@ -665,13 +800,12 @@ fn logout_message(
     relay_state: Option<&str>,
     build: impl FnOnce(Option<&sesame_saml::SignWith<'_>>) -> sesame_saml::Result<String>,
 ) -> Result<SloStep, CoreError> {
-    let (algorithm, digest) = app.saml.as_ref().map_or(
-        (
-            SignatureAlgorithm::RsaSha256,
-            sesame_xmlsec::DigestAlgorithm::Sha256,
-        ),
-        crate::sso::signing_algorithms,
-    );
+    let algorithm = app
+        .saml
+        .as_ref()
+        .map_or(SignatureAlgorithm::RsaSha256, |s| {
+            crate::sso::signing_algorithms(s).0
+        });
     let failed = |e: sesame_saml::SamlError| CoreError::Internal(format!("logout message: {e}"));
     match app
         .saml
@@ -689,10 +823,13 @@ fn logout_message(
             )))
         }
         SamlLogoutBinding::Post => {
-            let sign = sesame_saml::SignWith {
-                key,
-                algorithm,
-                digest,
+            let sign = match app.saml.as_ref() {
+                Some(s) => sign_with(s, key),
+                None => sesame_saml::SignWith {
+                    key,
+                    algorithm,
+                    digest: sesame_xmlsec::DigestAlgorithm::Sha256,
+                },
             };
             Ok(SloStep::Post(SamlPost {
                 url: url.to_string(),
@@ -702,6 +839,76 @@ fn logout_message(
             }))
         }
     }
+}
+
+/// An enveloped signature with the app's algorithms, as its Responses (an SP set up for
+/// RSA-SHA1 may not verify anything else).
+fn sign_with<'k>(
+    settings: &SamlAppSettings,
+    key: &'k sesame_xmlsec::SigningKey,
+) -> sesame_saml::SignWith<'k> {
+    let (algorithm, digest) = crate::sso::signing_algorithms(settings);
+    sesame_saml::SignWith {
+        key,
+        algorithm,
+        digest,
+    }
+}
+
+/// Whether an application's LogoutResponse confirms our request `request_id`: from one of its
+/// entityIDs, for that request, Success without an SP's own PartialLogout (core §3.7.3.2).
+fn answer_confirms(
+    settings: &SamlAppSettings,
+    response: &sesame_saml::StatusResponse,
+    request_id: &str,
+) -> bool {
+    response.status.is_success()
+        && response.status.sub_code != Some(sesame_saml::StatusCode::PartialLogout)
+        && response.in_response_to.as_deref() == Some(request_id)
+        && settings.identifiers.contains(&response.issuer)
+}
+
+/// The LogoutResponse of a SOAP answer. Its signature is checked when the application has
+/// certificates and the answer is signed; an unsigned one is taken on the strength of the
+/// channel (profiles §4.4.4.2 lets the binding authenticate the responder: Sésame opened the
+/// connection to the application's registered URL, over TLS unless on loopback).
+fn read_soap_answer(
+    settings: &SamlAppSettings,
+    envelope: &str,
+) -> Result<sesame_saml::StatusResponse, String> {
+    if envelope.len() > sesame_saml::bindings::MAX_SOAP_BYTES {
+        return Err("the answer is too large".into());
+    }
+    let unsigned = || {
+        sesame_saml::parse_soap_logout_response(envelope)
+            .map_err(|e| format!("unreadable answer ({}): {e}", e.rule()))
+    };
+    if settings.verification_certificates.is_empty() {
+        return unsigned();
+    }
+    let trusted = trusted_keys(settings)?;
+    match sesame_saml::verify_soap_logout_response(
+        envelope,
+        &trusted,
+        &crate::sso::allowed_algorithms(settings),
+    ) {
+        Ok(verified) => Ok(verified.get().clone()),
+        Err(sesame_saml::SamlError::XmlSec(sesame_xmlsec::XmlSecError::MissingSignature)) => {
+            unsigned()
+        }
+        Err(e) => Err(format!("answer refused by rule {}: {e}", e.rule())),
+    }
+}
+
+/// The application's verification certificates as trusted keys.
+fn trusted_keys(settings: &SamlAppSettings) -> Result<TrustedKeys, String> {
+    let mut trusted = TrustedKeys::new();
+    for pem in &settings.verification_certificates {
+        trusted
+            .add_certificate_pem(pem)
+            .map_err(|e| format!("stored verification certificate unusable: {e}"))?;
+    }
+    Ok(trusted)
 }
 
 /// The verified LogoutRequest when a signature was checked; `Err(detail)` when it fails.
@@ -741,12 +948,7 @@ fn verify_from_app<T: Clone>(
             Ok(None)
         };
     }
-    let mut trusted = TrustedKeys::new();
-    for pem in &settings.verification_certificates {
-        trusted
-            .add_certificate_pem(pem)
-            .map_err(|e| format!("stored verification certificate unusable: {e}"))?;
-    }
+    let trusted = trusted_keys(settings)?;
     // SHA-1 only from apps configured for it, as for their AuthnRequests.
     let allowed = crate::sso::allowed_algorithms(settings);
     match redirect {

@@ -506,6 +506,7 @@ fn saml_settings() -> SamlAppSettings {
         logout_url: None,
         logout_response_url: None,
         logout_binding: Default::default(),
+        back_channel_logout_url: None,
         relay_state: None,
         name_id: NameIdSettings::default(),
         attributes: default_attributes(),

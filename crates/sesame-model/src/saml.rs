@@ -206,6 +206,11 @@ pub struct SamlAppSettings {
     /// `ResponseLocation`, metadata §2.2.2).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub logout_response_url: Option<String>,
+    /// The SP's SingleLogoutService for the SOAP binding (bindings §3.2), which Sésame calls
+    /// itself, without a browser: for applications with no `logoutUrl`, and for sessions a
+    /// logout ends that no browser is there to carry messages for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub back_channel_logout_url: Option<String>,
     /// RelayState sent with IdP-initiated Responses.
     #[serde(default)]
     pub relay_state: Option<String>,

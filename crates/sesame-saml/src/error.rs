@@ -205,6 +205,9 @@ pub enum SamlError {
     /// Metadata does not have the shape we can use.
     #[error("metadata: {0}")]
     Metadata(String),
+    /// A SOAP answer is a fault (bindings §3.2.3.3): its code and reason.
+    #[error("SOAP fault: {0}")]
+    SoapFault(String),
     /// An SP-side rule refused a Response from a federated IdP ([`crate::sp`]): the failure
     /// names the rule, the values compared and any XML security cause.
     #[error("{0}")]
@@ -238,6 +241,7 @@ impl SamlError {
             Self::MissingSignature => "missing-signature",
             Self::InvalidInput { .. } => "invalid-input",
             Self::Metadata(_) => "metadata",
+            Self::SoapFault(_) => "soap-fault",
             Self::SpRule(f) => f.rule.name(),
         }
     }

@@ -16,6 +16,8 @@ pub const DSIG: &str = "http://www.w3.org/2000/09/xmldsig#";
 pub const BINDING_HTTP_REDIRECT: &str = "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect";
 /// HTTP-POST binding (SAML bindings 2.0 §3.5).
 pub const BINDING_HTTP_POST: &str = "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST";
+/// SOAP binding (bindings §3.2): Single Logout's back channel.
+pub const BINDING_SOAP: &str = "urn:oasis:names:tc:SAML:2.0:bindings:SOAP";
 /// HTTP-Artifact binding (bindings §3.6): recognised in metadata, never used by us.
 pub const BINDING_HTTP_ARTIFACT: &str = "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Artifact";
 /// The DEFLATE encoding of the Redirect binding (bindings §3.4.4.1).

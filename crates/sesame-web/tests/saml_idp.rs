@@ -14,6 +14,7 @@ use serde_json::{Value, json};
 use sesame_saml::{MessageKind, encode_redirect};
 use sesame_xmlsec::{ElementPath, SignatureAlgorithm, SigningKey, TrustedKeys, VerifyPolicy};
 use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use tower::ServiceExt;
 
 const SP: &str = "https://sp.example/sp";
@@ -211,7 +212,15 @@ async fn world(settings_patch: Value) -> World {
 }
 
 async fn world_at(public_url: &str, settings_patch: Value) -> World {
-    let api = api_at(public_url).await;
+    world_with(public_url, settings_patch, None).await
+}
+
+async fn world_with(
+    public_url: &str,
+    settings_patch: Value,
+    soap: Option<Arc<dyn sesame_core::slo::SoapClient>>,
+) -> World {
+    let api = api_with(public_url, soap).await;
     let t = api
         .json(
             "POST",
@@ -2008,4 +2017,247 @@ async fn sign_in_requests_loaded_inside_other_pages_are_refused() {
     posted_response(&page);
     posted_response(&b.get(&w.api, &launch).await);
     assert_eq!(w.log_reasons().await.len(), logged + 3);
+}
+
+/// How the SOAP test SP answers Sésame's back-channel LogoutRequest.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum SoapAnswer {
+    /// Success for that request, unsigned (the channel authenticates it).
+    Confirm,
+    /// Success, signed with `sp.key.pem`.
+    ConfirmSigned,
+    /// Success, signed by a stranger (`idp2.key.pem`).
+    SignedByStranger,
+    /// Its own PartialLogout.
+    Partial,
+    /// Success for another request.
+    OtherRequest,
+    /// A SOAP fault.
+    Fault,
+    /// Nobody answers (connection refused, timeout).
+    Down,
+}
+
+/// An SP's SOAP SingleLogoutService on the far side of the back channel: records what Sésame
+/// POSTs (URL and envelope) and answers as told. Sésame's side (building, signing, reading,
+/// verifying the answer) is the real one; only the network hop is skipped here (the pysaml2
+/// interop test makes it over HTTP).
+struct SoapSp {
+    answer: Mutex<SoapAnswer>,
+    calls: Mutex<Vec<(String, String)>>,
+}
+
+impl SoapSp {
+    fn new(answer: SoapAnswer) -> Arc<SoapSp> {
+        Arc::new(SoapSp {
+            answer: Mutex::new(answer),
+            calls: Mutex::new(Vec::new()),
+        })
+    }
+
+    fn calls(&self) -> Vec<(String, String)> {
+        self.calls.lock().unwrap().clone()
+    }
+}
+
+#[async_trait::async_trait]
+impl sesame_core::slo::SoapClient for SoapSp {
+    async fn call(&self, url: &str, envelope: String) -> Result<String, String> {
+        self.calls
+            .lock()
+            .unwrap()
+            .push((url.to_string(), envelope.clone()));
+        let request_id = {
+            let at = envelope.find("<samlp:LogoutRequest").unwrap();
+            let tail = &envelope[at..];
+            let id = &tail[tail.find(" ID=\"").unwrap() + 5..];
+            id[..id.find('"').unwrap()].to_string()
+        };
+        let answer = *self.answer.lock().unwrap();
+        let issuer = "https://two.example/sp";
+        let sign = |xml: String, key: &str| {
+            sesame_xmlsec::sign_enveloped(
+                &xml,
+                &ElementPath::root(sesame_saml::ns::PROTOCOL, "LogoutResponse"),
+                &sp_key(key),
+                &sesame_xmlsec::SignOptions::default(),
+            )
+            .unwrap()
+        };
+        let message = match answer {
+            SoapAnswer::Down => return Err("cannot connect to the target".into()),
+            SoapAnswer::Fault => {
+                return Ok(format!(
+                    r#"<S:Envelope xmlns:S="{}"><S:Body><S:Fault><faultcode>S:Server</faultcode><faultstring>no such session</faultstring></S:Fault></S:Body></S:Envelope>"#,
+                    sesame_saml::bindings::SOAP_ENVELOPE
+                ));
+            }
+            SoapAnswer::Confirm => logout_response_xml(&request_id, issuer, None, false),
+            SoapAnswer::ConfirmSigned => {
+                sign(logout_response_xml(&request_id, issuer, None, false), "sp")
+            }
+            SoapAnswer::SignedByStranger => sign(
+                logout_response_xml(&request_id, issuer, None, false),
+                "idp2",
+            ),
+            SoapAnswer::Partial => logout_response_xml(&request_id, issuer, None, true),
+            SoapAnswer::OtherRequest => logout_response_xml("_other", issuer, None, false),
+        };
+        Ok(sesame_saml::soap_envelope(&message))
+    }
+}
+
+/// The LogoutRequest of a back-channel call, verified with `app`'s signing certificate.
+async fn soap_logout_request(w: &World, app: &str, envelope: &str) -> sesame_saml::LogoutRequest {
+    let mut trusted = TrustedKeys::new();
+    trusted
+        .add_certificate_der(&w.certificate_of(app).await)
+        .unwrap();
+    let path = ElementPath::root(sesame_saml::bindings::SOAP_ENVELOPE, "Envelope")
+        .child(sesame_saml::bindings::SOAP_ENVELOPE, "Body")
+        .child(sesame_saml::ns::PROTOCOL, "LogoutRequest");
+    let verified =
+        sesame_xmlsec::verify_enveloped(envelope, &path, &trusted, &VerifyPolicy::default())
+            .unwrap_or_else(|e| panic!("{e}: {envelope}"));
+    sesame_saml::parse_logout_request(verified.get().canonical_xml()).unwrap()
+}
+
+/// An application with only a SOAP SingleLogoutService is told by Sésame itself, server to
+/// server, with a signed LogoutRequest naming what it was issued; the browser goes straight
+/// back to the application that asked, which hears Success. Sésame's own sign-out page tells
+/// it the same way.
+#[tokio::test]
+async fn applications_with_a_soap_endpoint_are_told_over_the_back_channel() {
+    let soap = SoapSp::new(SoapAnswer::Confirm);
+    let w = world_with("http://127.0.0.1:8080", json!({}), Some(soap.clone())).await;
+    w.assign().await;
+    let soap_only =
+        json!({ "logoutUrl": null, "backChannelLogoutUrl": "https://two.example/slo/soap" });
+    let second = w.second_app_with_logout(soap_only).await;
+    let mut b = Browser::new();
+    let first = signed_in_to_both(&w, &mut b, &second).await;
+    let (name_id, index) = name_id_and_session_index(&first);
+    let logout = logout_request_xml(&w, "_lo-soap", &name_id, Some(&index));
+    let answer = logout_response_at(&b.get(&w.api, &w.redirect(&logout, None)).await);
+    assert_eq!(answer.in_response_to.as_deref(), Some("_lo-soap"));
+    assert_eq!(answer.status, sesame_saml::Status::success());
+    let calls = soap.calls();
+    assert_eq!(calls.len(), 1, "{calls:?}");
+    assert_eq!(calls[0].0, "https://two.example/slo/soap");
+    let request = soap_logout_request(&w, &second, &calls[0].1).await;
+    assert_eq!(
+        request.header.destination.as_deref(),
+        Some("https://two.example/slo/soap")
+    );
+    assert_eq!(request.session_indexes.len(), 1);
+    assert_eq!(
+        request.name_id.value, name_id,
+        "emailAddress NameID, as issued"
+    );
+    assert_eq!(
+        b.get(&w.api, &format!("/{}/", w.tenant)).await.status,
+        StatusCode::SEE_OTHER,
+        "the session is over"
+    );
+
+    // Sésame's sign-out page: the same call, then the signed-out page.
+    b.sign_in(&w.api, &w.tenant, None).await;
+    posted_response(
+        &b.get(&w.api, &format!("/{}/apps/{second}/launch", w.tenant))
+            .await,
+    );
+    let out = b
+        .send_with(
+            &w.api,
+            "GET",
+            &format!("/{}/logout", w.tenant),
+            None,
+            &[("sec-fetch-site", "same-origin")],
+        )
+        .await;
+    assert!(out.text.contains("Signed out"), "{}", out.text);
+    assert_eq!(soap.calls().len(), 2);
+}
+
+/// A LogoutRequest that ends a session without the browser holding it (a cross-site POST
+/// without Sésame's cookie) cannot send a browser anywhere, but the back channel reaches the
+/// session's other applications: with their confirmation the SP hears Success. Every way an
+/// answer can fail to confirm makes it PartialLogout, and nothing of the logout is undone.
+#[tokio::test]
+async fn cookieless_logouts_reach_other_applications_over_the_back_channel() {
+    let cert = std::fs::read_to_string(format!("{KEYS}/sp.cert.pem")).unwrap();
+    let cases = [
+        (SoapAnswer::Confirm, false),
+        (SoapAnswer::ConfirmSigned, false),
+        (SoapAnswer::SignedByStranger, true),
+        (SoapAnswer::Partial, true),
+        (SoapAnswer::OtherRequest, true),
+        (SoapAnswer::Fault, true),
+        (SoapAnswer::Down, true),
+    ];
+    for (answer, partial) in cases {
+        let soap = SoapSp::new(answer);
+        let w = world_with("http://127.0.0.1:8080", json!({}), Some(soap.clone())).await;
+        w.assign().await;
+        let second = w
+            .second_app_with_logout(json!({
+                "backChannelLogoutUrl": "https://two.example/slo/soap",
+                "verificationCertificates": [cert.clone()],
+            }))
+            .await;
+        let mut b = Browser::new();
+        let first = signed_in_to_both(&w, &mut b, &second).await;
+        let (name_id, index) = name_id_and_session_index(&first);
+        let named = logout_request_xml(&w, "_lo-bc", &name_id, Some(&index));
+        let reply = Browser::new().get(&w.api, &w.redirect(&named, None)).await;
+        let status = logout_response_at(&reply);
+        let heard_partial = status.status.sub_code == Some(sesame_saml::StatusCode::PartialLogout);
+        assert_eq!(heard_partial, partial, "{answer:?}: {:?}", status.status);
+        assert_eq!(soap.calls().len(), 1, "{answer:?}");
+        assert_eq!(
+            b.get(&w.api, &format!("/{}/", w.tenant)).await.status,
+            StatusCode::SEE_OTHER,
+            "{answer:?}: the session is over whatever the answer"
+        );
+    }
+}
+
+/// Without a SOAP client (a process built without one), an application reachable only over
+/// the back channel is not told, and the logout says so.
+#[tokio::test]
+async fn without_a_back_channel_soap_only_applications_make_the_logout_partial() {
+    let w = world(json!({})).await;
+    w.assign().await;
+    let soap_only =
+        json!({ "logoutUrl": null, "backChannelLogoutUrl": "https://two.example/slo/soap" });
+    let second = w.second_app_with_logout(soap_only).await;
+    let mut b = Browser::new();
+    let first = signed_in_to_both(&w, &mut b, &second).await;
+    let (name_id, index) = name_id_and_session_index(&first);
+    let logout = logout_request_xml(&w, "_lo-nosoap", &name_id, Some(&index));
+    let answer = logout_response_at(&b.get(&w.api, &w.redirect(&logout, None)).await);
+    assert_eq!(
+        answer.status.sub_code,
+        Some(sesame_saml::StatusCode::PartialLogout)
+    );
+}
+
+/// The back-channel URL is checked as the other URLs: https, or http on loopback only.
+#[tokio::test]
+async fn back_channel_logout_urls_are_validated() {
+    let w = world(json!({})).await;
+    let r = w
+        .api
+        .json(
+            "POST",
+            &format!("/api/v1/tenants/{}/apps/saml", w.tenant),
+            json!({ "name": "Plain", "settings": {
+                "identifiers": ["https://three.example/sp"],
+                "replyUrls": [{ "url": "https://three.example/acs", "index": 0 }],
+                "backChannelLogoutUrl": "http://three.example/slo/soap",
+            }}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.text);
+    assert!(r.text.contains("backChannelLogoutUrl"), "{}", r.text);
 }

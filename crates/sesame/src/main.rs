@@ -6,7 +6,10 @@ mod config;
 mod dns;
 mod metadata;
 mod scim_transport;
+#[cfg(test)]
+mod scripted_http;
 mod serve;
+mod soap_client;
 
 use clap::{Parser, Subcommand};
 use cli::Conn;

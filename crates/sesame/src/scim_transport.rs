@@ -77,7 +77,8 @@ impl ScimTransport for HttpScimTransport {
     }
 }
 
-fn describe(e: &reqwest::Error) -> String {
+/// A failed outbound call in words (shared with the other outbound clients).
+pub(crate) fn describe(e: &reqwest::Error) -> String {
     if e.is_timeout() {
         "the target did not answer in time".into()
     } else if e.is_connect() {
@@ -90,40 +91,11 @@ fn describe(e: &reqwest::Error) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::scripted_http::scripted;
     use sesame_core::provisioning::RetryPolicy;
     use sesame_core::provisioning::target::TargetClient;
     use std::sync::Arc;
-    use std::sync::atomic::{AtomicUsize, Ordering};
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-
-    /// A loopback HTTP server answering the n-th request with `answers[n]` (the last one
-    /// repeats); returns its base URL and the request counter.
-    async fn scripted(answers: Vec<&'static str>) -> (String, Arc<AtomicUsize>) {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let url = format!("http://{}", listener.local_addr().unwrap());
-        let count = Arc::new(AtomicUsize::new(0));
-        let seen = count.clone();
-        tokio::spawn(async move {
-            loop {
-                let Ok((mut sock, _)) = listener.accept().await else {
-                    return;
-                };
-                let n = seen.fetch_add(1, Ordering::SeqCst);
-                let answer = answers[n.min(answers.len() - 1)];
-                let mut buf = vec![0u8; 65536];
-                let mut got = Vec::new();
-                while !got.windows(4).any(|w| w == b"\r\n\r\n") {
-                    match sock.read(&mut buf).await {
-                        Ok(0) | Err(_) => break,
-                        Ok(k) => got.extend_from_slice(&buf[..k]),
-                    }
-                }
-                let _ = sock.write_all(answer.as_bytes()).await;
-                let _ = sock.shutdown().await;
-            }
-        });
-        (url, count)
-    }
+    use std::sync::atomic::Ordering;
 
     const TOO_MANY: &str = "HTTP/1.1 429 Too Many Requests\r\nRetry-After: 1\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
     const UNAVAILABLE: &str =
@@ -147,7 +119,7 @@ mod tests {
 
     #[tokio::test]
     async fn retries_429_after_retry_after_and_5xx_with_backoff() {
-        let (url, count) = scripted(vec![TOO_MANY, UNAVAILABLE, CREATED]).await;
+        let (url, seen) = scripted(vec![TOO_MANY, UNAVAILABLE, CREATED]).await;
         let started = std::time::Instant::now();
         let ex = client(&url, 4)
             .call(ScimMethod::Post, "/Users", Some(serde_json::json!({})))
@@ -155,7 +127,7 @@ mod tests {
         let reply = ex.reply.unwrap();
         assert_eq!(reply.status, 201);
         assert_eq!(reply.body.unwrap()["id"], "x");
-        assert_eq!(count.load(Ordering::SeqCst), 3);
+        assert_eq!(seen.count.load(Ordering::SeqCst), 3);
         assert_eq!(ex.request, "POST /Users");
         // Retry-After: 1 was honoured (the backoff alone would be 10 ms + 20 ms).
         assert!(started.elapsed() >= Duration::from_secs(1));
@@ -163,23 +135,23 @@ mod tests {
 
     #[tokio::test]
     async fn client_errors_are_not_retried_and_keep_their_detail() {
-        let (url, count) = scripted(vec![BAD]).await;
+        let (url, seen) = scripted(vec![BAD]).await;
         let ex = client(&url, 4)
             .call(ScimMethod::Post, "/Users?x=1", None)
             .await;
         let reply = ex.reply.unwrap();
         assert_eq!(reply.status, 400);
         assert_eq!(reply.detail(), "HTTP 400: userName is required");
-        assert_eq!(count.load(Ordering::SeqCst), 1);
+        assert_eq!(seen.count.load(Ordering::SeqCst), 1);
         assert_eq!(ex.request, "POST /Users");
     }
 
     #[tokio::test]
     async fn retries_stop_after_the_limit() {
-        let (url, count) = scripted(vec![UNAVAILABLE]).await;
+        let (url, seen) = scripted(vec![UNAVAILABLE]).await;
         let ex = client(&url, 2).call(ScimMethod::Get, "/Users", None).await;
         assert_eq!(ex.status(), Some(503));
-        assert_eq!(count.load(Ordering::SeqCst), 3);
+        assert_eq!(seen.count.load(Ordering::SeqCst), 3);
         // Nobody listens: a readable transport error, after the retries.
         let port = {
             let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();

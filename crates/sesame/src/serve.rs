@@ -43,7 +43,8 @@ pub async fn open_core(config: &Config) -> anyhow::Result<Core> {
         settings
     })
     .with_master_key(master_key)
-    .with_scim_transport(Arc::new(crate::scim_transport::HttpScimTransport::new()?)))
+    .with_scim_transport(Arc::new(crate::scim_transport::HttpScimTransport::new()?))
+    .with_soap_client(Arc::new(crate::soap_client::HttpSoapClient::new()?)))
 }
 
 /// Provisioning engine knobs, from `SESAME_PROVISIONING_LEASE_SECS` (how long a dead node's

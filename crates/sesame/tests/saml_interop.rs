@@ -1172,6 +1172,59 @@ fn pysaml2_sp() {
             },
         );
     }
+    // The other SP's SOAP SingleLogoutService, imported from its metadata, is Sésame's back
+    // channel: with no front-channel endpoint, Sésame calls it itself over HTTP with a signed
+    // LogoutRequest in a SOAP envelope; pysaml2 verifies it, ends its session and answers with
+    // a signed LogoutResponse, which Sésame verifies; the browser never visits the other SP.
+    report.run(
+        "pysaml2: single logout reaches the other SP over the SOAP back channel",
+        || {
+            let front_channel = sesame.settings(&other_app)["logoutUrl"].clone();
+            let soap = other.url("/slo/soap");
+            sesame.update_settings(&dir, &other_app, |s| {
+                s["logoutUrl"] = Value::Null;
+            });
+            let result = (|| {
+                check(
+                    sesame.settings(&other_app)["backChannelLogoutUrl"] == json!(soap),
+                    || format!("the metadata import did not keep the SOAP endpoint {soap}"),
+                )?;
+                let b = Browser::new(&dir, "two-sps-soap");
+                let w = b.walk(
+                    "soap-first",
+                    &sp.url("/login?binding=redirect"),
+                    Some(ALICE),
+                );
+                expect_signed_in(&w, &expected, &cert, &[])?;
+                let w = b.walk("soap-other", &other.url("/login?binding=redirect"), None);
+                check(w.body.contains("protected=yes"), || {
+                    format!(
+                        "the session did not sign in to the other SP: {}",
+                        w.summary()
+                    )
+                })?;
+                let w = b.walk("soap-slo", &sp.url("/logout?binding=redirect"), None);
+                check(
+                    w.error.is_none()
+                        && w.body.contains("logged_out=yes")
+                        && w.body.contains("sub_status=None"),
+                    || format!("the first SP did not get a full Success: {}", w.summary()),
+                )?;
+                check(!w.hops.to_string().contains(&other.url("/")), || {
+                    format!("the browser visited the other SP: {}", w.summary())
+                })?;
+                let w = b.walk("soap-after", &other.url("/protected"), None);
+                check(!w.body.contains("protected=yes"), || {
+                    format!("the other SP still has a session: {}", w.summary())
+                })?;
+                expect_sesame_session_gone(&b, &sesame)
+            })();
+            sesame.update_settings(&dir, &other_app, |s| {
+                s["logoutUrl"] = front_channel.clone();
+            });
+            result
+        },
+    );
     // AES-256-GCM by default; AES-128-CBC when the app asks for it (SPs that read no GCM).
     for (method, algorithm) in [
         ("aes256-gcm", "http://www.w3.org/2009/xmlenc11#aes256-gcm"),

@@ -1,17 +1,23 @@
 //! The SAML 2.0 bindings Sésame speaks, as codecs (SAML bindings 2.0 §3.4 HTTP-Redirect, §3.5
-//! HTTP-POST): they turn a query string or a form field into the message XML and back, and
-//! check or make the Redirect binding's detached signature. They know nothing of message
-//! semantics and never touch HTTP themselves: the caller hands in the raw query string or the
-//! form value and sends what comes back.
+//! HTTP-POST, §3.2 SOAP for the logout back channel): they turn a query string, a form field or
+//! a SOAP envelope into the message XML and back, and check or make the Redirect binding's
+//! detached signature. They know nothing of message semantics and never touch HTTP themselves:
+//! the caller hands in the raw query string, form value or SOAP answer and sends what comes
+//! back.
 
 mod post;
 mod redirect;
+mod soap;
 
 pub use post::{AutoSubmit, MAX_POST_BYTES, decode_post, post_form};
 pub use redirect::{
     MAX_INFLATED_BYTES, MAX_QUERY_BYTES, MAX_RELAY_STATE_BYTES, RedirectMessage, RedirectSignature,
     RedirectSignatureInfo, append_query, decode_redirect, encode_redirect,
     verify_redirect_signature,
+};
+pub use soap::{
+    MAX_SOAP_BYTES, SOAP_ACTION, SOAP_CONTENT_TYPE, SOAP_ENVELOPE, parse_soap_logout_response,
+    soap_envelope, verify_soap_logout_response,
 };
 
 /// Whether a binding carries a request or a response: it decides the parameter name

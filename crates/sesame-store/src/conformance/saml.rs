@@ -32,6 +32,7 @@ pub async fn app_saml_settings_round_trip(store: &dyn Store) {
         logout_url: Some("https://sp.example/slo".into()),
         logout_response_url: Some("https://sp.example/slo/response".into()),
         logout_binding: Default::default(),
+        back_channel_logout_url: Some("https://sp.example/slo/soap".into()),
         relay_state: None,
         name_id: NameIdSettings::default(),
         attributes: default_attributes(),

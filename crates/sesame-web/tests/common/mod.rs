@@ -34,8 +34,16 @@ pub async fn api() -> Api {
 
 /// The router of a server whose users reach it at `public_url`.
 pub async fn api_at(public_url: &str) -> Api {
+    api_with(public_url, None).await
+}
+
+/// Also with Single Logout's back channel going to `soap`.
+pub async fn api_with(
+    public_url: &str,
+    soap: Option<Arc<dyn sesame_core::slo::SoapClient>>,
+) -> Api {
     let store = sesame_store_sql::open("sqlite::memory:").await.unwrap();
-    let core = Core::new(
+    let mut core = Core::new(
         store,
         Arc::new(SystemClock),
         Arc::new(NoDns),
@@ -43,6 +51,9 @@ pub async fn api_at(public_url: &str) -> Api {
         CoreSettings::default(),
     )
     .with_master_key(sesame_core::keys::MasterKey::from_bytes(&[7u8; 32]).unwrap());
+    if let Some(soap) = soap {
+        core = core.with_soap_client(soap);
+    }
     core.install_admin_token("test", ADMIN).await.unwrap();
     let state = AppState {
         core: core.clone(),

@@ -23,6 +23,7 @@ const SETTINGS_COLS: &[Column] = &[
     ("logout URL", "logoutUrl"),
     ("logout binding", "logoutBinding"),
     ("logout response URL", "logoutResponseUrl"),
+    ("back-channel logout URL", "backChannelLogoutUrl"),
     ("relay state", "relayState"),
     ("NameID", "nameId"),
     ("signing mode", "signingMode"),
@@ -79,6 +80,10 @@ pub struct CreateArgs {
     /// Where the SP takes LogoutResponses, when not at --logout-url.
     #[arg(long, requires = "logout_url")]
     logout_response_url: Option<String>,
+    /// The SP's SOAP SingleLogoutService: Sésame calls it itself, for sessions a logout ends
+    /// without the browser that holds them.
+    #[arg(long)]
+    back_channel_logout_url: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -139,6 +144,7 @@ pub async fn run(conn: &Conn, cmd: SamlCmd) -> anyhow::Result<()> {
                         "identifiers": a.identifier, "replyUrls": reply_urls,
                         "signOnUrl": a.sign_on_url, "logoutUrl": a.logout_url,
                         "logoutResponseUrl": a.logout_response_url,
+                        "backChannelLogoutUrl": a.back_channel_logout_url,
                     }})
                 }
             };

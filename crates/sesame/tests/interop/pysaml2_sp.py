@@ -3,7 +3,7 @@
 
     pysaml2_sp.py metadata --dir DIR --port PORT [--entity-id ID] [--host ADDR]
         creates DIR/sp-signing-{key,cert}.pem and DIR/sp-encrypt-{key,cert}.pem if missing and
-        prints the SP's metadata (ACS HTTP-POST, SLO Redirect and POST, both certificates).
+        prints the SP's metadata (ACS HTTP-POST, SLO Redirect, POST and SOAP, both certificates).
     pysaml2_sp.py serve --dir DIR --port PORT --idp-metadata FILE [--entity-id ID] [--host ADDR]
         serves, on ADDR:PORT (127.0.0.1 by default; another loopback address puts the SP on
         another site than Sésame, for a browser's SameSite rules; --public-url URL when a TLS
@@ -17,6 +17,7 @@
           /logout?binding=redirect|post
                        SP-initiated single logout (a signed LogoutRequest)
           /slo         SingleLogoutService (Redirect and POST): LogoutResponses and LogoutRequests
+          /slo/soap    SingleLogoutService (SOAP): the IdP's back-channel LogoutRequests
           /metadata    the SP's metadata
           /reload      re-reads the IdP's metadata file (certificate rollover)
         and prints `ready` on stdout when it listens. Logs go to stderr.
@@ -34,8 +35,9 @@ import subprocess
 import sys
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from xml.etree import ElementTree
 
-from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT
+from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT, BINDING_SOAP
 from saml2.client import Saml2Client
 from saml2.config import SPConfig
 from saml2.metadata import create_metadata_string
@@ -44,6 +46,15 @@ from saml2.saml import NAMEID_FORMAT_EMAILADDRESS
 from saml2.xmldsig import DIGEST_SHA256, SIG_RSA_SHA256
 
 XMLSEC1 = "/usr/bin/xmlsec1"
+
+# pysaml2 reads a SOAP message by re-serializing the body's element with ElementTree, which
+# renames prefixes it has not registered (ns0, ns1, ...). Exclusive C14N keeps prefixes, so
+# that breaks the signature of any message not written by pysaml2 itself (INTEROP.md): a
+# pysaml2 deployment taking SOAP logouts from another IdP registers the prefixes that IdP uses.
+for _prefix, _uri in (("samlp", "urn:oasis:names:tc:SAML:2.0:protocol"),
+                      ("saml", "urn:oasis:names:tc:SAML:2.0:assertion"),
+                      ("ds", "http://www.w3.org/2000/09/xmldsig#")):
+    ElementTree.register_namespace(_prefix, _uri)
 
 
 def ensure_keys(d):
@@ -82,6 +93,7 @@ def make_config(args, idp_metadata=None):
                     "single_logout_service": [
                         (f"{base}/slo", BINDING_HTTP_REDIRECT),
                         (f"{base}/slo", BINDING_HTTP_POST),
+                        (f"{base}/slo/soap", BINDING_SOAP),
                     ],
                 },
                 "name_id_format": [NAMEID_FORMAT_EMAILADDRESS],
@@ -178,10 +190,41 @@ class Handler(BaseHTTPRequestHandler):
     def do_POST(self):
         url = urllib.parse.urlsplit(self.path)
         try:
-            self.route(url.path, self.form(), "POST")
+            if url.path == "/slo/soap":
+                n = int(self.headers.get("Content-Length") or 0)
+                self.soap_logout(self.rfile.read(n).decode())
+            else:
+                self.route(url.path, self.form(), "POST")
         except Exception as e:
             logging.exception("error on %s", self.path)
             text(self, 500, f"pysaml2_sp error: {type(e).__name__}: {e}\n")
+
+    def soap_logout(self, envelope):
+        """The IdP's back-channel LogoutRequest (SOAP binding): pysaml2 checks its signature and
+        Destination, the sessions of its NameID end, and a signed LogoutResponse goes back in
+        the HTTP response."""
+        st = self.state
+        req = st.client.parse_logout_request(envelope, BINDING_SOAP)
+        name_id = req.message.name_id
+        ended = 0
+        for sid, s in list(st.sessions.items()):
+            if s["nameid"] == (name_id.text if name_id is not None else None):
+                del st.sessions[sid]
+                ended += 1
+        sys.stderr.write(f"pysaml2_sp: SOAP logout of {name_id.text if name_id is not None else None}: "
+                         f"{ended} session(s) ended\n")
+        info = st.client.handle_logout_request(
+            envelope, name_id, BINDING_SOAP, sign=True, sign_alg=SIG_RSA_SHA256,
+            digest_alg=DIGEST_SHA256)
+        data = info.get("data", "")
+        if isinstance(data, bytes):
+            data = data.decode()
+        body = data.encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "text/xml; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
 
     def route(self, path, q, method):
         st = self.state

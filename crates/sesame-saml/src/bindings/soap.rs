@@ -1,0 +1,237 @@
+//! The SOAP binding (SAML bindings 2.0 §3.2) as Sésame uses it: the back channel of Single
+//! Logout. Sésame POSTs a SOAP 1.1 envelope whose body is one signed LogoutRequest and reads
+//! the LogoutResponse in the HTTP response's envelope (§3.2.3). No SOAP headers are sent and
+//! any received are ignored (§3.2.2.1 lets the SAML message stand alone); a SOAP fault is an
+//! answer of its own: the request failed (§3.2.3.3).
+
+use roxmltree::Node;
+use sesame_xmlsec::{AllowedAlgorithms, ElementPath, Limits, TrustedKeys, Verified, VerifyPolicy};
+
+use crate::error::{Result, SamlError, unexpected};
+use crate::ns;
+use crate::status::{StatusResponse, read_status_response};
+use crate::xml::is;
+
+/// The SOAP 1.1 envelope namespace (bindings §3.2.1: SAML uses SOAP 1.1).
+pub const SOAP_ENVELOPE: &str = "http://schemas.xmlsoap.org/soap/envelope/";
+/// The `SOAPAction` header value bindings §3.2.3.1 asks senders to use.
+pub const SOAP_ACTION: &str = "http://www.oasis-open.org/committees/security";
+/// The HTTP content type of a SOAP 1.1 message.
+pub const SOAP_CONTENT_TYPE: &str = "text/xml; charset=utf-8";
+/// The largest SOAP answer read: a LogoutResponse with a signature and a certificate is a few
+/// kilobytes.
+pub const MAX_SOAP_BYTES: usize = 256 * 1024;
+
+/// `message` (a SAML protocol element, no XML declaration) as the body of a SOAP envelope. The
+/// message's enveloped signature still verifies: exclusive C14N leaves the envelope's
+/// namespace out of the signed element's canonical form.
+#[must_use]
+pub fn soap_envelope(message: &str) -> String {
+    let body = message
+        .strip_prefix("<?xml")
+        .and_then(|rest| rest.split_once("?>"))
+        .map_or(message, |(_, after)| after.trim_start());
+    format!(
+        "<SOAP-ENV:Envelope xmlns:SOAP-ENV=\"{SOAP_ENVELOPE}\"><SOAP-ENV:Body>{body}</SOAP-ENV:Body></SOAP-ENV:Envelope>"
+    )
+}
+
+/// The element the body of `envelope` carries: a SOAP fault becomes `SoapFault` with its
+/// `faultstring`.
+fn body_message<'a, 'i>(envelope: Node<'a, 'i>) -> Result<Node<'a, 'i>> {
+    if !is(envelope, SOAP_ENVELOPE, "Envelope") {
+        return Err(unexpected("Envelope", envelope));
+    }
+    let mut bodies = envelope
+        .children()
+        .filter(|n| is(*n, SOAP_ENVELOPE, "Body"));
+    let body = bodies.next().ok_or(SamlError::MissingElement("Body"))?;
+    if bodies.next().is_some() {
+        return Err(SamlError::Binding("a SOAP envelope with two bodies"));
+    }
+    let mut elements = body.children().filter(Node::is_element);
+    let message = elements
+        .next()
+        .ok_or(SamlError::Binding("an empty SOAP body"))?;
+    if elements.next().is_some() {
+        return Err(SamlError::Binding("a SOAP body with more than one element"));
+    }
+    if is(message, SOAP_ENVELOPE, "Fault") {
+        let text = |name: &str| {
+            message
+                .children()
+                .find(|n| n.is_element() && n.tag_name().name() == name)
+                .and_then(|n| n.text())
+                .map(str::trim)
+                .unwrap_or_default()
+        };
+        let mut reason = format!("{} {}", text("faultcode"), text("faultstring"));
+        reason.truncate(reason.trim_end().len().min(300));
+        return Err(SamlError::SoapFault(reason.trim().to_string()));
+    }
+    Ok(message)
+}
+
+/// Reads the LogoutResponse of a SOAP answer, signed or not; its signature, if any, is not
+/// checked: see [`verify_soap_logout_response`].
+///
+/// # Errors
+/// `SoapFault`, strict-reading errors, `Binding` for an envelope of another shape,
+/// `UnexpectedMessage`, and the errors of reading a status response.
+pub fn parse_soap_logout_response(envelope: &str) -> Result<StatusResponse> {
+    let doc = sesame_xmlsec::strict::parse(envelope, &Limits::default())?;
+    let message = body_message(doc.root_element())?;
+    if !is(message, ns::PROTOCOL, "LogoutResponse") {
+        return Err(unexpected("LogoutResponse", message));
+    }
+    read_status_response(message)
+}
+
+/// Verifies the enveloped signature of the LogoutResponse in a SOAP answer and reads the
+/// signed element only.
+///
+/// # Errors
+/// `SoapFault`, `XmlSec` naming the signature rule (`MissingSignature` when unsigned), then
+/// those of [`parse_soap_logout_response`].
+pub fn verify_soap_logout_response(
+    envelope: &str,
+    trusted: &TrustedKeys,
+    allowed: &AllowedAlgorithms,
+) -> Result<Verified<StatusResponse>> {
+    let policy = VerifyPolicy {
+        algorithms: allowed.clone(),
+        limits: Limits::default(),
+    };
+    // A fault is reported as such, not as a missing element.
+    {
+        let doc = sesame_xmlsec::strict::parse(envelope, &policy.limits)?;
+        body_message(doc.root_element())?;
+    }
+    let path = ElementPath::root(SOAP_ENVELOPE, "Envelope")
+        .child(SOAP_ENVELOPE, "Body")
+        .child(ns::PROTOCOL, "LogoutResponse");
+    sesame_xmlsec::verify_enveloped(envelope, &path, trusted, &policy)?.try_map(|element| {
+        let doc = element.document()?;
+        read_status_response(doc.root_element())
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::StatusCode;
+
+    const RESPONSE: &str = r#"<samlp:LogoutResponse xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ID="_r1" Version="2.0" IssueInstant="2026-11-22T10:00:00Z" InResponseTo="_q1"><saml:Issuer>https://sp.example/sp</saml:Issuer><samlp:Status><samlp:StatusCode Value="urn:oasis:names:tc:SAML:2.0:status:Success"/></samlp:Status></samlp:LogoutResponse>"#;
+
+    #[test]
+    fn envelope_round_trips_a_message() {
+        let env = soap_envelope(&format!("<?xml version=\"1.0\"?>\n{RESPONSE}"));
+        assert!(!env.contains("<?xml"), "{env}");
+        let r = parse_soap_logout_response(&env).unwrap();
+        assert!(r.status.is_success());
+        assert_eq!(r.in_response_to.as_deref(), Some("_q1"));
+        assert_eq!(r.issuer, "https://sp.example/sp");
+    }
+
+    #[test]
+    fn envelopes_of_other_prefixes_and_with_headers_read() {
+        let env = format!(
+            r#"<s:Envelope xmlns:s="{SOAP_ENVELOPE}"><s:Header><x:y xmlns:x="urn:x"/></s:Header><s:Body>{RESPONSE}</s:Body></s:Envelope>"#
+        );
+        assert!(parse_soap_logout_response(&env).is_ok());
+    }
+
+    #[test]
+    fn faults_and_malformed_envelopes_are_refused() {
+        let fault = format!(
+            r#"<S:Envelope xmlns:S="{SOAP_ENVELOPE}"><S:Body><S:Fault><faultcode>S:Server</faultcode><faultstring>no session</faultstring></S:Fault></S:Body></S:Envelope>"#
+        );
+        match parse_soap_logout_response(&fault) {
+            Err(SamlError::SoapFault(reason)) => assert_eq!(reason, "S:Server no session"),
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(
+            verify_soap_logout_response(&fault, &TrustedKeys::new(), &AllowedAlgorithms::default()),
+            Err(SamlError::SoapFault(_))
+        ));
+        let cases = [
+            // Not an envelope, or a SOAP 1.2 one.
+            RESPONSE.to_string(),
+            format!(
+                r#"<e:Envelope xmlns:e="http://www.w3.org/2003/05/soap-envelope"><e:Body>{RESPONSE}</e:Body></e:Envelope>"#
+            ),
+            // No body, an empty one, two bodies, two messages.
+            format!(r#"<e:Envelope xmlns:e="{SOAP_ENVELOPE}"/>"#),
+            format!(r#"<e:Envelope xmlns:e="{SOAP_ENVELOPE}"><e:Body/></e:Envelope>"#),
+            format!(
+                r#"<e:Envelope xmlns:e="{SOAP_ENVELOPE}"><e:Body>{RESPONSE}</e:Body><e:Body/></e:Envelope>"#
+            ),
+            format!(
+                r#"<e:Envelope xmlns:e="{SOAP_ENVELOPE}"><e:Body>{RESPONSE}{RESPONSE}</e:Body></e:Envelope>"#
+            ),
+            // Another message.
+            format!(
+                r#"<e:Envelope xmlns:e="{SOAP_ENVELOPE}"><e:Body><samlp:LogoutRequest xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol"/></e:Body></e:Envelope>"#
+            ),
+            // A DTD.
+            format!(
+                r#"<!DOCTYPE e [<!ENTITY x "y">]><e:Envelope xmlns:e="{SOAP_ENVELOPE}"><e:Body>{RESPONSE}</e:Body></e:Envelope>"#
+            ),
+        ];
+        for case in &cases {
+            assert!(parse_soap_logout_response(case).is_err(), "{case}");
+        }
+    }
+
+    #[test]
+    fn a_signed_answer_verifies_inside_its_envelope_and_tampering_fails() {
+        let key = sesame_xmlsec::SigningKey::from_pem(
+            include_str!("../../../sesame-xmlsec/testdata/keys/rsa.key.pem"),
+            include_str!("../../../sesame-xmlsec/testdata/keys/rsa.cert.pem"),
+        )
+        .unwrap();
+        let mut trusted = TrustedKeys::new();
+        trusted
+            .add_certificate_pem(include_str!(
+                "../../../sesame-xmlsec/testdata/keys/rsa.cert.pem"
+            ))
+            .unwrap();
+        let signed = crate::build_logout_response(
+            &crate::LogoutResponseParams {
+                id: "_r1",
+                issue_instant: time::OffsetDateTime::UNIX_EPOCH,
+                issuer: "https://sp.example/sp",
+                destination: "",
+                in_response_to: "_q1",
+                status: crate::Status::success(),
+            },
+            Some(&crate::SignWith {
+                key: &key,
+                algorithm: sesame_xmlsec::SignatureAlgorithm::RsaSha256,
+                digest: sesame_xmlsec::DigestAlgorithm::Sha256,
+            }),
+        )
+        .unwrap();
+        let env = soap_envelope(&signed);
+        let allowed = AllowedAlgorithms::default();
+        let verified = verify_soap_logout_response(&env, &trusted, &allowed).unwrap();
+        assert_eq!(verified.get().in_response_to.as_deref(), Some("_q1"));
+        // Another answer put in the signed one's place fails its digest.
+        let forged = env.replace("_q1", "_q2");
+        assert!(verify_soap_logout_response(&forged, &trusted, &allowed).is_err());
+        // Signed by someone else.
+        assert!(verify_soap_logout_response(&env, &TrustedKeys::new(), &allowed).is_err());
+    }
+
+    #[test]
+    fn an_unsigned_answer_is_a_missing_signature_to_the_verifier() {
+        let env = soap_envelope(RESPONSE);
+        match verify_soap_logout_response(&env, &TrustedKeys::new(), &AllowedAlgorithms::default())
+        {
+            Err(SamlError::XmlSec(sesame_xmlsec::XmlSecError::MissingSignature)) => {}
+            other => panic!("{other:?}"),
+        }
+        let r = parse_soap_logout_response(&env).unwrap();
+        assert_ne!(r.status.sub_code, Some(StatusCode::PartialLogout));
+    }
+}
