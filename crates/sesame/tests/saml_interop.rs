@@ -1692,6 +1692,47 @@ fn shibboleth_sp() {
             || format!("the SP session should be gone too: {}", w.summary()),
         )
     });
+    // Shibboleth's SOAP SingleLogoutService, imported from its metadata, is Sésame's back
+    // channel. Signing out at Sésame with no front-channel endpoint set: Sésame POSTs a signed
+    // LogoutRequest to shibd, which verifies it against Sésame's metadata, ends its own session
+    // for that NameID and SessionIndex and answers; the browser never visits the SP.
+    report.run(
+        "shibboleth: sign-out at Sésame reaches the SP over the SOAP back channel",
+        || {
+            let soap = sp.url("/Shibboleth.sso/SLO/SOAP");
+            let settings = sesame.settings(&app);
+            check(settings["backChannelLogoutUrl"] == json!(soap), || {
+                format!("the metadata import did not keep the SOAP endpoint {soap}: {settings}")
+            })?;
+            let front_channel = settings["logoutUrl"].clone();
+            sesame.update_settings(&dir, &app, |s| s["logoutUrl"] = Value::Null);
+            let result = (|| {
+                let b = Browser::new(&dir, "shib-soap");
+                let w = b.walk("shib-soap-sign-in", &sp.url("/secure/whoami"), Some(ALICE));
+                expect_signed_in(&w, &alice_lines_shib(), &cert, &keys)?;
+                let w = b.walk(
+                    "shib-soap-sign-out",
+                    &format!("{}/{TENANT}/logout", sesame.url()),
+                    None,
+                );
+                check(w.body.contains("Signed out"), || {
+                    format!("Sésame's sign-out did not end: {}", w.summary())
+                })?;
+                check(!w.hops.to_string().contains(&sp.url("/")), || {
+                    format!("the browser visited the SP: {}", w.summary())
+                })?;
+                let w = b.walk("shib-soap-after", &sp.url("/secure/whoami"), None);
+                check(
+                    w.error
+                        .as_deref()
+                        .is_some_and(|e| e.contains("sign-in form")),
+                    || format!("the SP session should be gone: {}", w.summary()),
+                )
+            })();
+            sesame.update_settings(&dir, &app, |s| s["logoutUrl"] = front_channel.clone());
+            result
+        },
+    );
     report.run("shibboleth: user not assigned refused", || {
         let b = Browser::new(&dir, "shib-bob");
         let w = b.walk("shib-not-assigned", &sp.url("/secure/whoami"), Some(BOB));
