@@ -41,6 +41,7 @@ impl Core {
             sso_url: &sso,
             slo_url: Some(&sso),
             name_id_formats: &formats,
+            accepted_algorithms: &crate::sso::allowed_algorithms(settings),
         };
         let (algorithm, digest) = signing_algorithms(settings);
         let sign = sesame_saml::SignWith {
@@ -91,6 +92,7 @@ impl Core {
             sso_url: &sso,
             slo_url: Some(&sso),
             name_id_formats: &formats,
+            accepted_algorithms: &sesame_xmlsec::AllowedAlgorithms::default(),
         };
         let sign = sesame_saml::SignWith::rsa_sha256(&key);
         sesame_saml::idp_metadata(&params, Some(&sign))

@@ -131,12 +131,26 @@ pub enum SloStep {
 }
 
 /// Sends SOAP messages (bindings §3.2) for Single Logout's back channel; the binary provides
-/// HTTP. `Ok`: the body of the answer (a 200's envelope, or a SOAP fault); `Err`: no usable
+/// HTTP. `Ok`: an answer with a SOAP body (HTTP 200, or 500 for a fault); `Err`: no usable
 /// answer (connection, timeout, another status, too large), in words people can read.
 #[async_trait::async_trait]
 pub trait SoapClient: Send + Sync {
-    async fn call(&self, url: &str, envelope: String) -> Result<String, String>;
+    async fn call(&self, url: &str, envelope: String) -> Result<SoapReply, String>;
 }
+
+/// An HTTP answer to a SOAP call.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SoapReply {
+    pub status: u16,
+    pub body: String,
+}
+
+/// The most applications one logout tells over the back channel; beyond, it is partial.
+const MAX_BACK_CHANNEL_CALLS: usize = 32;
+/// How many of those calls run at once.
+const BACK_CHANNEL_CONCURRENCY: usize = 8;
+/// How long a logout waits for all of them (each call has its own, shorter, timeout).
+const BACK_CHANNEL_DEADLINE: std::time::Duration = std::time::Duration::from_secs(15);
 
 /// The other applications of a session, by how they can be told of its end.
 #[derive(Debug, Default)]
@@ -503,8 +517,15 @@ impl Core {
         Ok(targets)
     }
 
-    /// Tells `targets` over SOAP, all at once: whether every one confirmed.
+    /// Tells `targets` over SOAP, a few at a time: whether every one confirmed. The calls run
+    /// in a task of their own, so that they finish (and are logged) even if the browser's
+    /// request that started them goes away: its sessions have already ended.
     async fn logout_back_channel(&self, tenant: TenantId, targets: &[SloTarget]) -> bool {
+        let mut targets = targets.to_vec();
+        targets.sort_by(|a, b| {
+            (a.app_id, &a.name_id, &a.session_index).cmp(&(b.app_id, &b.name_id, &b.session_index))
+        });
+        targets.dedup();
         if targets.is_empty() {
             return true;
         }
@@ -515,32 +536,68 @@ impl Core {
             );
             return false;
         };
-        let issuer = self.idp_entity_id(tenant);
-        let calls = targets.iter().map(|target| {
-            let (client, issuer) = (client.clone(), issuer.as_str());
-            async move {
-                let told = self
-                    .tell_back_channel(tenant, issuer, target, client.as_ref())
-                    .await;
-                match &told {
-                    Ok(()) => {
-                        tracing::info!(app = %target.app_id, "single logout: told over the back channel")
+        let all_fit = targets.len() <= MAX_BACK_CHANNEL_CALLS;
+        if !all_fit {
+            tracing::warn!(
+                applications = targets.len(),
+                told = MAX_BACK_CHANNEL_CALLS,
+                "single logout: too many back-channel calls for one logout; the rest are not told"
+            );
+            targets.truncate(MAX_BACK_CHANNEL_CALLS);
+        }
+        let core = self.clone();
+        let calls = tokio::spawn(async move {
+            use futures_util::StreamExt;
+            let issuer = core.idp_entity_id(tenant);
+            // Each call owns what it uses (a spawned task's futures borrow nothing).
+            let told = futures_util::stream::iter(targets)
+                .map(|target| {
+                    let (core, issuer, client) = (core.clone(), issuer.clone(), client.clone());
+                    async move {
+                        core.tell_back_channel(tenant, &issuer, &target, client.as_ref())
+                            .await
                     }
-                    Err(reason) => {
-                        tracing::warn!(app = %target.app_id, %reason, "single logout: back-channel LogoutRequest failed")
-                    }
+                })
+                .buffer_unordered(BACK_CHANNEL_CONCURRENCY)
+                .collect::<Vec<bool>>();
+            match tokio::time::timeout(BACK_CHANNEL_DEADLINE, told).await {
+                Ok(told) => told.into_iter().all(|t| t),
+                Err(_) => {
+                    tracing::warn!(
+                        "single logout: back-channel calls still unanswered after {} s",
+                        BACK_CHANNEL_DEADLINE.as_secs()
+                    );
+                    false
                 }
-                told.is_ok()
             }
         });
-        futures_util::future::join_all(calls)
-            .await
-            .into_iter()
-            .all(|told| told)
+        calls.await.unwrap_or(false) && all_fit
     }
 
-    /// One signed LogoutRequest over SOAP; `Ok` when the application confirms it.
+    /// One signed LogoutRequest over SOAP, logged: whether the application confirmed it.
     async fn tell_back_channel(
+        &self,
+        tenant: TenantId,
+        issuer: &str,
+        target: &SloTarget,
+        client: &dyn SoapClient,
+    ) -> bool {
+        match self
+            .back_channel_request(tenant, issuer, target, client)
+            .await
+        {
+            Ok(()) => {
+                tracing::info!(app = %target.app_id, "single logout: told over the back channel");
+                true
+            }
+            Err(reason) => {
+                tracing::warn!(app = %target.app_id, %reason, "single logout: back-channel LogoutRequest failed");
+                false
+            }
+        }
+    }
+
+    async fn back_channel_request(
         &self,
         tenant: TenantId,
         issuer: &str,
@@ -559,16 +616,15 @@ impl Core {
         else {
             return Err("the application has no back-channel logout URL any more".into());
         };
-        let key = self
-            .active_signing_key(tenant, app.id)
+        let (id, key) = self
+            .new_logout_request_id(tenant, app.id)
             .await
             .map_err(|e| format!("no signing key: {e}"))?;
-        let id = format!("_{}", self.new_uuid().simple());
         let xml = self
             .build_logout_request(issuer, &id, target, url, Some(&sign_with(settings, &key)))
             .map_err(|e| format!("cannot build the LogoutRequest: {e}"))?;
-        let answer = client.call(url, sesame_saml::soap_envelope(&xml)).await?;
-        let response = read_soap_answer(settings, &answer)?;
+        let reply = client.call(url, sesame_saml::soap_envelope(&xml)).await?;
+        let response = read_soap_answer(settings, &reply)?;
         if answer_confirms(settings, &response, &id) {
             Ok(())
         } else {
@@ -706,12 +762,21 @@ impl Core {
         target: &SloTarget,
         url: &str,
     ) -> Result<(String, SloStep), CoreError> {
-        let key = self.active_signing_key(tenant, app.id).await?;
-        let id = format!("_{}", self.new_uuid().simple());
+        let (id, key) = self.new_logout_request_id(tenant, app.id).await?;
         let step = logout_message(app, &key, url, MessageKind::Request, None, |sign| {
             self.build_logout_request(issuer, &id, target, url, sign)
         })?;
         Ok((id, step))
+    }
+
+    /// A fresh LogoutRequest ID, and the app's signing key to sign it with.
+    async fn new_logout_request_id(
+        &self,
+        tenant: TenantId,
+        app: AppId,
+    ) -> Result<(String, Arc<sesame_xmlsec::SigningKey>), CoreError> {
+        let key = self.active_signing_key(tenant, app).await?;
+        Ok((format!("_{}", self.new_uuid().simple()), key))
     }
 
     /// The LogoutRequest `id` for `target` at `url`, signed when `sign` is given.
@@ -868,36 +933,35 @@ fn answer_confirms(
         && settings.identifiers.contains(&response.issuer)
 }
 
-/// The LogoutResponse of a SOAP answer. Its signature is checked when the application has
-/// certificates and the answer is signed; an unsigned one is taken on the strength of the
-/// channel (profiles §4.4.4.2 lets the binding authenticate the responder: Sésame opened the
-/// connection to the application's registered URL, over TLS unless on loopback).
+/// The LogoutResponse of a SOAP answer: a SAML answer comes with HTTP 200, a fault with 500
+/// (bindings §3.2.3.3). Its signature is checked as the application's LogoutRequests' are
+/// (when it has certificates; required when it requires signed requests). An unsigned one
+/// otherwise counts on the strength of the channel (profiles §4.4.4.2 lets the binding
+/// authenticate the responder): Sésame opened the connection to the registered URL, over TLS
+/// unless on loopback.
 fn read_soap_answer(
     settings: &SamlAppSettings,
-    envelope: &str,
+    reply: &SoapReply,
 ) -> Result<sesame_saml::StatusResponse, String> {
-    if envelope.len() > sesame_saml::bindings::MAX_SOAP_BYTES {
+    if reply.body.len() > sesame_saml::bindings::MAX_SOAP_BYTES {
         return Err("the answer is too large".into());
     }
-    let unsigned = || {
-        sesame_saml::parse_soap_logout_response(envelope)
-            .map_err(|e| format!("unreadable answer ({}): {e}", e.rule()))
-    };
-    if settings.verification_certificates.is_empty() {
-        return unsigned();
+    let unsigned = sesame_saml::parse_soap_logout_response(&reply.body)
+        .map_err(|e| format!("unreadable answer ({}): {e}", e.rule()))?;
+    if reply.status != 200 {
+        return Err(format!(
+            "a LogoutResponse came with HTTP {} (200 expected)",
+            reply.status
+        ));
     }
-    let trusted = trusted_keys(settings)?;
-    match sesame_saml::verify_soap_logout_response(
-        envelope,
-        &trusted,
-        &crate::sso::allowed_algorithms(settings),
-    ) {
-        Ok(verified) => Ok(verified.get().clone()),
-        Err(sesame_saml::SamlError::XmlSec(sesame_xmlsec::XmlSecError::MissingSignature)) => {
-            unsigned()
-        }
-        Err(e) => Err(format!("answer refused by rule {}: {e}", e.rule())),
-    }
+    let verified = verify_from_app(
+        settings,
+        &reply.body,
+        None,
+        sesame_saml::verify_soap_logout_response,
+        sesame_saml::parse_soap_logout_response,
+    )?;
+    Ok(verified.unwrap_or(unsigned))
 }
 
 /// The application's verification certificates as trusted keys.

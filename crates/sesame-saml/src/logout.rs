@@ -164,17 +164,27 @@ pub fn verify_logout_response_post(
     trusted: &TrustedKeys,
     allowed: &AllowedAlgorithms,
 ) -> Result<Verified<StatusResponse>> {
+    verify_status_response_at(
+        xml,
+        &ElementPath::root(ns::PROTOCOL, "LogoutResponse"),
+        trusted,
+        allowed,
+    )
+}
+
+/// Verifies the enveloped signature of the status response at `path` and reads the signed
+/// element only.
+pub(crate) fn verify_status_response_at(
+    xml: &str,
+    path: &ElementPath<'_>,
+    trusted: &TrustedKeys,
+    allowed: &AllowedAlgorithms,
+) -> Result<Verified<StatusResponse>> {
     let policy = VerifyPolicy {
         algorithms: allowed.clone(),
         limits: Limits::default(),
     };
-    sesame_xmlsec::verify_enveloped(
-        xml,
-        &ElementPath::root(ns::PROTOCOL, "LogoutResponse"),
-        trusted,
-        &policy,
-    )?
-    .try_map(|element| {
+    sesame_xmlsec::verify_enveloped(xml, path, trusted, &policy)?.try_map(|element| {
         let doc = element.document()?;
         read_status_response(doc.root_element())
     })

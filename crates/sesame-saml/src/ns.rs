@@ -9,6 +9,9 @@ pub const ASSERTION: &str = "urn:oasis:names:tc:SAML:2.0:assertion";
 pub const PROTOCOL: &str = "urn:oasis:names:tc:SAML:2.0:protocol";
 /// SAML 2.0 metadata namespace (`md:`).
 pub const METADATA: &str = "urn:oasis:names:tc:SAML:2.0:metadata";
+/// Metadata profile for algorithm support (`alg:`, SAML V2.0 Metadata Profile for Algorithm
+/// Support 1.0 §2).
+pub const ALGSUPPORT: &str = "urn:oasis:names:tc:SAML:metadata:algsupport";
 /// XML-DSig namespace (`ds:`).
 pub const DSIG: &str = "http://www.w3.org/2000/09/xmldsig#";
 

@@ -358,6 +358,7 @@ fn metadata(now: OffsetDateTime, certs: &[Vec<u8>], sign: Option<&SignWith<'_>>)
             sso_url: "https://idp.sesame.example/tenant/saml2",
             slo_url: Some("https://idp.sesame.example/tenant/saml2"),
             name_id_formats: &[ns::nameid::EMAIL, ns::nameid::PERSISTENT],
+            accepted_algorithms: &sesame_xmlsec::AllowedAlgorithms::default(),
         },
         sign,
     )

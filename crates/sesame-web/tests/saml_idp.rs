@@ -11,6 +11,7 @@ use axum::http::{Request, StatusCode};
 use base64::Engine;
 use common::*;
 use serde_json::{Value, json};
+use sesame_core::slo::SoapReply;
 use sesame_saml::{MessageKind, encode_redirect};
 use sesame_xmlsec::{ElementPath, SignatureAlgorithm, SigningKey, TrustedKeys, VerifyPolicy};
 use std::collections::HashMap;
@@ -968,6 +969,32 @@ async fn idp_initiated_launch_portal_and_metadata() {
     assert!(
         md.text
             .contains(&format!("entityID=\"http://127.0.0.1:8080/{}/\"", w.tenant))
+    );
+    // The algorithms Sésame accepts from the app, SHA-256 first (algorithm-support profile):
+    // SPs that choose by metadata (Shibboleth) then sign with one of them; no SHA-1 here.
+    let signing_methods: Vec<&str> = md
+        .text
+        .split("<alg:SigningMethod ")
+        .skip(1)
+        .map(|s| {
+            s.split("Algorithm=\"")
+                .nth(1)
+                .unwrap()
+                .split('"')
+                .next()
+                .unwrap()
+        })
+        .collect();
+    assert_eq!(
+        signing_methods.first(),
+        Some(&"http://www.w3.org/2001/04/xmldsig-more#rsa-sha256"),
+        "{}",
+        md.text
+    );
+    assert!(!md.text.contains("rsa-sha1"), "{}", md.text);
+    assert!(
+        md.text
+            .contains("Algorithm=\"http://www.w3.org/2001/04/xmlenc#sha256\"></alg:DigestMethod>")
     );
     // Without appid: the tenant-wide document, signed by the tenant's key, lists the tenant's
     // certificate and every published application certificate.
@@ -2032,8 +2059,14 @@ enum SoapAnswer {
     Partial,
     /// Success for another request.
     OtherRequest,
+    /// Success from another entity.
+    OtherIssuer,
     /// A SOAP fault.
     Fault,
+    /// A SOAP fault with a long reason in multi-byte characters.
+    LongFault,
+    /// Success, but with HTTP 500 (which carries faults only).
+    SuccessWith500,
     /// Nobody answers (connection refused, timeout).
     Down,
 }
@@ -2062,7 +2095,7 @@ impl SoapSp {
 
 #[async_trait::async_trait]
 impl sesame_core::slo::SoapClient for SoapSp {
-    async fn call(&self, url: &str, envelope: String) -> Result<String, String> {
+    async fn call(&self, url: &str, envelope: String) -> Result<SoapReply, String> {
         self.calls
             .lock()
             .unwrap()
@@ -2084,15 +2117,25 @@ impl sesame_core::slo::SoapClient for SoapSp {
             )
             .unwrap()
         };
+        let fault = |reason: &str| {
+            Ok(SoapReply {
+                status: 500,
+                body: format!(
+                    r#"<S:Envelope xmlns:S="{}"><S:Body><S:Fault><faultcode>S:Server</faultcode><faultstring>{reason}</faultstring></S:Fault></S:Body></S:Envelope>"#,
+                    sesame_saml::bindings::SOAP_ENVELOPE
+                ),
+            })
+        };
         let message = match answer {
             SoapAnswer::Down => return Err("cannot connect to the target".into()),
-            SoapAnswer::Fault => {
-                return Ok(format!(
-                    r#"<S:Envelope xmlns:S="{}"><S:Body><S:Fault><faultcode>S:Server</faultcode><faultstring>no such session</faultstring></S:Fault></S:Body></S:Envelope>"#,
-                    sesame_saml::bindings::SOAP_ENVELOPE
-                ));
+            SoapAnswer::Fault => return fault("no such session"),
+            SoapAnswer::LongFault => return fault(&"é".repeat(1000)),
+            SoapAnswer::OtherIssuer => {
+                logout_response_xml(&request_id, "https://sp.example/sp", None, false)
             }
-            SoapAnswer::Confirm => logout_response_xml(&request_id, issuer, None, false),
+            SoapAnswer::Confirm | SoapAnswer::SuccessWith500 => {
+                logout_response_xml(&request_id, issuer, None, false)
+            }
             SoapAnswer::ConfirmSigned => {
                 sign(logout_response_xml(&request_id, issuer, None, false), "sp")
             }
@@ -2103,7 +2146,14 @@ impl sesame_core::slo::SoapClient for SoapSp {
             SoapAnswer::Partial => logout_response_xml(&request_id, issuer, None, true),
             SoapAnswer::OtherRequest => logout_response_xml("_other", issuer, None, false),
         };
-        Ok(sesame_saml::soap_envelope(&message))
+        Ok(SoapReply {
+            status: if answer == SoapAnswer::SuccessWith500 {
+                500
+            } else {
+                200
+            },
+            body: sesame_saml::soap_envelope(&message),
+        })
     }
 }
 
@@ -2123,20 +2173,32 @@ async fn soap_logout_request(w: &World, app: &str, envelope: &str) -> sesame_sam
 }
 
 /// An application with only a SOAP SingleLogoutService is told by Sésame itself, server to
-/// server, with a signed LogoutRequest naming what it was issued; the browser goes straight
-/// back to the application that asked, which hears Success. Sésame's own sign-out page tells
-/// it the same way.
+/// server, with a signed LogoutRequest naming what that application was issued (its own
+/// pairwise NameID, not the first application's); the browser goes straight back to the
+/// application that asked, which hears Success. Sésame's own sign-out page tells it the same
+/// way, and says so when it did not confirm. An application with both endpoints is visited
+/// front-channel by the browser that holds the session, and not called.
 #[tokio::test]
 async fn applications_with_a_soap_endpoint_are_told_over_the_back_channel() {
     let soap = SoapSp::new(SoapAnswer::Confirm);
     let w = world_with("http://127.0.0.1:8080", json!({}), Some(soap.clone())).await;
     w.assign().await;
-    let soap_only =
-        json!({ "logoutUrl": null, "backChannelLogoutUrl": "https://two.example/slo/soap" });
+    let soap_only = json!({
+        "logoutUrl": null,
+        "backChannelLogoutUrl": "https://two.example/slo/soap",
+        "nameId": { "format": "persistent", "source": { "kind": "pairwise" } },
+    });
     let second = w.second_app_with_logout(soap_only).await;
     let mut b = Browser::new();
-    let first = signed_in_to_both(&w, &mut b, &second).await;
+    b.sign_in(&w.api, &w.tenant, None).await;
+    let first = posted_response(&b.get(&w.api, &w.redirect(&w.request(ACS, ""), None)).await);
+    let launched = posted_response(
+        &b.get(&w.api, &format!("/{}/apps/{second}/launch", w.tenant))
+            .await,
+    );
     let (name_id, index) = name_id_and_session_index(&first);
+    let (second_name_id, second_index) = name_id_and_session_index(&launched);
+    assert_ne!(second_name_id, name_id);
     let logout = logout_request_xml(&w, "_lo-soap", &name_id, Some(&index));
     let answer = logout_response_at(&b.get(&w.api, &w.redirect(&logout, None)).await);
     assert_eq!(answer.in_response_to.as_deref(), Some("_lo-soap"));
@@ -2149,34 +2211,66 @@ async fn applications_with_a_soap_endpoint_are_told_over_the_back_channel() {
         request.header.destination.as_deref(),
         Some("https://two.example/slo/soap")
     );
-    assert_eq!(request.session_indexes.len(), 1);
+    assert_eq!(request.name_id.value, second_name_id);
     assert_eq!(
-        request.name_id.value, name_id,
-        "emailAddress NameID, as issued"
+        request.name_id.format.as_deref(),
+        Some("urn:oasis:names:tc:SAML:2.0:nameid-format:persistent")
     );
+    assert_eq!(request.session_indexes, vec![second_index]);
     assert_eq!(
         b.get(&w.api, &format!("/{}/", w.tenant)).await.status,
         StatusCode::SEE_OTHER,
         "the session is over"
     );
 
-    // Sésame's sign-out page: the same call, then the signed-out page.
-    b.sign_in(&w.api, &w.tenant, None).await;
-    posted_response(
-        &b.get(&w.api, &format!("/{}/apps/{second}/launch", w.tenant))
-            .await,
+    // Sésame's sign-out page: the same call, then the signed-out page, which says when an
+    // application did not confirm.
+    let partial_note = "Some applications could not be told";
+    for (answer, partial) in [(SoapAnswer::Confirm, false), (SoapAnswer::Fault, true)] {
+        *soap.answer.lock().unwrap() = answer;
+        let calls_before = soap.calls().len();
+        b.sign_in(&w.api, &w.tenant, None).await;
+        posted_response(
+            &b.get(&w.api, &format!("/{}/apps/{second}/launch", w.tenant))
+                .await,
+        );
+        let out = b
+            .send_with(
+                &w.api,
+                "GET",
+                &format!("/{}/logout", w.tenant),
+                None,
+                &[("sec-fetch-site", "same-origin")],
+            )
+            .await;
+        assert!(out.text.contains("Signed out"), "{}", out.text);
+        assert_eq!(
+            out.text.contains(partial_note),
+            partial,
+            "{answer:?}: {}",
+            out.text
+        );
+        assert_eq!(soap.calls().len(), calls_before + 1);
+    }
+
+    // Both endpoints, and the browser holds the session: front channel only.
+    let path = format!("/api/v1/tenants/{}/apps/{second}/saml", w.tenant);
+    let mut settings = w.api.get(&path).await.body;
+    settings["logoutUrl"] = json!("https://two.example/slo");
+    let r = w.api.json("PUT", &path, settings).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let calls_before = soap.calls().len();
+    let mut b = Browser::new();
+    let first = signed_in_to_both(&w, &mut b, &second).await;
+    let (name_id, index) = name_id_and_session_index(&first);
+    let logout = logout_request_xml(&w, "_lo-front", &name_id, Some(&index));
+    let page = b.get(&w.api, &w.redirect(&logout, None)).await;
+    let to = page.location.unwrap_or_else(|| panic!("{}", page.text));
+    assert!(
+        to.starts_with("https://two.example/slo?SAMLRequest="),
+        "{to}"
     );
-    let out = b
-        .send_with(
-            &w.api,
-            "GET",
-            &format!("/{}/logout", w.tenant),
-            None,
-            &[("sec-fetch-site", "same-origin")],
-        )
-        .await;
-    assert!(out.text.contains("Signed out"), "{}", out.text);
-    assert_eq!(soap.calls().len(), 2);
+    assert_eq!(soap.calls().len(), calls_before, "no SOAP call");
 }
 
 /// A LogoutRequest that ends a session without the browser holding it (a cross-site POST
@@ -2186,16 +2280,22 @@ async fn applications_with_a_soap_endpoint_are_told_over_the_back_channel() {
 #[tokio::test]
 async fn cookieless_logouts_reach_other_applications_over_the_back_channel() {
     let cert = std::fs::read_to_string(format!("{KEYS}/sp.cert.pem")).unwrap();
+    // (answer, whether the app requires signatures, whether the logout is partial)
     let cases = [
-        (SoapAnswer::Confirm, false),
-        (SoapAnswer::ConfirmSigned, false),
-        (SoapAnswer::SignedByStranger, true),
-        (SoapAnswer::Partial, true),
-        (SoapAnswer::OtherRequest, true),
-        (SoapAnswer::Fault, true),
-        (SoapAnswer::Down, true),
+        (SoapAnswer::Confirm, false, false),
+        (SoapAnswer::ConfirmSigned, false, false),
+        (SoapAnswer::ConfirmSigned, true, false),
+        (SoapAnswer::Confirm, true, true),
+        (SoapAnswer::SignedByStranger, false, true),
+        (SoapAnswer::OtherIssuer, false, true),
+        (SoapAnswer::Partial, false, true),
+        (SoapAnswer::OtherRequest, false, true),
+        (SoapAnswer::Fault, false, true),
+        (SoapAnswer::LongFault, false, true),
+        (SoapAnswer::SuccessWith500, false, true),
+        (SoapAnswer::Down, false, true),
     ];
-    for (answer, partial) in cases {
+    for (answer, required, partial) in cases {
         let soap = SoapSp::new(answer);
         let w = world_with("http://127.0.0.1:8080", json!({}), Some(soap.clone())).await;
         w.assign().await;
@@ -2203,6 +2303,7 @@ async fn cookieless_logouts_reach_other_applications_over_the_back_channel() {
             .second_app_with_logout(json!({
                 "backChannelLogoutUrl": "https://two.example/slo/soap",
                 "verificationCertificates": [cert.clone()],
+                "requireSignedRequests": required,
             }))
             .await;
         let mut b = Browser::new();
@@ -2212,12 +2313,13 @@ async fn cookieless_logouts_reach_other_applications_over_the_back_channel() {
         let reply = Browser::new().get(&w.api, &w.redirect(&named, None)).await;
         let status = logout_response_at(&reply);
         let heard_partial = status.status.sub_code == Some(sesame_saml::StatusCode::PartialLogout);
-        assert_eq!(heard_partial, partial, "{answer:?}: {:?}", status.status);
-        assert_eq!(soap.calls().len(), 1, "{answer:?}");
+        let case = format!("{answer:?}, signatures required: {required}");
+        assert_eq!(heard_partial, partial, "{case}: {:?}", status.status);
+        assert_eq!(soap.calls().len(), 1, "{case}");
         assert_eq!(
             b.get(&w.api, &format!("/{}/", w.tenant)).await.status,
             StatusCode::SEE_OTHER,
-            "{answer:?}: the session is over whatever the answer"
+            "{case}: the session is over whatever the answer"
         );
     }
 }

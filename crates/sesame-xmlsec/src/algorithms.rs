@@ -151,6 +151,18 @@ impl AllowedAlgorithms {
         self
     }
 
+    /// The signature algorithms allowed, the preferred first.
+    #[must_use]
+    pub fn signatures(&self) -> &[SignatureAlgorithm] {
+        &self.signature
+    }
+
+    /// The digest algorithms allowed, the preferred first.
+    #[must_use]
+    pub fn digests(&self) -> &[DigestAlgorithm] {
+        &self.digest
+    }
+
     /// Whether `alg` is allowed as a signature algorithm (for detached signatures verified with
     /// [`crate::TrustedKeys::verify_raw`]).
     #[must_use]

@@ -5,6 +5,7 @@ mod client;
 mod config;
 mod dns;
 mod metadata;
+mod outbound;
 mod scim_transport;
 #[cfg(test)]
 mod scripted_http;

@@ -37,17 +37,9 @@ impl MetadataFetcher for HttpMetadata {
         if !res.status().is_success() {
             return Err(format!("{url} answered HTTP {}", res.status().as_u16()));
         }
-        let mut body = Vec::new();
-        while let Some(chunk) = res
-            .chunk()
+        let body = crate::outbound::read_capped(&mut res, MAX_METADATA_BYTES)
             .await
-            .map_err(|e| format!("cannot read {url}: {e}"))?
-        {
-            if body.len() + chunk.len() > MAX_METADATA_BYTES {
-                return Err(format!("{url} is larger than {MAX_METADATA_BYTES} bytes"));
-            }
-            body.extend_from_slice(&chunk);
-        }
+            .map_err(|e| format!("cannot read {url}: {e}"))?;
         String::from_utf8(body).map_err(|_| format!("{url} is not UTF-8"))
     }
 }

@@ -59,32 +59,18 @@ impl ScimTransport for HttpScimTransport {
                 .header(reqwest::header::CONTENT_TYPE, "application/scim+json")
                 .body(bytes);
         }
-        let mut resp = req.send().await.map_err(|e| describe(&e))?;
+        let mut resp = req
+            .send()
+            .await
+            .map_err(|e| crate::outbound::describe(&e))?;
         let status = resp.status().as_u16();
         let retry_after = retry_after(resp.headers());
-        let mut body = Vec::new();
-        while let Some(chunk) = resp.chunk().await.map_err(|e| describe(&e))? {
-            if body.len() + chunk.len() > MAX_BODY {
-                return Err(format!("the answer is larger than {MAX_BODY} bytes"));
-            }
-            body.extend_from_slice(&chunk);
-        }
+        let body = crate::outbound::read_capped(&mut resp, MAX_BODY).await?;
         Ok(ScimReply {
             status,
             retry_after,
             body: serde_json::from_slice(&body).ok(),
         })
-    }
-}
-
-/// A failed outbound call in words (shared with the other outbound clients).
-pub(crate) fn describe(e: &reqwest::Error) -> String {
-    if e.is_timeout() {
-        "the target did not answer in time".into()
-    } else if e.is_connect() {
-        "cannot connect to the target".into()
-    } else {
-        format!("request failed: {e}")
     }
 }
 

@@ -2,7 +2,7 @@
 //! SingleLogoutService (SAML bindings 2.0 §3.2.3).
 
 use async_trait::async_trait;
-use sesame_core::slo::SoapClient;
+use sesame_core::slo::{SoapClient, SoapReply};
 use sesame_saml::bindings::{MAX_SOAP_BYTES, SOAP_ACTION, SOAP_CONTENT_TYPE};
 use std::time::Duration;
 
@@ -13,9 +13,13 @@ pub struct HttpSoapClient {
 impl HttpSoapClient {
     /// A logout waits for its slowest application: a few seconds at most.
     pub fn new() -> anyhow::Result<Self> {
+        Self::with_timeout(Duration::from_secs(5))
+    }
+
+    fn with_timeout(timeout: Duration) -> anyhow::Result<Self> {
         let client = reqwest::Client::builder()
-            .timeout(Duration::from_secs(5))
-            .connect_timeout(Duration::from_secs(3))
+            .timeout(timeout)
+            .connect_timeout(timeout.min(Duration::from_secs(3)))
             .redirect(reqwest::redirect::Policy::none())
             .user_agent(concat!("Sesame/", env!("CARGO_PKG_VERSION"), " logout"))
             .build()?;
@@ -25,34 +29,28 @@ impl HttpSoapClient {
 
 #[async_trait]
 impl SoapClient for HttpSoapClient {
-    async fn call(&self, url: &str, envelope: String) -> Result<String, String> {
+    async fn call(&self, url: &str, envelope: String) -> Result<SoapReply, String> {
         let mut resp = self
             .client
             .post(url)
             .header(reqwest::header::CONTENT_TYPE, SOAP_CONTENT_TYPE)
             // SOAP 1.1 writes the action as a quoted string.
             .header("SOAPAction", format!("\"{SOAP_ACTION}\""))
+            // Bindings §3.2.3.2: neither the request nor its answer is to be cached.
+            .header(reqwest::header::CACHE_CONTROL, "no-cache, no-store")
+            .header(reqwest::header::PRAGMA, "no-cache")
             .body(envelope)
             .send()
             .await
-            .map_err(|e| crate::scim_transport::describe(&e))?;
+            .map_err(|e| crate::outbound::describe(&e))?;
         let status = resp.status().as_u16();
         // 200 carries the answer; 500 a SOAP fault (bindings §3.2.3.3 and SOAP 1.1 §6.2).
         if status != 200 && status != 500 {
             return Err(format!("the application answered HTTP {status}"));
         }
-        let mut body = Vec::new();
-        while let Some(chunk) = resp
-            .chunk()
-            .await
-            .map_err(|e| crate::scim_transport::describe(&e))?
-        {
-            if body.len() + chunk.len() > MAX_SOAP_BYTES {
-                return Err(format!("the answer is larger than {MAX_SOAP_BYTES} bytes"));
-            }
-            body.extend_from_slice(&chunk);
-        }
-        String::from_utf8(body).map_err(|_| "the answer is not UTF-8".to_string())
+        let body = crate::outbound::read_capped(&mut resp, MAX_SOAP_BYTES).await?;
+        let body = String::from_utf8(body).map_err(|_| "the answer is not UTF-8".to_string())?;
+        Ok(SoapReply { status, body })
     }
 }
 
@@ -76,7 +74,10 @@ mod tests {
         let (url, seen) = scripted(vec![answer]).await;
         let client = HttpSoapClient::new().unwrap();
         let got = client.call(&format!("{url}/slo/soap"), "<x/>".into()).await;
-        assert_eq!(got.as_deref(), Ok(ENVELOPE));
+        assert_eq!(
+            got.map(|r| (r.status, r.body)),
+            Ok((200, ENVELOPE.to_string()))
+        );
         let request = seen.requests.lock().unwrap()[0].clone();
         let lower = request.to_ascii_lowercase();
         assert!(
@@ -87,10 +88,13 @@ mod tests {
             lower.contains("content-type: text/xml; charset=utf-8\r\n"),
             "{request}"
         );
-        assert!(
-            lower.contains("soapaction: \"http://www.oasis-open.org/committees/security\"\r\n"),
-            "{request}"
-        );
+        for header in [
+            "soapaction: \"http://www.oasis-open.org/committees/security\"\r\n",
+            "cache-control: no-cache, no-store\r\n",
+            "pragma: no-cache\r\n",
+        ] {
+            assert!(lower.contains(header), "{header} {request}");
+        }
         assert!(request.ends_with("\r\n\r\n<x/>"), "{request}");
     }
 
@@ -104,8 +108,11 @@ mod tests {
         .await;
         let client = HttpSoapClient::new().unwrap();
         assert_eq!(
-            client.call(&url, String::new()).await.as_deref(),
-            Ok("fault!")
+            client.call(&url, String::new()).await,
+            Ok(SoapReply {
+                status: 500,
+                body: "fault!".into()
+            })
         );
         // Redirects are not followed: the registered URL is the one trusted.
         assert_eq!(
@@ -122,6 +129,21 @@ mod tests {
             format!("http://{}", l.local_addr().unwrap())
         };
         assert!(client.call(&closed, String::new()).await.is_err());
+    }
+
+    #[tokio::test]
+    async fn a_silent_application_times_out() {
+        // Accepts the connection, never answers.
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let held = tokio::spawn(async move {
+            let (_sock, _) = listener.accept().await.unwrap();
+            tokio::time::sleep(Duration::from_secs(30)).await;
+        });
+        let client = HttpSoapClient::with_timeout(Duration::from_millis(300)).unwrap();
+        let got = client.call(&url, String::new()).await;
+        assert_eq!(got, Err("the target did not answer in time".into()));
+        held.abort();
     }
 
     #[tokio::test]

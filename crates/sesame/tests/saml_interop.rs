@@ -698,6 +698,38 @@ fn check(cond: bool, what: impl FnOnce() -> String) -> Result<(), String> {
 }
 
 /// A successful sign-in: the SP's protected page with these lines, and every Response verified.
+/// Alice signs in to `first` (and Sésame), then to `other` on the same session, then logs
+/// out at `first`, which must hear a plain Success: the final walk.
+fn logout_from_first_of_two(
+    b: &Browser,
+    first: &PySp,
+    other: &PySp,
+    expected: &[String],
+    cert: &Path,
+) -> Result<Walk, String> {
+    let w = b.walk(
+        "two-sps-first",
+        &first.url("/login?binding=redirect"),
+        Some(ALICE),
+    );
+    expect_signed_in(&w, expected, cert, &[])?;
+    let w = b.walk("two-sps-other", &other.url("/login?binding=redirect"), None);
+    check(w.body.contains("protected=yes") && !w.signed_in, || {
+        format!(
+            "the session did not sign in to the other SP: {}",
+            w.summary()
+        )
+    })?;
+    let w = b.walk("two-sps-slo", &first.url("/logout?binding=redirect"), None);
+    check(
+        w.error.is_none()
+            && w.body.contains("logged_out=yes")
+            && w.body.contains("sub_status=None"),
+        || format!("the first SP did not get a full Success: {}", w.summary()),
+    )?;
+    Ok(w)
+}
+
 fn expect_signed_in(
     w: &Walk,
     lines: &[String],
@@ -1110,26 +1142,7 @@ fn pysaml2_sp() {
                     s["logoutBinding"] = json!(binding);
                 });
                 let b = Browser::new(&dir, &format!("two-sps-{binding}"));
-                let w = b.walk(
-                    "two-sps-first",
-                    &sp.url("/login?binding=redirect"),
-                    Some(ALICE),
-                );
-                expect_signed_in(&w, &expected, &cert, &[])?;
-                let w = b.walk("two-sps-other", &other.url("/login?binding=redirect"), None);
-                check(w.body.contains("protected=yes") && !w.signed_in, || {
-                    format!(
-                        "the session did not sign in to the other SP: {}",
-                        w.summary()
-                    )
-                })?;
-                let w = b.walk("two-sps-slo", &sp.url("/logout?binding=redirect"), None);
-                check(
-                    w.error.is_none()
-                        && w.body.contains("logged_out=yes")
-                        && w.body.contains("sub_status=None"),
-                    || format!("the first SP did not get a full Success: {}", w.summary()),
-                )?;
+                let w = logout_from_first_of_two(&b, &sp, &other, &expected, &cert)?;
                 // (method, URL) of each hop.
                 let hops: Vec<(&str, &str)> = w
                     .hops
@@ -1190,26 +1203,7 @@ fn pysaml2_sp() {
                     || format!("the metadata import did not keep the SOAP endpoint {soap}"),
                 )?;
                 let b = Browser::new(&dir, "two-sps-soap");
-                let w = b.walk(
-                    "soap-first",
-                    &sp.url("/login?binding=redirect"),
-                    Some(ALICE),
-                );
-                expect_signed_in(&w, &expected, &cert, &[])?;
-                let w = b.walk("soap-other", &other.url("/login?binding=redirect"), None);
-                check(w.body.contains("protected=yes"), || {
-                    format!(
-                        "the session did not sign in to the other SP: {}",
-                        w.summary()
-                    )
-                })?;
-                let w = b.walk("soap-slo", &sp.url("/logout?binding=redirect"), None);
-                check(
-                    w.error.is_none()
-                        && w.body.contains("logged_out=yes")
-                        && w.body.contains("sub_status=None"),
-                    || format!("the first SP did not get a full Success: {}", w.summary()),
-                )?;
+                let w = logout_from_first_of_two(&b, &sp, &other, &expected, &cert)?;
                 check(!w.hops.to_string().contains(&other.url("/")), || {
                     format!("the browser visited the other SP: {}", w.summary())
                 })?;
@@ -1721,6 +1715,13 @@ fn shibboleth_sp() {
                 check(!w.hops.to_string().contains(&sp.url("/")), || {
                     format!("the browser visited the SP: {}", w.summary())
                 })?;
+                // Sésame read shibd's answer and took it as a confirmation.
+                let log = std::fs::read_to_string(dir.join("sesame.log")).unwrap_or_default();
+                check(
+                    log.contains("told over the back channel")
+                        && !log.contains("back-channel LogoutRequest failed"),
+                    || "Sésame's log does not show a confirmed back-channel logout".into(),
+                )?;
                 let w = b.walk("shib-soap-after", &sp.url("/secure/whoami"), None);
                 check(
                     w.error

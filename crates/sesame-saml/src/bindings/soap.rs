@@ -5,7 +5,7 @@
 //! answer of its own: the request failed (§3.2.3.3).
 
 use roxmltree::Node;
-use sesame_xmlsec::{AllowedAlgorithms, ElementPath, Limits, TrustedKeys, Verified, VerifyPolicy};
+use sesame_xmlsec::{AllowedAlgorithms, ElementPath, Limits, TrustedKeys, Verified};
 
 use crate::error::{Result, SamlError, unexpected};
 use crate::ns;
@@ -21,6 +21,9 @@ pub const SOAP_CONTENT_TYPE: &str = "text/xml; charset=utf-8";
 /// The largest SOAP answer read: a LogoutResponse with a signature and a certificate is a few
 /// kilobytes.
 pub const MAX_SOAP_BYTES: usize = 256 * 1024;
+
+/// The most of a SOAP fault's code and reason kept for the logs.
+const MAX_FAULT_CHARS: usize = 300;
 
 /// `message` (a SAML protocol element, no XML declaration) as the body of a SOAP envelope. The
 /// message's enveloped signature still verifies: exclusive C14N leaves the envelope's
@@ -65,9 +68,14 @@ fn body_message<'a, 'i>(envelope: Node<'a, 'i>) -> Result<Node<'a, 'i>> {
                 .map(str::trim)
                 .unwrap_or_default()
         };
-        let mut reason = format!("{} {}", text("faultcode"), text("faultstring"));
-        reason.truncate(reason.trim_end().len().min(300));
-        return Err(SamlError::SoapFault(reason.trim().to_string()));
+        // Shown in logs: printable characters only, and not all of a long stack trace.
+        let reason: String = format!("{} {}", text("faultcode"), text("faultstring"))
+            .trim()
+            .chars()
+            .map(|c| if c.is_control() { ' ' } else { c })
+            .take(MAX_FAULT_CHARS)
+            .collect();
+        return Err(SamlError::SoapFault(reason));
     }
     Ok(message)
 }
@@ -98,22 +106,15 @@ pub fn verify_soap_logout_response(
     trusted: &TrustedKeys,
     allowed: &AllowedAlgorithms,
 ) -> Result<Verified<StatusResponse>> {
-    let policy = VerifyPolicy {
-        algorithms: allowed.clone(),
-        limits: Limits::default(),
-    };
     // A fault is reported as such, not as a missing element.
     {
-        let doc = sesame_xmlsec::strict::parse(envelope, &policy.limits)?;
+        let doc = sesame_xmlsec::strict::parse(envelope, &Limits::default())?;
         body_message(doc.root_element())?;
     }
     let path = ElementPath::root(SOAP_ENVELOPE, "Envelope")
         .child(SOAP_ENVELOPE, "Body")
         .child(ns::PROTOCOL, "LogoutResponse");
-    sesame_xmlsec::verify_enveloped(envelope, &path, trusted, &policy)?.try_map(|element| {
-        let doc = element.document()?;
-        read_status_response(doc.root_element())
-    })
+    crate::logout::verify_status_response_at(envelope, &path, trusted, allowed)
 }
 
 #[cfg(test)]
@@ -148,6 +149,16 @@ mod tests {
         );
         match parse_soap_logout_response(&fault) {
             Err(SamlError::SoapFault(reason)) => assert_eq!(reason, "S:Server no session"),
+            other => panic!("{other:?}"),
+        }
+        // A long reason in multi-byte characters, with control characters: cut on a character,
+        // printable.
+        let long = fault.replace("no session", &format!("a\n\t{}", "é".repeat(400)));
+        match parse_soap_logout_response(&long) {
+            Err(SamlError::SoapFault(reason)) => {
+                assert_eq!(reason.chars().count(), MAX_FAULT_CHARS);
+                assert!(reason.starts_with("S:Server a  é"), "{reason}");
+            }
             other => panic!("{other:?}"),
         }
         assert!(matches!(
@@ -214,6 +225,18 @@ mod tests {
         .unwrap();
         let env = soap_envelope(&signed);
         let allowed = AllowedAlgorithms::default();
+        // The signed answer moved to a header, a forged unsigned one in the body: the body's
+        // is the one read, and it is unsigned.
+        let wrapped = format!(
+            r#"<S:Envelope xmlns:S="{SOAP_ENVELOPE}"><S:Header>{signed}</S:Header><S:Body>{}</S:Body></S:Envelope>"#,
+            RESPONSE.replace("_q1", "_forged").replace("_r1", "_r2")
+        );
+        assert!(matches!(
+            verify_soap_logout_response(&wrapped, &trusted, &allowed),
+            Err(SamlError::XmlSec(
+                sesame_xmlsec::XmlSecError::MissingSignature
+            ))
+        ));
         let verified = verify_soap_logout_response(&env, &trusted, &allowed).unwrap();
         assert_eq!(verified.get().in_response_to.as_deref(), Some("_q1"));
         // Another answer put in the signed one's place fails its digest.

@@ -1,11 +1,12 @@
 //! Our IdP's metadata (SAML metadata 2.0 §2.3.2 EntityDescriptor, §2.4.3 IDPSSODescriptor):
 //! every published signing certificate (rollover: the next one is published before it is
 //! used), SSO and SLO endpoints for HTTP-Redirect and HTTP-POST, NameID formats, `validUntil`
-//! and `cacheDuration`, signed when a key is given.
+//! and `cacheDuration`, the signature algorithms we accept (the algorithm-support profile, so
+//! that SPs which choose by metadata sign with one of them), signed when a key is given.
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
-use sesame_xmlsec::ElementPath;
+use sesame_xmlsec::{AllowedAlgorithms, ElementPath};
 use time::{Duration, OffsetDateTime};
 
 use crate::error::{Result, SamlError};
@@ -34,6 +35,10 @@ pub struct IdpMetadataParams<'a> {
     pub slo_url: Option<&'a str>,
     /// NameID formats, in order of preference (some SPs take the first).
     pub name_id_formats: &'a [&'a str],
+    /// The algorithms we accept in the SP's signatures, the preferred first: published as
+    /// `alg:DigestMethod` and `alg:SigningMethod` (SAML V2.0 Metadata Profile for Algorithm
+    /// Support 1.0 §2.3, §2.4), which SPs such as Shibboleth choose their algorithm from.
+    pub accepted_algorithms: &'a AllowedAlgorithms,
 }
 
 /// Builds the EntityDescriptor, signed with an enveloped signature when `sign` is given.
@@ -57,6 +62,21 @@ pub fn idp_metadata(params: &IdpMetadataParams<'_>, sign: Option<&SignWith<'_>>)
         .attr("validUntil", &format_instant(params.valid_until))
         .attr("cacheDuration", &format_duration(params.cache_duration))
         .open_end();
+    // Extensions come first (metadata §2.3.2; the signature goes before them).
+    w.start("md:Extensions")
+        .attr("xmlns:alg", ns::ALGSUPPORT)
+        .open_end();
+    for digest in params.accepted_algorithms.digests() {
+        w.start("alg:DigestMethod")
+            .attr("Algorithm", digest.uri())
+            .empty_end();
+    }
+    for signature in params.accepted_algorithms.signatures() {
+        w.start("alg:SigningMethod")
+            .attr("Algorithm", signature.uri())
+            .empty_end();
+    }
+    w.end("md:Extensions");
     w.start("md:IDPSSODescriptor")
         .attr(
             "WantAuthnRequestsSigned",

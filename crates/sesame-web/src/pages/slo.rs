@@ -21,9 +21,17 @@ pub fn routes() -> Router<AppState> {
     Router::new().route("/{tenant}/logout", get(logout).post(logout_confirmed))
 }
 
-fn signed_out_page(state: &AppState, tenant: &Tenant, signed_out: bool) -> Response {
+fn signed_out_page(state: &AppState, tenant: &Tenant, signed_out: bool, partial: bool) -> Response {
+    // Some application was not told (unreachable, or did not confirm): it may still hold a
+    // session of its own, which the user should know of.
+    let partial = if partial {
+        "<p class=\"error\" role=\"status\">Some applications could not be told that you signed out. They may \
+         keep you signed in until you sign out of them or close your browser.</p>"
+    } else {
+        ""
+    };
     let body = format!(
-        "<h1>Signed out</h1><p>You have signed out of {}.</p><p><a href=\"/{}/login\">Sign in again</a></p>",
+        "<h1>Signed out</h1><p>You have signed out of {}.</p>{partial}<p><a href=\"/{}/login\">Sign in again</a></p>",
         escape(&tenant.name),
         tenant.id
     );
@@ -73,7 +81,7 @@ pub(crate) async fn continue_logout(
             (StatusCode::SEE_OTHER, [(header::LOCATION, url)]).into_response()
         }
         SloStep::Post(post) => super::saml::post_page(&post),
-        SloStep::Done => return signed_out_page(state, tenant, signed_out),
+        SloStep::Done => return signed_out_page(state, tenant, signed_out, slo.partial),
     };
     let sealed = if slo.remaining.is_empty() && slo.awaiting.is_none() && slo.origin.is_none() {
         None
@@ -174,7 +182,7 @@ async fn sign_out(
         headers,
         &cookies::session_name(tenant.id, state.config.https()),
     ) else {
-        return signed_out_page(state, tenant, true);
+        return signed_out_page(state, tenant, true, false);
     };
     // Read before the session ends: whether the user signed in through a federated IdP.
     let idp_logout = super::federation::federated_logout_url(state, tenant, &secret).await;
@@ -232,7 +240,7 @@ pub(crate) async fn logout_response(
     let Some(mut slo) = sealed.and_then(|s| state.core.open_logout_progress(&s)) else {
         // No logout in progress here (expired, or another browser): which session this answer
         // is about is unknown, so the browser's stays as it is.
-        return signed_out_page(state, tenant, false);
+        return signed_out_page(state, tenant, false, false);
     };
     state
         .core

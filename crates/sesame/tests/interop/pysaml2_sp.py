@@ -49,8 +49,8 @@ XMLSEC1 = "/usr/bin/xmlsec1"
 
 # pysaml2 reads a SOAP message by re-serializing the body's element with ElementTree, which
 # renames prefixes it has not registered (ns0, ns1, ...). Exclusive C14N keeps prefixes, so
-# that breaks the signature of any message not written by pysaml2 itself (INTEROP.md): a
-# pysaml2 deployment taking SOAP logouts from another IdP registers the prefixes that IdP uses.
+# that breaks the signature of any message not written by pysaml2 itself: a pysaml2
+# deployment taking SOAP logouts from another IdP registers the prefixes that IdP uses.
 for _prefix, _uri in (("samlp", "urn:oasis:names:tc:SAML:2.0:protocol"),
                       ("saml", "urn:oasis:names:tc:SAML:2.0:assertion"),
                       ("ds", "http://www.w3.org/2000/09/xmldsig#")):
@@ -206,9 +206,13 @@ class Handler(BaseHTTPRequestHandler):
         st = self.state
         req = st.client.parse_logout_request(envelope, BINDING_SOAP)
         name_id = req.message.name_id
+        indexes = {i.text for i in (req.message.session_index or [])}
         ended = 0
         for sid, s in list(st.sessions.items()):
-            if s["nameid"] == (name_id.text if name_id is not None else None):
+            # The sessions of that NameID; of those SessionIndex values when it names some
+            # (SAML core §3.7.3.2).
+            if s["nameid"] == (name_id.text if name_id is not None else None) and (
+                    not indexes or s["session_index"] in indexes):
                 del st.sessions[sid]
                 ended += 1
         sys.stderr.write(f"pysaml2_sp: SOAP logout of {name_id.text if name_id is not None else None}: "
