@@ -40,6 +40,7 @@ impl Core {
             signing_certificates: &ders,
             sso_url: &sso,
             slo_url: Some(&sso),
+            slo_soap_url: Some(&self.idp_slo_soap_url(tenant)),
             name_id_formats: &formats,
             accepted_algorithms: &crate::sso::allowed_algorithms(settings),
         };
@@ -91,6 +92,7 @@ impl Core {
             signing_certificates: &ders,
             sso_url: &sso,
             slo_url: Some(&sso),
+            slo_soap_url: Some(&self.idp_slo_soap_url(tenant)),
             name_id_formats: &formats,
             accepted_algorithms: &sesame_xmlsec::AllowedAlgorithms::default(),
         };

@@ -255,7 +255,12 @@ impl Core {
             status: 400,
             message: message.to_string(),
         };
-        let unverified = sesame_saml::parse_logout_request(&req.xml).map_err(|_| {
+        let parse = if req.soap {
+            sesame_saml::parse_soap_logout_request
+        } else {
+            sesame_saml::parse_logout_request
+        };
+        let unverified = parse(&req.xml).map_err(|_| {
             bad(
                 codes::MALFORMED_REQUEST,
                 "The application sent a logout request Sésame cannot read.",
@@ -400,6 +405,74 @@ impl Core {
             browser_signed_out: sessions.browsers.is_some(),
             state,
         })
+    }
+
+    /// A LogoutRequest an application's server POSTed over SOAP (bindings §3.2, profiles
+    /// §4.4.3.4): accepted as any LogoutRequest without the browser (its sessions end, their
+    /// other applications hear of it over the back channel), answered with the signed
+    /// LogoutResponse for the SOAP body.
+    pub async fn soap_logout_request(
+        &self,
+        tenant: &Tenant,
+        envelope: String,
+        received_url: String,
+        meta: &RequestMeta,
+    ) -> Result<String, SsoFailure> {
+        let incoming = IncomingRequest {
+            xml: envelope,
+            relay_state: None,
+            redirect: None,
+            received_url,
+            soap: true,
+        };
+        let accepted = self
+            .accept_logout_request(tenant, incoming, None, meta)
+            .await?;
+        // The sessions have ended; only the answer could not be made (its key, its app).
+        let failed = |e: String| {
+            tracing::error!(error = %e, "single logout: cannot answer a SOAP LogoutRequest");
+            SsoFailure {
+                code: codes::ISSUANCE,
+                status: 500,
+                message: "The logout answer could not be signed.".into(),
+            }
+        };
+        let origin = accepted
+            .state
+            .origin
+            .ok_or_else(|| failed("no origin".into()))?;
+        let app = self
+            .store
+            .get_app(tenant.id, origin.app_id)
+            .await
+            .map_err(|e| failed(e.to_string()))?;
+        let settings = app
+            .saml
+            .as_ref()
+            .ok_or_else(|| failed("no SAML settings".into()))?;
+        let key = self
+            .active_signing_key(tenant.id, app.id)
+            .await
+            .map_err(|e| failed(e.to_string()))?;
+        let id = format!("_{}", self.new_uuid().simple());
+        let issuer = self.idp_entity_id(tenant.id);
+        // No browser came: nothing was visited, so anything untold already made it partial.
+        let status = if accepted.state.partial || !accepted.state.remaining.is_empty() {
+            sesame_saml::Status::of(sesame_saml::StatusCode::PartialLogout, None)
+        } else {
+            sesame_saml::Status::success()
+        };
+        let params = sesame_saml::LogoutResponseParams {
+            id: &id,
+            issue_instant: self.now(),
+            issuer: &issuer,
+            destination: None,
+            in_response_to: &origin.request_id,
+            status,
+        };
+        let xml = sesame_saml::build_logout_response(&params, Some(&sign_with(settings, &key)))
+            .map_err(|e| failed(e.to_string()))?;
+        Ok(sesame_saml::soap_envelope(&xml))
     }
 
     /// The sessions a LogoutRequest names (SAML core §3.7.3.2): those in which this app received
@@ -836,7 +909,7 @@ impl Core {
             id: &id,
             issue_instant: self.now(),
             issuer,
-            destination: &url,
+            destination: Some(&url),
             in_response_to: &origin.request_id,
             status,
         };
@@ -980,6 +1053,15 @@ fn verify_logout(
     settings: &SamlAppSettings,
     req: &IncomingRequest,
 ) -> Result<Option<sesame_saml::LogoutRequest>, String> {
+    if req.soap {
+        return verify_from_app(
+            settings,
+            &req.xml,
+            None,
+            sesame_saml::verify_soap_logout_request,
+            sesame_saml::parse_soap_logout_request,
+        );
+    }
     verify_from_app(
         settings,
         &req.xml,

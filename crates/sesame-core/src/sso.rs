@@ -42,6 +42,8 @@ pub struct IncomingRequest {
     pub redirect: Option<RedirectMessage>,
     /// The URL the request was sent to, as the SP saw it (checked against Destination).
     pub received_url: String,
+    /// A SOAP envelope (bindings §3.2), whose body holds the message.
+    pub soap: bool,
 }
 
 /// A request validated and waiting for a signed-in user. Carried sealed by the browser.
@@ -152,6 +154,11 @@ impl Core {
     /// The SSO and SLO endpoint of the tenant.
     pub fn idp_sso_url(&self, tenant: TenantId) -> String {
         format!("{}/{tenant}/saml2", self.settings.public_url)
+    }
+
+    /// The tenant's SLO endpoint for the SOAP binding (SPs' back-channel LogoutRequests).
+    pub fn idp_slo_soap_url(&self, tenant: TenantId) -> String {
+        format!("{}/soap", self.idp_sso_url(tenant))
     }
 
     /// Validates an AuthnRequest (SAML core §3.4.1, profiles §4.1.4.1) up to the user.

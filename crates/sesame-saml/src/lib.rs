@@ -36,8 +36,9 @@ pub use authn_request::{
 };
 pub use bindings::{
     AutoSubmit, Binding, MAX_RELAY_STATE_BYTES, MessageKind, RedirectMessage, decode_post,
-    decode_redirect, encode_redirect, parse_soap_logout_response, post_form, soap_envelope,
-    verify_redirect_signature, verify_soap_logout_response,
+    decode_redirect, encode_redirect, parse_soap_logout_request, parse_soap_logout_response,
+    post_form, soap_envelope, verify_redirect_signature, verify_soap_logout_request,
+    verify_soap_logout_response,
 };
 pub use error::{Result, SamlError, StatusCode};
 pub use logout::{

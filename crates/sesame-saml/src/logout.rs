@@ -85,26 +85,38 @@ pub fn verify_logout_request_post(
     trusted: &TrustedKeys,
     allowed: &AllowedAlgorithms,
 ) -> Result<Verified<LogoutRequest>> {
+    verify_message_at(
+        xml,
+        &ElementPath::root(ns::PROTOCOL, "LogoutRequest"),
+        trusted,
+        allowed,
+        read_logout_request,
+    )
+}
+
+/// Verifies the enveloped signature of the message at `path` and reads the signed element
+/// only, with `read`.
+pub(crate) fn verify_message_at<T>(
+    xml: &str,
+    path: &ElementPath<'_>,
+    trusted: &TrustedKeys,
+    allowed: &AllowedAlgorithms,
+    read: fn(Node<'_, '_>) -> Result<T>,
+) -> Result<Verified<T>> {
     let policy = VerifyPolicy {
         algorithms: allowed.clone(),
         limits: Limits::default(),
     };
-    sesame_xmlsec::verify_enveloped(
-        xml,
-        &ElementPath::root(ns::PROTOCOL, "LogoutRequest"),
-        trusted,
-        &policy,
-    )?
-    .try_map(|element| {
+    sesame_xmlsec::verify_enveloped(xml, path, trusted, &policy)?.try_map(|element| {
         let doc = element.document()?;
-        read_logout_request(doc.root_element())
+        read(doc.root_element())
     })
 }
 
 /// The most distinct SessionIndex values a LogoutRequest may carry.
 pub const MAX_SESSION_INDEXES: usize = 16;
 
-fn read_logout_request(root: Node<'_, '_>) -> Result<LogoutRequest> {
+pub(crate) fn read_logout_request(root: Node<'_, '_>) -> Result<LogoutRequest> {
     if !is(root, ns::PROTOCOL, "LogoutRequest") {
         return Err(unexpected("LogoutRequest", root));
     }
@@ -164,30 +176,13 @@ pub fn verify_logout_response_post(
     trusted: &TrustedKeys,
     allowed: &AllowedAlgorithms,
 ) -> Result<Verified<StatusResponse>> {
-    verify_status_response_at(
+    verify_message_at(
         xml,
         &ElementPath::root(ns::PROTOCOL, "LogoutResponse"),
         trusted,
         allowed,
+        read_status_response,
     )
-}
-
-/// Verifies the enveloped signature of the status response at `path` and reads the signed
-/// element only.
-pub(crate) fn verify_status_response_at(
-    xml: &str,
-    path: &ElementPath<'_>,
-    trusted: &TrustedKeys,
-    allowed: &AllowedAlgorithms,
-) -> Result<Verified<StatusResponse>> {
-    let policy = VerifyPolicy {
-        algorithms: allowed.clone(),
-        limits: Limits::default(),
-    };
-    sesame_xmlsec::verify_enveloped(xml, path, trusted, &policy)?.try_map(|element| {
-        let doc = element.document()?;
-        read_status_response(doc.root_element())
-    })
 }
 
 /// A LogoutRequest we send to an SP of the session (core §3.7.1).
@@ -261,8 +256,9 @@ pub struct LogoutResponseParams<'a> {
     pub issue_instant: OffsetDateTime,
     /// Our entityID.
     pub issuer: &'a str,
-    /// The SP's SingleLogoutService ResponseLocation (or Location).
-    pub destination: &'a str,
+    /// The SP's SingleLogoutService ResponseLocation (or Location); `None` over SOAP, whose
+    /// answer goes back on the connection that brought the request.
+    pub destination: Option<&'a str>,
     /// The LogoutRequest's ID.
     pub in_response_to: &'a str,
     /// `Success`, or `Status::of(StatusCode::PartialLogout, …)` when some SP could not be
@@ -283,7 +279,7 @@ pub fn build_logout_response(
         qname: "samlp:LogoutResponse",
         id: params.id,
         issue_instant: params.issue_instant,
-        destination: Some(params.destination),
+        destination: params.destination,
         in_response_to: Some(params.in_response_to),
         issuer: params.issuer,
     }

@@ -2363,3 +2363,181 @@ async fn back_channel_logout_urls_are_validated() {
     assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.text);
     assert!(r.text.contains("backChannelLogoutUrl"), "{}", r.text);
 }
+
+/// A LogoutRequest for Sésame's SOAP endpoint (its Destination).
+fn logout_request_for_soap(w: &World, id: &str, name_id: &str, index: Option<&str>) -> String {
+    logout_request_xml(w, id, name_id, index).replace(
+        &format!("/{}/saml2\"", w.tenant),
+        &format!("/{}/saml2/soap\"", w.tenant),
+    )
+}
+
+/// A signed LogoutRequest in a SOAP envelope, for Sésame's SOAP endpoint.
+fn soap_logout_request_to_sesame(w: &World, id: &str, name_id: &str, index: &str) -> String {
+    let xml = logout_request_for_soap(w, id, name_id, Some(index));
+    let signed = sesame_xmlsec::sign_enveloped(
+        &xml,
+        &ElementPath::root(sesame_saml::ns::PROTOCOL, "LogoutRequest"),
+        &sp_key("sp"),
+        &sesame_xmlsec::SignOptions::default(),
+    )
+    .unwrap();
+    sesame_saml::soap_envelope(&signed)
+}
+
+/// An application's server logs the user out over SOAP (profiles §4.4.3.4): no browser, no
+/// cookie. The session it names ends, the session's other application hears of it over the
+/// back channel, and the answer is Sésame's signed LogoutResponse in a SOAP envelope. Every
+/// refusal is a SOAP fault (HTTP 500) with the code and the correlation id, never a page; the
+/// metadata publishes the endpoint.
+#[tokio::test]
+async fn applications_log_users_out_over_soap() {
+    let cert = std::fs::read_to_string(format!("{KEYS}/sp.cert.pem")).unwrap();
+    let soap = SoapSp::new(SoapAnswer::Confirm);
+    let w = world_with(
+        "http://127.0.0.1:8080",
+        json!({ "verificationCertificates": [cert] }),
+        Some(soap.clone()),
+    )
+    .await;
+    w.assign().await;
+    let second = w
+        .second_app_with_logout(json!({ "backChannelLogoutUrl": "https://two.example/slo/soap" }))
+        .await;
+    let mut b = Browser::new();
+    let first = signed_in_to_both(&w, &mut b, &second).await;
+    let (name_id, index) = name_id_and_session_index(&first);
+    let endpoint = format!("/{}/saml2/soap", w.tenant);
+    let post = async |body: &str| {
+        w.api
+            .call(
+                "POST",
+                &endpoint,
+                None,
+                Some(("text/xml; charset=utf-8", body.as_bytes().to_vec())),
+            )
+            .await
+    };
+
+    let reply = post(&soap_logout_request_to_sesame(
+        &w, "_lo-s1", &name_id, &index,
+    ))
+    .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
+    assert!(
+        reply.content_type.starts_with("text/xml"),
+        "{}",
+        reply.content_type
+    );
+    let mut trusted = TrustedKeys::new();
+    trusted.add_certificate_der(&w.certificate().await).unwrap();
+    let answer = sesame_saml::verify_soap_logout_response(
+        &reply.text,
+        &trusted,
+        &sesame_xmlsec::AllowedAlgorithms::default(),
+    )
+    .unwrap();
+    assert_eq!(answer.get().in_response_to.as_deref(), Some("_lo-s1"));
+    assert_eq!(answer.get().status, sesame_saml::Status::success());
+    assert_eq!(soap.calls().len(), 1, "the other application was told");
+    assert_eq!(
+        b.get(&w.api, &format!("/{}/", w.tenant)).await.status,
+        StatusCode::SEE_OTHER,
+        "the session is over"
+    );
+
+    // Refusals: faults, with the code.
+    let unsigned =
+        sesame_saml::soap_envelope(&logout_request_for_soap(&w, "_lo-s2", &name_id, None));
+    let stranger = soap_logout_request_to_sesame(&w, "_lo-s3", &name_id, &index)
+        .replace("https://sp.example/sp", "https://nobody.example/sp");
+    let cases: [(&str, String, &str); 6] = [
+        (
+            "replayed",
+            soap_logout_request_to_sesame(&w, "_lo-s1", &name_id, &index),
+            "SESAME-3008",
+        ),
+        ("not XML", "<S:Envelope".into(), "SESAME-3002"),
+        (
+            "not SOAP",
+            logout_request_xml(&w, "_lo-s4", &name_id, None),
+            "SESAME-3002",
+        ),
+        ("unknown issuer", stranger, "SESAME-3001"),
+        (
+            "a signature that does not verify",
+            soap_logout_request_to_sesame(&w, "_lo-s5", &name_id, &index)
+                .replace(&name_id, "x@contoso.example"),
+            "SESAME-3004",
+        ),
+        (
+            "signed for another endpoint",
+            sesame_saml::soap_envelope(
+                &sesame_xmlsec::sign_enveloped(
+                    &logout_request_xml(&w, "_lo-s6", &name_id, Some(&index)),
+                    &ElementPath::root(sesame_saml::ns::PROTOCOL, "LogoutRequest"),
+                    &sp_key("sp"),
+                    &sesame_xmlsec::SignOptions::default(),
+                )
+                .unwrap(),
+            ),
+            "SESAME-3008",
+        ),
+    ];
+    for (case, body, code) in cases {
+        let reply = post(&body).await;
+        assert_eq!(
+            reply.status,
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "{case}: {}",
+            reply.text
+        );
+        match sesame_saml::parse_soap_logout_response(&reply.text) {
+            Err(sesame_saml::SamlError::SoapFault(reason)) => {
+                assert!(reason.contains(code), "{case}: {reason}");
+                assert!(reason.contains("correlation id"), "{case}: {reason}");
+            }
+            other => panic!("{case}: {other:?}"),
+        }
+    }
+    // Unsigned, without SessionIndex: nothing proven, nothing ended; the answer says partial.
+    let reply = post(&unsigned).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
+    let answer = sesame_saml::parse_soap_logout_response(&reply.text).unwrap();
+    assert_eq!(
+        answer.status.sub_code,
+        Some(sesame_saml::StatusCode::PartialLogout)
+    );
+    // Too large, not UTF-8.
+    for (case, body) in [
+        (
+            "too large",
+            vec![b' '; sesame_saml::bindings::MAX_SOAP_BYTES + 1],
+        ),
+        ("not UTF-8", vec![0xff, 0xfe]),
+    ] {
+        let reply = w
+            .api
+            .call("POST", &endpoint, None, Some(("text/xml", body)))
+            .await;
+        assert_eq!(reply.status, StatusCode::INTERNAL_SERVER_ERROR, "{case}");
+        assert!(reply.text.contains("SESAME-3002"), "{case}: {}", reply.text);
+    }
+    let md = b
+        .get(
+            &w.api,
+            &format!(
+                "/{}/federationmetadata/2007-06/federationmetadata.xml?appid={}",
+                w.tenant, w.app
+            ),
+        )
+        .await;
+    assert!(
+        md.text.contains(&format!(
+            "Binding=\"urn:oasis:names:tc:SAML:2.0:bindings:SOAP\" Location=\"http://127.0.0.1:8080/{}/saml2/soap\"",
+            w.tenant
+        )),
+        "{}",
+        md.text
+    );
+}

@@ -699,13 +699,14 @@ fn check(cond: bool, what: impl FnOnce() -> String) -> Result<(), String> {
 
 /// A successful sign-in: the SP's protected page with these lines, and every Response verified.
 /// Alice signs in to `first` (and Sésame), then to `other` on the same session, then logs
-/// out at `first`, which must hear a plain Success: the final walk.
+/// out at `first` (by `binding`), which must hear a plain Success: the final walk.
 fn logout_from_first_of_two(
     b: &Browser,
     first: &PySp,
     other: &PySp,
     expected: &[String],
     cert: &Path,
+    binding: &str,
 ) -> Result<Walk, String> {
     let w = b.walk(
         "two-sps-first",
@@ -720,7 +721,11 @@ fn logout_from_first_of_two(
             w.summary()
         )
     })?;
-    let w = b.walk("two-sps-slo", &first.url("/logout?binding=redirect"), None);
+    let w = b.walk(
+        "two-sps-slo",
+        &first.url(&format!("/logout?binding={binding}")),
+        None,
+    );
     check(
         w.error.is_none()
             && w.body.contains("logged_out=yes")
@@ -1142,7 +1147,7 @@ fn pysaml2_sp() {
                     s["logoutBinding"] = json!(binding);
                 });
                 let b = Browser::new(&dir, &format!("two-sps-{binding}"));
-                let w = logout_from_first_of_two(&b, &sp, &other, &expected, &cert)?;
+                let w = logout_from_first_of_two(&b, &sp, &other, &expected, &cert, "redirect")?;
                 // (method, URL) of each hop.
                 let hops: Vec<(&str, &str)> = w
                     .hops
@@ -1189,36 +1194,44 @@ fn pysaml2_sp() {
     // channel: with no front-channel endpoint, Sésame calls it itself over HTTP with a signed
     // LogoutRequest in a SOAP envelope; pysaml2 verifies it, ends its session and answers with
     // a signed LogoutResponse, which Sésame verifies; the browser never visits the other SP.
-    report.run(
-        "pysaml2: single logout reaches the other SP over the SOAP back channel",
-        || {
-            let front_channel = sesame.settings(&other_app)["logoutUrl"].clone();
-            let soap = other.url("/slo/soap");
-            sesame.update_settings(&dir, &other_app, |s| {
-                s["logoutUrl"] = Value::Null;
-            });
-            let result = (|| {
-                check(
-                    sesame.settings(&other_app)["backChannelLogoutUrl"] == json!(soap),
-                    || format!("the metadata import did not keep the SOAP endpoint {soap}"),
-                )?;
-                let b = Browser::new(&dir, "two-sps-soap");
-                let w = logout_from_first_of_two(&b, &sp, &other, &expected, &cert)?;
-                check(!w.hops.to_string().contains(&other.url("/")), || {
-                    format!("the browser visited the other SP: {}", w.summary())
-                })?;
-                let w = b.walk("soap-after", &other.url("/protected"), None);
-                check(!w.body.contains("protected=yes"), || {
-                    format!("the other SP still has a session: {}", w.summary())
-                })?;
-                expect_sesame_session_gone(&b, &sesame)
-            })();
-            sesame.update_settings(&dir, &other_app, |s| {
-                s["logoutUrl"] = front_channel.clone();
-            });
-            result
-        },
-    );
+    // And the same when the first SP logs out over SOAP itself, server to server: pysaml2
+    // POSTs its signed LogoutRequest to Sésame's SOAP endpoint (from Sésame's metadata) and
+    // verifies the signed LogoutResponse in the answer; no browser carries anything.
+    for first_binding in ["redirect", "soap"] {
+        report.run(
+            &format!(
+                "pysaml2: logout ({first_binding} from the first SP) reaches the other over SOAP"
+            ),
+            || {
+                let front_channel = sesame.settings(&other_app)["logoutUrl"].clone();
+                let soap = other.url("/slo/soap");
+                sesame.update_settings(&dir, &other_app, |s| {
+                    s["logoutUrl"] = Value::Null;
+                });
+                let result = (|| {
+                    check(
+                        sesame.settings(&other_app)["backChannelLogoutUrl"] == json!(soap),
+                        || format!("the metadata import did not keep the SOAP endpoint {soap}"),
+                    )?;
+                    let b = Browser::new(&dir, &format!("two-sps-soap-{first_binding}"));
+                    let w =
+                        logout_from_first_of_two(&b, &sp, &other, &expected, &cert, first_binding)?;
+                    check(!w.hops.to_string().contains(&other.url("/")), || {
+                        format!("the browser visited the other SP: {}", w.summary())
+                    })?;
+                    let w = b.walk("soap-after", &other.url("/protected"), None);
+                    check(!w.body.contains("protected=yes"), || {
+                        format!("the other SP still has a session: {}", w.summary())
+                    })?;
+                    expect_sesame_session_gone(&b, &sesame)
+                })();
+                sesame.update_settings(&dir, &other_app, |s| {
+                    s["logoutUrl"] = front_channel.clone();
+                });
+                result
+            },
+        );
+    }
     // AES-256-GCM by default; AES-128-CBC when the app asks for it (SPs that read no GCM).
     for (method, algorithm) in [
         ("aes256-gcm", "http://www.w3.org/2009/xmlenc11#aes256-gcm"),

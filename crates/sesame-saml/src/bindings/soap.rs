@@ -8,6 +8,7 @@ use roxmltree::Node;
 use sesame_xmlsec::{AllowedAlgorithms, ElementPath, Limits, TrustedKeys, Verified};
 
 use crate::error::{Result, SamlError, unexpected};
+use crate::logout::LogoutRequest;
 use crate::ns;
 use crate::status::{StatusResponse, read_status_response};
 use crate::xml::is;
@@ -36,6 +37,18 @@ pub fn soap_envelope(message: &str) -> String {
         .map_or(message, |(_, after)| after.trim_start());
     format!(
         "<SOAP-ENV:Envelope xmlns:SOAP-ENV=\"{SOAP_ENVELOPE}\"><SOAP-ENV:Body>{body}</SOAP-ENV:Body></SOAP-ENV:Envelope>"
+    )
+}
+
+/// A SOAP fault (SOAP 1.1 §4.4) for a request that cannot be answered with a SAML message:
+/// `Client` when the request is at fault, else `Server`; `reason` is escaped.
+#[must_use]
+pub fn soap_fault(client: bool, reason: &str) -> String {
+    let mut escaped = String::with_capacity(reason.len());
+    crate::xml::escape_text_into(reason, &mut escaped);
+    let code = if client { "Client" } else { "Server" };
+    format!(
+        "<SOAP-ENV:Envelope xmlns:SOAP-ENV=\"{SOAP_ENVELOPE}\"><SOAP-ENV:Body><SOAP-ENV:Fault><faultcode>SOAP-ENV:{code}</faultcode><faultstring>{escaped}</faultstring></SOAP-ENV:Fault></SOAP-ENV:Body></SOAP-ENV:Envelope>"
     )
 }
 
@@ -111,10 +124,52 @@ pub fn verify_soap_logout_response(
         let doc = sesame_xmlsec::strict::parse(envelope, &Limits::default())?;
         body_message(doc.root_element())?;
     }
-    let path = ElementPath::root(SOAP_ENVELOPE, "Envelope")
+    crate::logout::verify_message_at(
+        envelope,
+        &in_body(ns::PROTOCOL, "LogoutResponse"),
+        trusted,
+        allowed,
+        read_status_response,
+    )
+}
+
+/// Reads the LogoutRequest an SP POSTed over SOAP; its signature, if any, is not checked: see
+/// [`verify_soap_logout_request`].
+///
+/// # Errors
+/// Strict-reading errors, `Binding` for an envelope of another shape, `UnexpectedMessage`,
+/// and the errors of reading a LogoutRequest.
+pub fn parse_soap_logout_request(envelope: &str) -> Result<LogoutRequest> {
+    let doc = sesame_xmlsec::strict::parse(envelope, &Limits::default())?;
+    let message = body_message(doc.root_element())?;
+    crate::logout::read_logout_request(message)
+}
+
+/// Verifies the enveloped signature of the LogoutRequest in a SOAP envelope and reads the
+/// signed element only.
+///
+/// # Errors
+/// `XmlSec` naming the signature rule (`MissingSignature` when unsigned), then those of
+/// [`parse_soap_logout_request`].
+pub fn verify_soap_logout_request(
+    envelope: &str,
+    trusted: &TrustedKeys,
+    allowed: &AllowedAlgorithms,
+) -> Result<Verified<LogoutRequest>> {
+    crate::logout::verify_message_at(
+        envelope,
+        &in_body(ns::PROTOCOL, "LogoutRequest"),
+        trusted,
+        allowed,
+        crate::logout::read_logout_request,
+    )
+}
+
+/// The path of a message in a SOAP envelope's body.
+fn in_body<'a>(ns: &'a str, local: &'a str) -> ElementPath<'a> {
+    ElementPath::root(SOAP_ENVELOPE, "Envelope")
         .child(SOAP_ENVELOPE, "Body")
-        .child(ns::PROTOCOL, "LogoutResponse");
-    crate::logout::verify_status_response_at(envelope, &path, trusted, allowed)
+        .child(ns, local)
 }
 
 #[cfg(test)]
@@ -196,23 +251,14 @@ mod tests {
 
     #[test]
     fn a_signed_answer_verifies_inside_its_envelope_and_tampering_fails() {
-        let key = sesame_xmlsec::SigningKey::from_pem(
-            include_str!("../../../sesame-xmlsec/testdata/keys/rsa.key.pem"),
-            include_str!("../../../sesame-xmlsec/testdata/keys/rsa.cert.pem"),
-        )
-        .unwrap();
-        let mut trusted = TrustedKeys::new();
-        trusted
-            .add_certificate_pem(include_str!(
-                "../../../sesame-xmlsec/testdata/keys/rsa.cert.pem"
-            ))
-            .unwrap();
+        let key = test_key();
+        let trusted = test_trusted();
         let signed = crate::build_logout_response(
             &crate::LogoutResponseParams {
                 id: "_r1",
                 issue_instant: time::OffsetDateTime::UNIX_EPOCH,
                 issuer: "https://sp.example/sp",
-                destination: "",
+                destination: None,
                 in_response_to: "_q1",
                 status: crate::Status::success(),
             },
@@ -244,6 +290,80 @@ mod tests {
         assert!(verify_soap_logout_response(&forged, &trusted, &allowed).is_err());
         // Signed by someone else.
         assert!(verify_soap_logout_response(&env, &TrustedKeys::new(), &allowed).is_err());
+    }
+
+    #[test]
+    fn faults_we_write_read_back_escaped() {
+        match parse_soap_logout_response(&soap_fault(true, "SESAME-3004: <bad> & \"worse\"")) {
+            Err(SamlError::SoapFault(reason)) => {
+                assert_eq!(reason, "SOAP-ENV:Client SESAME-3004: <bad> & \"worse\"");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn logout_requests_read_from_an_envelope_signed_or_not() {
+        let request = r#"<samlp:LogoutRequest xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ID="_q1" Version="2.0" IssueInstant="2026-11-22T10:00:00Z"><saml:Issuer>https://sp.example/sp</saml:Issuer><saml:NameID>alice</saml:NameID><samlp:SessionIndex>_s1</samlp:SessionIndex></samlp:LogoutRequest>"#;
+        // Namespaces declared on the envelope only still read.
+        let on_envelope = format!(
+            r#"<S:Envelope xmlns:S="{SOAP_ENVELOPE}" xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion"><S:Body>{}</S:Body></S:Envelope>"#,
+            request.replace(
+                r#" xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion""#,
+                ""
+            )
+        );
+        for env in [soap_envelope(request), on_envelope] {
+            let r = parse_soap_logout_request(&env).unwrap();
+            assert_eq!(r.name_id.value, "alice");
+            assert_eq!(r.session_indexes, vec!["_s1".to_string()]);
+            assert!(matches!(
+                verify_soap_logout_request(
+                    &env,
+                    &TrustedKeys::new(),
+                    &AllowedAlgorithms::default()
+                ),
+                Err(SamlError::XmlSec(
+                    sesame_xmlsec::XmlSecError::MissingSignature
+                ))
+            ));
+        }
+        let signed = crate::sign::sign_at(
+            request,
+            &ElementPath::root(ns::PROTOCOL, "LogoutRequest"),
+            &crate::SignWith::rsa_sha256(&test_key()),
+        )
+        .unwrap();
+        let env = soap_envelope(&signed);
+        let verified =
+            verify_soap_logout_request(&env, &test_trusted(), &AllowedAlgorithms::default())
+                .unwrap();
+        assert_eq!(verified.get().header.id, "_q1");
+        let forged = env.replace(">alice<", ">bob<");
+        assert!(
+            verify_soap_logout_request(&forged, &test_trusted(), &AllowedAlgorithms::default())
+                .is_err()
+        );
+        // A response where a request belongs: refused.
+        assert!(parse_soap_logout_request(&soap_envelope(RESPONSE)).is_err());
+    }
+
+    fn test_key() -> sesame_xmlsec::SigningKey {
+        sesame_xmlsec::SigningKey::from_pem(
+            include_str!("../../../sesame-xmlsec/testdata/keys/rsa.key.pem"),
+            include_str!("../../../sesame-xmlsec/testdata/keys/rsa.cert.pem"),
+        )
+        .unwrap()
+    }
+
+    fn test_trusted() -> TrustedKeys {
+        let mut trusted = TrustedKeys::new();
+        trusted
+            .add_certificate_pem(include_str!(
+                "../../../sesame-xmlsec/testdata/keys/rsa.cert.pem"
+            ))
+            .unwrap();
+        trusted
     }
 
     #[test]

@@ -33,6 +33,8 @@ pub struct IdpMetadataParams<'a> {
     pub sso_url: &'a str,
     /// SingleLogoutService location (both bindings); `None` publishes none.
     pub slo_url: Option<&'a str>,
+    /// SingleLogoutService location for the SOAP binding (SPs' back-channel LogoutRequests).
+    pub slo_soap_url: Option<&'a str>,
     /// NameID formats, in order of preference (some SPs take the first).
     pub name_id_formats: &'a [&'a str],
     /// The algorithms we accept in the SP's signatures, the preferred first: published as
@@ -101,13 +103,17 @@ pub fn idp_metadata(params: &IdpMetadataParams<'_>, sign: Option<&SignWith<'_>>)
             .end("ds:KeyInfo")
             .end("md:KeyDescriptor");
     }
-    if let Some(slo) = params.slo_url {
-        for binding in [ns::BINDING_HTTP_REDIRECT, ns::BINDING_HTTP_POST] {
-            w.start("md:SingleLogoutService")
-                .attr("Binding", binding)
-                .attr("Location", slo)
-                .empty_end();
-        }
+    let front = [ns::BINDING_HTTP_REDIRECT, ns::BINDING_HTTP_POST];
+    let slo = params
+        .slo_url
+        .into_iter()
+        .flat_map(|url| front.map(|binding| (binding, url)))
+        .chain(params.slo_soap_url.map(|url| (ns::BINDING_SOAP, url)));
+    for (binding, url) in slo {
+        w.start("md:SingleLogoutService")
+            .attr("Binding", binding)
+            .attr("Location", url)
+            .empty_end();
     }
     for format in params.name_id_formats {
         w.text_element("md:NameIDFormat", format);

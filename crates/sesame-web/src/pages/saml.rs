@@ -14,7 +14,7 @@ use axum::extract::{Path, Query, RawQuery, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use serde::Deserialize;
 use sesame_core::sso::{IncomingRequest, PendingSso, RequestMeta, SamlPost, SsoFailure};
 use sesame_model::{AppId, Tenant};
@@ -25,6 +25,7 @@ const PENDING: &str = "saml-pending";
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/{tenant}/saml2", get(sso_redirect).post(sso_post))
+        .route("/{tenant}/saml2/soap", post(slo_soap))
         .route("/{tenant}/saml2/continue", get(sso_continue))
         .route("/{tenant}/apps/{app}/launch", get(launch))
         .route(
@@ -126,6 +127,7 @@ async fn sso_redirect(
         relay_state: message.relay_state.clone(),
         redirect: Some(message),
         received_url: received_url(&state, &parts),
+        soap: false,
     };
     if kind == sesame_saml::MessageKind::Response {
         return super::slo::logout_response(&state, &tenant, &incoming, &parts.headers).await;
@@ -178,6 +180,7 @@ async fn sso_post(
                     relay_state: form.relay_state,
                     redirect: None,
                     received_url: received_url(&state, &parts),
+                    soap: false,
                 };
                 super::slo::logout_response(&state, &tenant, &answer, &parts.headers).await
             }
@@ -204,8 +207,65 @@ async fn sso_post(
         relay_state: form.relay_state,
         redirect: None,
         received_url: received_url(&state, &parts),
+        soap: false,
     };
     handle_request(&state, &tenant, incoming, &parts, &cid).await
+}
+
+/// The SOAP binding's endpoint (bindings §3.2): an application's server POSTs a LogoutRequest
+/// (profiles §4.4.3.4) and gets its LogoutResponse in the HTTP answer, or a SOAP fault (HTTP
+/// 500) with the code, the reason and the correlation id. No browser, no page.
+async fn slo_soap(
+    State(state): State<AppState>,
+    Path(tenant): Path<String>,
+    cid: CorrelationId,
+    parts: Parts,
+    body: Bytes,
+) -> Response {
+    let fault = |client: bool, code: &str, message: &str| {
+        let reason = format!("{code}: {message} (correlation id {})", cid.0);
+        soap_answer(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            sesame_saml::bindings::soap_fault(client, &reason),
+        )
+    };
+    let tenant = match state.core.resolve_tenant(&tenant).await {
+        Ok(t) => t,
+        Err(e) => return fault(false, e.code(), "no such organisation, or unavailable"),
+    };
+    let malformed = sesame_core::sso::codes::MALFORMED_REQUEST;
+    if body.len() > sesame_saml::bindings::MAX_SOAP_BYTES {
+        return fault(true, malformed, "the SOAP message is too large");
+    }
+    let Ok(envelope) = String::from_utf8(body.to_vec()) else {
+        return fault(true, malformed, "the SOAP message is not UTF-8");
+    };
+    let received = received_url(&state, &parts);
+    match state
+        .core
+        .soap_logout_request(&tenant, envelope, received, &meta(&parts, &cid))
+        .await
+    {
+        Ok(answer) => soap_answer(StatusCode::OK, answer),
+        Err(f) => fault(f.status < 500, f.code, &f.message),
+    }
+}
+
+/// A SOAP answer: text/xml, never cached (bindings §3.2.3.2).
+fn soap_answer(status: StatusCode, envelope: String) -> Response {
+    (
+        status,
+        [
+            (
+                header::CONTENT_TYPE,
+                sesame_saml::bindings::SOAP_CONTENT_TYPE,
+            ),
+            (header::CACHE_CONTROL, "no-cache, no-store"),
+            (header::PRAGMA, "no-cache"),
+        ],
+        envelope,
+    )
+        .into_response()
 }
 
 /// The URL the request reached, in public terms (for the Destination check).

@@ -14,8 +14,9 @@
                        then /protected, or the RelayState when it is an absolute URL
           /protected   text/plain `key=value` lines (nameid, nameid_format, attr.NAME, ...) or a
                        redirect to /login when there is no session
-          /logout?binding=redirect|post
-                       SP-initiated single logout (a signed LogoutRequest)
+          /logout?binding=redirect|post|soap
+                       SP-initiated single logout (a signed LogoutRequest; over SOAP the SP
+                       sends it itself, server to server)
           /slo         SingleLogoutService (Redirect and POST): LogoutResponses and LogoutRequests
           /slo/soap    SingleLogoutService (SOAP): the IdP's back-channel LogoutRequests
           /metadata    the SP's metadata
@@ -199,6 +200,17 @@ class Handler(BaseHTTPRequestHandler):
             logging.exception("error on %s", self.path)
             text(self, 500, f"pysaml2_sp error: {type(e).__name__}: {e}\n")
 
+    def logout_status(self, resp):
+        """Shows the IdP's LogoutResponse and ends the SP's session cookie."""
+        status = resp.response.status.status_code.value
+        nested = resp.response.status.status_code.status_code
+        sub_status = nested.value if nested is not None else None
+        ok = status == "urn:oasis:names:tc:SAML:2.0:status:Success"
+        text(self, 200 if ok else 400,
+             f"logged_out={'yes' if ok else 'no'}\nstatus={status}\nsub_status={sub_status}\n"
+             f"issuer={resp.issuer()}\nin_response_to={resp.in_response_to}\n",
+             [("Set-Cookie", f"{self.state.cookie}=; Path=/; Max-Age=0")])
+
     def soap_logout(self, envelope):
         """The IdP's back-channel LogoutRequest (SOAP binding): pysaml2 checks its signature and
         Destination, the sessions of its NameID end, and a signed LogoutResponse goes back in
@@ -308,6 +320,22 @@ class Handler(BaseHTTPRequestHandler):
                 for v in values:
                     lines.append(f"attr.{name}={v}")
             text(self, 200, "\n".join(lines) + "\n")
+        elif path == "/logout" and q.get("binding") == "soap":
+            # Server to server: pysaml2 POSTs its signed LogoutRequest to the IdP's SOAP
+            # endpoint and reads (and verifies) the LogoutResponse in the HTTP answer.
+            sid, s = self.session()
+            if s is None:
+                text(self, 400, "pysaml2_sp: no session to log out\n")
+                return
+            responses = st.client.do_logout(
+                s["name_id"], [st.idp], reason="", expire=None, sign=True,
+                expected_binding=BINDING_SOAP, sign_alg=SIG_RSA_SHA256, digest_alg=DIGEST_SHA256)
+            resp = responses.get(st.idp) if isinstance(responses, dict) else None
+            if resp is None:
+                text(self, 400, f"pysaml2_sp: no valid SOAP LogoutResponse: {responses!r}\n")
+                return
+            st.sessions.pop(sid, None)
+            self.logout_status(resp)
         elif path == "/logout":
             sid, s = self.session()
             if s is None:
@@ -329,16 +357,9 @@ class Handler(BaseHTTPRequestHandler):
                 if resp is None:
                     text(self, 400, "pysaml2_sp: invalid LogoutResponse\n")
                     return
-                status = resp.response.status.status_code.value
-                nested = resp.response.status.status_code.status_code
-                sub_status = nested.value if nested is not None else None
                 sid, _ = self.session()
                 st.sessions.pop(sid, None)
-                ok = status == "urn:oasis:names:tc:SAML:2.0:status:Success"
-                text(self, 200 if ok else 400,
-                     f"logged_out={'yes' if ok else 'no'}\nstatus={status}\nsub_status={sub_status}\n"
-                     f"issuer={resp.issuer()}\nin_response_to={resp.in_response_to}\n",
-                     [("Set-Cookie", f"{st.cookie}=; Path=/; Max-Age=0")])
+                self.logout_status(resp)
             elif "SAMLRequest" in q:
                 # The IdP propagates a logout started elsewhere.
                 req = st.client.parse_logout_request(
