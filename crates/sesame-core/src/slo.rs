@@ -409,8 +409,10 @@ impl Core {
 
     /// A LogoutRequest an application's server POSTed over SOAP (bindings §3.2, profiles
     /// §4.4.3.4): accepted as any LogoutRequest without the browser (its sessions end, their
-    /// other applications hear of it over the back channel), answered with the signed
-    /// LogoutResponse for the SOAP body.
+    /// other applications hear of it over the back channel). The answer is a LogoutResponse
+    /// for the SOAP body, also when the request is refused (bindings §3.2.3.3: a SAML
+    /// processing error is a SAML status, with HTTP 200); `Err` only when there is no
+    /// LogoutRequest to answer (a SOAP-level error: a fault).
     pub async fn soap_logout_request(
         &self,
         tenant: &Tenant,
@@ -418,6 +420,15 @@ impl Core {
         received_url: String,
         meta: &RequestMeta,
     ) -> Result<String, SsoFailure> {
+        let request =
+            sesame_saml::parse_soap_logout_request(&envelope).map_err(|e| SsoFailure {
+                code: codes::MALFORMED_REQUEST,
+                status: 400,
+                message: format!(
+                    "This is not a SOAP LogoutRequest Sésame can read ({}).",
+                    e.rule()
+                ),
+            })?;
         let incoming = IncomingRequest {
             xml: envelope,
             relay_state: None,
@@ -425,53 +436,69 @@ impl Core {
             received_url,
             soap: true,
         };
-        let accepted = self
+        let outcome = self
             .accept_logout_request(tenant, incoming, None, meta)
-            .await?;
-        // The sessions have ended; only the answer could not be made (its key, its app).
-        let failed = |e: String| {
-            tracing::error!(error = %e, "single logout: cannot answer a SOAP LogoutRequest");
-            SsoFailure {
-                code: codes::ISSUANCE,
-                status: 500,
-                message: "The logout answer could not be signed.".into(),
+            .await;
+        let accepted = outcome.is_ok();
+        let status = match outcome {
+            // No browser came: nothing is visited, so anything untold made it partial.
+            Ok(accepted) if accepted.state.partial || !accepted.state.remaining.is_empty() => {
+                sesame_saml::Status::of(sesame_saml::StatusCode::PartialLogout, None)
+            }
+            Ok(_) => sesame_saml::Status::success(),
+            Err(f) => {
+                tracing::warn!(code = f.code, reason = %f.message, correlation_id = %meta.correlation_id, "single logout: SOAP LogoutRequest refused");
+                let code = match f.code {
+                    codes::BAD_SIGNATURE | codes::UNKNOWN_APPLICATION => {
+                        sesame_saml::StatusCode::RequestDenied
+                    }
+                    _ if f.status >= 500 => sesame_saml::StatusCode::Responder,
+                    _ => sesame_saml::StatusCode::Requester,
+                };
+                let message = format!(
+                    "{}: {} (correlation id {})",
+                    f.code, f.message, meta.correlation_id
+                );
+                sesame_saml::Status::of(code, Some(message))
             }
         };
-        let origin = accepted
-            .state
-            .origin
-            .ok_or_else(|| failed("no origin".into()))?;
-        let app = self
-            .store
-            .get_app(tenant.id, origin.app_id)
-            .await
-            .map_err(|e| failed(e.to_string()))?;
-        let settings = app
-            .saml
-            .as_ref()
-            .ok_or_else(|| failed("no SAML settings".into()))?;
-        let key = self
-            .active_signing_key(tenant.id, app.id)
-            .await
-            .map_err(|e| failed(e.to_string()))?;
         let id = format!("_{}", self.new_uuid().simple());
         let issuer = self.idp_entity_id(tenant.id);
-        // No browser came: nothing was visited, so anything untold already made it partial.
-        let status = if accepted.state.partial || !accepted.state.remaining.is_empty() {
-            sesame_saml::Status::of(sesame_saml::StatusCode::PartialLogout, None)
-        } else {
-            sesame_saml::Status::success()
-        };
         let params = sesame_saml::LogoutResponseParams {
             id: &id,
             issue_instant: self.now(),
             issuer: &issuer,
             destination: None,
-            in_response_to: &origin.request_id,
+            in_response_to: &request.header.id,
             status,
         };
-        let xml = sesame_saml::build_logout_response(&params, Some(&sign_with(settings, &key)))
-            .map_err(|e| failed(e.to_string()))?;
+        // Signed with the key of the application it names when accepted; a refusal goes
+        // unsigned: Sésame signs nothing about a request it could not trust.
+        let app = if accepted {
+            self.find_saml_app(tenant.id, &request.header.issuer)
+                .await
+                .ok()
+                .flatten()
+        } else {
+            None
+        };
+        let signer = match &app {
+            Some(a) => self.active_signing_key(tenant.id, a.id).await.ok(),
+            None => None,
+        };
+        let sign = app
+            .as_ref()
+            .and_then(|a| a.saml.as_ref())
+            .zip(signer.as_deref())
+            .map(|(settings, key)| sign_with(settings, key));
+        let xml = sesame_saml::build_logout_response(&params, sign.as_ref()).map_err(|e| {
+            tracing::error!(error = %e, "single logout: cannot answer a SOAP LogoutRequest");
+            SsoFailure {
+                code: codes::ISSUANCE,
+                status: 500,
+                message: "The logout answer could not be made.".into(),
+            }
+        })?;
         Ok(sesame_saml::soap_envelope(&xml))
     }
 

@@ -1,5 +1,6 @@
 //! Property test: random JSON and random bytes sent to every write endpoint never produce a
-//! 5xx or a panic; every rejection is problem+json with a code; the stored data survives.
+//! 5xx or a panic; every rejection is problem+json with a code; the stored data survives. The
+//! SOAP logout endpoint answers random documents with SOAP (a status, or a fault with a code).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -147,6 +148,49 @@ proptest! {
             // random PATCHes may change its fields but never remove it).
             let r = w.rt.block_on(w.api.get("/api/v1/tenants/contoso.example/users?limit=1000"));
             prop_assert_eq!(r.status, StatusCode::OK);
+            Ok(())
+        })?;
+    }
+}
+
+/// Random SOAP-ish documents and bytes.
+fn arb_soap() -> impl Strategy<Value = Vec<u8>> {
+    let fragment = prop_oneof![
+        Just("<S:Envelope xmlns:S=\"http://schemas.xmlsoap.org/soap/envelope/\">".to_string()),
+        Just("<S:Body>".to_string()),
+        Just("</S:Body></S:Envelope>".to_string()),
+        Just("<samlp:LogoutRequest xmlns:samlp=\"urn:oasis:names:tc:SAML:2.0:protocol\" xmlns:saml=\"urn:oasis:names:tc:SAML:2.0:assertion\" ID=\"_x\" Version=\"2.0\" IssueInstant=\"2026-01-01T00:00:00Z\">".to_string()),
+        Just("<saml:Issuer>https://sp.example/sp</saml:Issuer><saml:NameID>a</saml:NameID>".to_string()),
+        Just("</samlp:LogoutRequest>".to_string()),
+        Just("<!DOCTYPE x [<!ENTITY a \"b\">]>".to_string()),
+        ".{0,20}",
+    ];
+    prop_oneof![
+        4 => prop::collection::vec(fragment, 0..8).prop_map(|f| f.concat().into_bytes()),
+        1 => prop::collection::vec(any::<u8>(), 0..200),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 200, failure_persistence: None, ..ProptestConfig::default() })]
+
+    /// The SOAP logout endpoint answers anything with a SOAP message: a LogoutResponse (HTTP
+    /// 200), or a fault with a code (HTTP 500, as SOAP 1.1 §6.2 requires), never a page or a
+    /// panic.
+    #[test]
+    fn the_soap_endpoint_answers_random_bodies_with_soap(body in arb_soap()) {
+        thread_local! { static WORLD: World = world(); }
+        WORLD.with(|w| {
+            let r = w.rt.block_on(w.api.call("POST", "/contoso.example/saml2/soap", None, Some(("text/xml", body.clone()))));
+            prop_assert!(r.content_type.starts_with("text/xml"), "{}", r.content_type);
+            match r.status.as_u16() {
+                200 => prop_assert!(sesame_saml::parse_soap_logout_response(&r.text).is_ok(), "{}", r.text),
+                500 => prop_assert!(matches!(
+                    sesame_saml::parse_soap_logout_response(&r.text),
+                    Err(sesame_saml::SamlError::SoapFault(reason)) if reason.contains("SESAME-")
+                ), "{}", r.text),
+                other => prop_assert!(false, "HTTP {other}: {}", r.text),
+            }
             Ok(())
         })?;
     }

@@ -2387,9 +2387,9 @@ fn soap_logout_request_to_sesame(w: &World, id: &str, name_id: &str, index: &str
 
 /// An application's server logs the user out over SOAP (profiles §4.4.3.4): no browser, no
 /// cookie. The session it names ends, the session's other application hears of it over the
-/// back channel, and the answer is Sésame's signed LogoutResponse in a SOAP envelope. Every
-/// refusal is a SOAP fault (HTTP 500) with the code and the correlation id, never a page; the
-/// metadata publishes the endpoint.
+/// back channel, and the answer is Sésame's signed LogoutResponse in a SOAP envelope. A refused
+/// request gets an error status, what is not a SOAP LogoutRequest a SOAP fault, both with the
+/// code and the correlation id, never a page; the metadata publishes the endpoint.
 #[tokio::test]
 async fn applications_log_users_out_over_soap() {
     let cert = std::fs::read_to_string(format!("{KEYS}/sp.cert.pem")).unwrap();
@@ -2446,29 +2446,34 @@ async fn applications_log_users_out_over_soap() {
         "the session is over"
     );
 
-    // Refusals: faults, with the code.
-    let unsigned =
-        sesame_saml::soap_envelope(&logout_request_for_soap(&w, "_lo-s2", &name_id, None));
+    // Refusals of the LogoutRequest: a SAML error status in a 200 answer (bindings §3.2.3.3),
+    // unsigned, with the code and the correlation id; what is not a SOAP LogoutRequest at all:
+    // a SOAP fault (HTTP 500).
     let stranger = soap_logout_request_to_sesame(&w, "_lo-s3", &name_id, &index)
         .replace("https://sp.example/sp", "https://nobody.example/sp");
-    let cases: [(&str, String, &str); 6] = [
+    let denied = "urn:oasis:names:tc:SAML:2.0:status:RequestDenied";
+    let requester = "urn:oasis:names:tc:SAML:2.0:status:Requester";
+    let cases: [(&str, String, &str, Option<&str>); 6] = [
         (
             "replayed",
             soap_logout_request_to_sesame(&w, "_lo-s1", &name_id, &index),
             "SESAME-3008",
+            Some(requester),
         ),
-        ("not XML", "<S:Envelope".into(), "SESAME-3002"),
+        ("not XML", "<S:Envelope".into(), "SESAME-3002", None),
         (
             "not SOAP",
             logout_request_xml(&w, "_lo-s4", &name_id, None),
             "SESAME-3002",
+            None,
         ),
-        ("unknown issuer", stranger, "SESAME-3001"),
+        ("unknown issuer", stranger, "SESAME-3001", Some(denied)),
         (
             "a signature that does not verify",
             soap_logout_request_to_sesame(&w, "_lo-s5", &name_id, &index)
                 .replace(&name_id, "x@contoso.example"),
             "SESAME-3004",
+            Some(denied),
         ),
         (
             "signed for another endpoint",
@@ -2482,25 +2487,41 @@ async fn applications_log_users_out_over_soap() {
                 .unwrap(),
             ),
             "SESAME-3008",
+            Some(requester),
         ),
     ];
-    for (case, body, code) in cases {
+    for (case, body, code, status) in cases {
         let reply = post(&body).await;
-        assert_eq!(
-            reply.status,
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "{case}: {}",
-            reply.text
-        );
-        match sesame_saml::parse_soap_logout_response(&reply.text) {
-            Err(sesame_saml::SamlError::SoapFault(reason)) => {
-                assert!(reason.contains(code), "{case}: {reason}");
-                assert!(reason.contains("correlation id"), "{case}: {reason}");
+        let reason = match status {
+            Some(status) => {
+                assert_eq!(reply.status, StatusCode::OK, "{case}: {}", reply.text);
+                assert!(!reply.text.contains("Signature"), "{case}: unsigned");
+                let answer = sesame_saml::parse_soap_logout_response(&reply.text).unwrap();
+                assert_eq!(
+                    answer.status.sub_code.unwrap_or(answer.status.code).uri(),
+                    status,
+                    "{case}"
+                );
+                answer.status.message.unwrap_or_default()
             }
-            other => panic!("{case}: {other:?}"),
-        }
+            None => {
+                assert_eq!(reply.status, StatusCode::INTERNAL_SERVER_ERROR, "{case}");
+                match sesame_saml::parse_soap_logout_response(&reply.text) {
+                    Err(sesame_saml::SamlError::SoapFault(reason)) => reason,
+                    other => panic!("{case}: {other:?}"),
+                }
+            }
+        };
+        assert!(reason.contains(code), "{case}: {reason}");
+        assert!(reason.contains("correlation id"), "{case}: {reason}");
     }
+    assert_eq!(
+        b.get(&w.api, &format!("/{}/", w.tenant)).await.status,
+        StatusCode::SEE_OTHER
+    );
     // Unsigned, without SessionIndex: nothing proven, nothing ended; the answer says partial.
+    let unsigned =
+        sesame_saml::soap_envelope(&logout_request_for_soap(&w, "_lo-s2", &name_id, None));
     let reply = post(&unsigned).await;
     assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
     let answer = sesame_saml::parse_soap_logout_response(&reply.text).unwrap();

@@ -213,8 +213,10 @@ async fn sso_post(
 }
 
 /// The SOAP binding's endpoint (bindings §3.2): an application's server POSTs a LogoutRequest
-/// (profiles §4.4.3.4) and gets its LogoutResponse in the HTTP answer, or a SOAP fault (HTTP
-/// 500) with the code, the reason and the correlation id. No browser, no page.
+/// (profiles §4.4.3.4) and gets a LogoutResponse in the HTTP answer (an error status when the
+/// request is refused); what is not a SOAP LogoutRequest gets a SOAP fault (HTTP 500, as SOAP
+/// 1.1 §6.2 and bindings §3.2.3.3 require) with the code, the reason and the correlation id.
+/// No browser, no page.
 async fn slo_soap(
     State(state): State<AppState>,
     Path(tenant): Path<String>,
