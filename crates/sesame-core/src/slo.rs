@@ -420,15 +420,40 @@ impl Core {
         received_url: String,
         meta: &RequestMeta,
     ) -> Result<String, SsoFailure> {
-        let request =
-            sesame_saml::parse_soap_logout_request(&envelope).map_err(|e| SsoFailure {
-                code: codes::MALFORMED_REQUEST,
-                status: 400,
-                message: format!(
-                    "This is not a SOAP LogoutRequest Sésame can read ({}).",
-                    e.rule()
-                ),
-            })?;
+        let unreadable = |e: sesame_saml::SamlError| {
+            format!(
+                "This is not a LogoutRequest Sésame can read ({}).",
+                e.rule()
+            )
+        };
+        let request = match sesame_saml::parse_soap_logout_request(&envelope) {
+            Ok(r) => r,
+            Err(e) => {
+                // A LogoutRequest with an ID in a readable envelope gets a SAML status (bindings
+                // §3.2.3.3); anything else is a SOAP-level error (a fault).
+                let Some(id) = sesame_saml::bindings::soap_logout_request_id(&envelope) else {
+                    return Err(SsoFailure {
+                        code: codes::MALFORMED_REQUEST,
+                        status: 400,
+                        message: unreadable(e),
+                    });
+                };
+                let status = match e {
+                    sesame_saml::SamlError::VersionMismatch(_) => {
+                        sesame_saml::StatusCode::VersionMismatch
+                    }
+                    _ => sesame_saml::StatusCode::Requester,
+                };
+                let message = format!(
+                    "{}: {} (correlation id {})",
+                    codes::MALFORMED_REQUEST,
+                    unreadable(e),
+                    meta.correlation_id
+                );
+                let status = sesame_saml::Status::of(status, Some(message));
+                return self.soap_logout_answer(tenant.id, &id, status, None);
+            }
+        };
         let incoming = IncomingRequest {
             xml: envelope,
             relay_state: None,
@@ -462,16 +487,6 @@ impl Core {
                 sesame_saml::Status::of(code, Some(message))
             }
         };
-        let id = format!("_{}", self.new_uuid().simple());
-        let issuer = self.idp_entity_id(tenant.id);
-        let params = sesame_saml::LogoutResponseParams {
-            id: &id,
-            issue_instant: self.now(),
-            issuer: &issuer,
-            destination: None,
-            in_response_to: &request.header.id,
-            status,
-        };
         // Signed with the key of the application it names when accepted; a refusal goes
         // unsigned: Sésame signs nothing about a request it could not trust.
         let app = if accepted {
@@ -482,15 +497,43 @@ impl Core {
         } else {
             None
         };
-        let signer = match &app {
-            Some(a) => self.active_signing_key(tenant.id, a.id).await.ok(),
+        let key = match &app {
+            Some(a) => match self.active_signing_key(tenant.id, a.id).await {
+                Ok(k) => Some(k),
+                Err(e) => {
+                    tracing::error!(app = %a.id, error = %e, "single logout: no key to sign a SOAP LogoutResponse with; answered unsigned");
+                    None
+                }
+            },
             None => None,
         };
-        let sign = app
+        let signer = app
             .as_ref()
             .and_then(|a| a.saml.as_ref())
-            .zip(signer.as_deref())
-            .map(|(settings, key)| sign_with(settings, key));
+            .zip(key.as_deref());
+        self.soap_logout_answer(tenant.id, &request.header.id, status, signer)
+    }
+
+    /// The LogoutResponse to SOAP LogoutRequest `request_id`, in its envelope; signed with
+    /// the app's key and algorithms when `signer` is given.
+    fn soap_logout_answer(
+        &self,
+        tenant: TenantId,
+        request_id: &str,
+        status: sesame_saml::Status,
+        signer: Option<(&SamlAppSettings, &sesame_xmlsec::SigningKey)>,
+    ) -> Result<String, SsoFailure> {
+        let id = format!("_{}", self.new_uuid().simple());
+        let issuer = self.idp_entity_id(tenant);
+        let params = sesame_saml::LogoutResponseParams {
+            id: &id,
+            issue_instant: self.now(),
+            issuer: &issuer,
+            destination: None,
+            in_response_to: request_id,
+            status,
+        };
+        let sign = signer.map(|(settings, key)| sign_with(settings, key));
         let xml = sesame_saml::build_logout_response(&params, sign.as_ref()).map_err(|e| {
             tracing::error!(error = %e, "single logout: cannot answer a SOAP LogoutRequest");
             SsoFailure {
@@ -1081,8 +1124,14 @@ fn verify_logout(
     req: &IncomingRequest,
 ) -> Result<Option<sesame_saml::LogoutRequest>, String> {
     if req.soap {
+        // No browser, and no client certificate: only a signature tells who sent it
+        // (profiles §4.4.4.1), so one is required whatever the app's settings say.
+        let signed_only = SamlAppSettings {
+            require_signed_requests: true,
+            ..settings.clone()
+        };
         return verify_from_app(
-            settings,
+            &signed_only,
             &req.xml,
             None,
             sesame_saml::verify_soap_logout_request,

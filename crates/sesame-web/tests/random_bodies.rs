@@ -99,6 +99,18 @@ fn world() -> World {
             .json("POST", &format!("{base}/apps"), json!({ "name": "A" }))
             .await;
         let aid = a.body["id"].as_str().unwrap().to_string();
+        // The issuer the SOAP property test's requests name, so that they get past the lookup.
+        let saml = api
+            .json(
+                "POST",
+                &format!("{base}/apps/saml"),
+                json!({ "name": "SP", "settings": {
+                    "identifiers": ["https://sp.example/sp"],
+                    "replyUrls": [{ "url": "https://sp.example/acs", "index": 0 }],
+                }}),
+            )
+            .await;
+        assert_eq!(saml.status, StatusCode::CREATED, "{}", saml.text);
         let endpoints = vec![
             ("POST", "/api/v1/tenants".to_string()),
             ("PATCH", base.clone()),

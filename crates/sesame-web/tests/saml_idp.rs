@@ -2387,9 +2387,10 @@ fn soap_logout_request_to_sesame(w: &World, id: &str, name_id: &str, index: &str
 
 /// An application's server logs the user out over SOAP (profiles §4.4.3.4): no browser, no
 /// cookie. The session it names ends, the session's other application hears of it over the
-/// back channel, and the answer is Sésame's signed LogoutResponse in a SOAP envelope. A refused
-/// request gets an error status, what is not a SOAP LogoutRequest a SOAP fault, both with the
-/// code and the correlation id, never a page; the metadata publishes the endpoint.
+/// back channel, and the answer is Sésame's signed LogoutResponse in a SOAP envelope. Only a
+/// signed request counts. A refused request gets an error status and ends nothing, what is not
+/// a SOAP LogoutRequest a SOAP fault, both with the code and the correlation id, never a page;
+/// the metadata publishes the endpoint.
 #[tokio::test]
 async fn applications_log_users_out_over_soap() {
     let cert = std::fs::read_to_string(format!("{KEYS}/sp.cert.pem")).unwrap();
@@ -2439,6 +2440,15 @@ async fn applications_log_users_out_over_soap() {
     .unwrap();
     assert_eq!(answer.get().in_response_to.as_deref(), Some("_lo-s1"));
     assert_eq!(answer.get().status, sesame_saml::Status::success());
+    assert_eq!(
+        answer.get().destination,
+        None,
+        "the answer goes back on the connection"
+    );
+    assert_eq!(
+        answer.get().issuer,
+        format!("http://127.0.0.1:8080/{}/", w.tenant)
+    );
     assert_eq!(soap.calls().len(), 1, "the other application was told");
     assert_eq!(
         b.get(&w.api, &format!("/{}/", w.tenant)).await.status,
@@ -2448,16 +2458,28 @@ async fn applications_log_users_out_over_soap() {
 
     // Refusals of the LogoutRequest: a SAML error status in a 200 answer (bindings §3.2.3.3),
     // unsigned, with the code and the correlation id; what is not a SOAP LogoutRequest at all:
-    // a SOAP fault (HTTP 500).
+    // a SOAP fault (HTTP 500). A fresh session, which no refusal ends.
+    let mut b = Browser::new();
+    let first = signed_in_to_both(&w, &mut b, &second).await;
+    let (name_id, index) = name_id_and_session_index(&first);
+    let home = format!("/{}/", w.tenant);
+    let calls_before = soap.calls().len();
     let stranger = soap_logout_request_to_sesame(&w, "_lo-s3", &name_id, &index)
         .replace("https://sp.example/sp", "https://nobody.example/sp");
     let denied = "urn:oasis:names:tc:SAML:2.0:status:RequestDenied";
     let requester = "urn:oasis:names:tc:SAML:2.0:status:Requester";
-    let cases: [(&str, String, &str, Option<&str>); 6] = [
+    let unsigned = |id: &str, index: Option<&str>| {
+        sesame_saml::soap_envelope(&logout_request_for_soap(&w, id, &name_id, index))
+    };
+    let soap12 = soap_logout_request_to_sesame(&w, "_lo-s8", &name_id, &index).replace(
+        sesame_saml::bindings::SOAP_ENVELOPE,
+        "http://www.w3.org/2003/05/soap-envelope",
+    );
+    let cases: Vec<(&str, String, &str, Option<&str>)> = vec![
         (
             "replayed",
             soap_logout_request_to_sesame(&w, "_lo-s1", &name_id, &index),
-            "SESAME-3008",
+            "already used",
             Some(requester),
         ),
         ("not XML", "<S:Envelope".into(), "SESAME-3002", None),
@@ -2467,11 +2489,25 @@ async fn applications_log_users_out_over_soap() {
             "SESAME-3002",
             None,
         ),
+        ("SOAP 1.2", soap12, "SESAME-3002", None),
         ("unknown issuer", stranger, "SESAME-3001", Some(denied)),
         (
             "a signature that does not verify",
             soap_logout_request_to_sesame(&w, "_lo-s5", &name_id, &index)
                 .replace(&name_id, "x@contoso.example"),
+            "SESAME-3004",
+            Some(denied),
+        ),
+        // Over SOAP only a signature authenticates the sender: a SessionIndex is not enough.
+        (
+            "unsigned, with the SessionIndex",
+            unsigned("_lo-s7", Some(&index)),
+            "SESAME-3004",
+            Some(denied),
+        ),
+        (
+            "unsigned, bare NameID",
+            unsigned("_lo-s2", None),
             "SESAME-3004",
             Some(denied),
         ),
@@ -2486,11 +2522,18 @@ async fn applications_log_users_out_over_soap() {
                 )
                 .unwrap(),
             ),
-            "SESAME-3008",
+            "Destination",
             Some(requester),
         ),
+        (
+            "SAML 1.1",
+            soap_logout_request_to_sesame(&w, "_lo-s9", &name_id, &index)
+                .replace("Version=\"2.0\"", "Version=\"1.1\""),
+            "SESAME-3002",
+            Some("urn:oasis:names:tc:SAML:2.0:status:VersionMismatch"),
+        ),
     ];
-    for (case, body, code, status) in cases {
+    for (case, body, says, status) in cases {
         let reply = post(&body).await;
         let reason = match status {
             Some(status) => {
@@ -2502,47 +2545,54 @@ async fn applications_log_users_out_over_soap() {
                     status,
                     "{case}"
                 );
+                assert!(answer.in_response_to.is_some(), "{case}");
                 answer.status.message.unwrap_or_default()
             }
             None => {
                 assert_eq!(reply.status, StatusCode::INTERNAL_SERVER_ERROR, "{case}");
                 match sesame_saml::parse_soap_logout_response(&reply.text) {
-                    Err(sesame_saml::SamlError::SoapFault(reason)) => reason,
+                    Err(sesame_saml::SamlError::SoapFault(reason)) => {
+                        assert!(reason.starts_with("SOAP-ENV:Client"), "{case}: {reason}");
+                        reason
+                    }
                     other => panic!("{case}: {other:?}"),
                 }
             }
         };
-        assert!(reason.contains(code), "{case}: {reason}");
+        assert!(reason.contains(says), "{case}: {reason}");
         assert!(reason.contains("correlation id"), "{case}: {reason}");
+        assert_eq!(
+            b.get(&w.api, &home).await.status,
+            StatusCode::OK,
+            "{case}: the session stays"
+        );
+        assert_eq!(soap.calls().len(), calls_before, "{case}: nobody told");
     }
-    assert_eq!(
-        b.get(&w.api, &format!("/{}/", w.tenant)).await.status,
-        StatusCode::SEE_OTHER
-    );
-    // Unsigned, without SessionIndex: nothing proven, nothing ended; the answer says partial.
-    let unsigned =
-        sesame_saml::soap_envelope(&logout_request_for_soap(&w, "_lo-s2", &name_id, None));
-    let reply = post(&unsigned).await;
-    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
-    let answer = sesame_saml::parse_soap_logout_response(&reply.text).unwrap();
-    assert_eq!(
-        answer.status.sub_code,
-        Some(sesame_saml::StatusCode::PartialLogout)
-    );
-    // Too large, not UTF-8.
-    for (case, body) in [
+    // Too large, not UTF-8, an unknown organisation: faults.
+    for (case, path, body) in [
         (
             "too large",
+            endpoint.clone(),
             vec![b' '; sesame_saml::bindings::MAX_SOAP_BYTES + 1],
         ),
-        ("not UTF-8", vec![0xff, 0xfe]),
+        ("not UTF-8", endpoint.clone(), vec![0xff, 0xfe]),
+        (
+            "unknown organisation",
+            "/nowhere.example/saml2/soap".to_string(),
+            soap_logout_request_to_sesame(&w, "_lo-s10", &name_id, &index).into_bytes(),
+        ),
     ] {
         let reply = w
             .api
-            .call("POST", &endpoint, None, Some(("text/xml", body)))
+            .call("POST", &path, None, Some(("text/xml", body)))
             .await;
         assert_eq!(reply.status, StatusCode::INTERNAL_SERVER_ERROR, "{case}");
-        assert!(reply.text.contains("SESAME-3002"), "{case}: {}", reply.text);
+        assert!(
+            reply.text.contains("SOAP-ENV:Client"),
+            "{case}: {}",
+            reply.text
+        );
+        assert!(reply.text.contains("SESAME-"), "{case}: {}", reply.text);
     }
     let md = b
         .get(

@@ -1216,6 +1216,11 @@ fn pysaml2_sp() {
                     let b = Browser::new(&dir, &format!("two-sps-soap-{first_binding}"));
                     let w =
                         logout_from_first_of_two(&b, &sp, &other, &expected, &cert, first_binding)?;
+                    // Over SOAP, pysaml2 read (and verified) Sésame's signature.
+                    check(
+                        first_binding != "soap" || w.body.contains("signed=yes"),
+                        || format!("the SOAP LogoutResponse was not signed: {}", w.summary()),
+                    )?;
                     check(!w.hops.to_string().contains(&other.url("/")), || {
                         format!("the browser visited the other SP: {}", w.summary())
                     })?;

@@ -145,6 +145,21 @@ pub fn parse_soap_logout_request(envelope: &str) -> Result<LogoutRequest> {
     crate::logout::read_logout_request(message)
 }
 
+/// The `ID` of the LogoutRequest a readable envelope carries, even when the request itself
+/// cannot be read (another version, a missing element): what a SAML error status answers
+/// (bindings §3.2.3.3). `None` for a SOAP-level problem, or an ID we would not write back.
+#[must_use]
+pub fn soap_logout_request_id(envelope: &str) -> Option<String> {
+    let doc = sesame_xmlsec::strict::parse(envelope, &Limits::default()).ok()?;
+    let message = body_message(doc.root_element()).ok()?;
+    if !is(message, ns::PROTOCOL, "LogoutRequest") {
+        return None;
+    }
+    let id = message.attribute("ID")?;
+    (id.len() <= crate::authn_request::MAX_ID_BYTES && crate::xml::check_id("ID", id).is_ok())
+        .then(|| id.to_owned())
+}
+
 /// Verifies the enveloped signature of the LogoutRequest in a SOAP envelope and reads the
 /// signed element only.
 ///
@@ -156,6 +171,11 @@ pub fn verify_soap_logout_request(
     trusted: &TrustedKeys,
     allowed: &AllowedAlgorithms,
 ) -> Result<Verified<LogoutRequest>> {
+    // The envelope's shape first (one body, one message): nothing beside the signed element.
+    {
+        let doc = sesame_xmlsec::strict::parse(envelope, &Limits::default())?;
+        body_message(doc.root_element())?;
+    }
     crate::logout::verify_message_at(
         envelope,
         &in_body(ns::PROTOCOL, "LogoutRequest"),
@@ -346,6 +366,23 @@ mod tests {
         );
         // A response where a request belongs: refused.
         assert!(parse_soap_logout_request(&soap_envelope(RESPONSE)).is_err());
+        // The signed request beside a forged one in the body: refused before any signature.
+        let two = format!(
+            r#"<S:Envelope xmlns:S="{SOAP_ENVELOPE}"><S:Body>{signed}{}</S:Body></S:Envelope>"#,
+            request.replace("_q1", "_q2")
+        );
+        assert!(matches!(
+            verify_soap_logout_request(&two, &test_trusted(), &AllowedAlgorithms::default()),
+            Err(SamlError::Binding(_))
+        ));
+        // The ID to answer, even when the request cannot be read; none without a request.
+        let v1 = soap_envelope(&request.replace("Version=\"2.0\"", "Version=\"1.1\""));
+        assert!(parse_soap_logout_request(&v1).is_err());
+        assert_eq!(soap_logout_request_id(&v1).as_deref(), Some("_q1"));
+        assert_eq!(soap_logout_request_id(&soap_envelope(RESPONSE)), None);
+        assert_eq!(soap_logout_request_id(&two), None);
+        let bad_id = soap_envelope(&request.replace("ID=\"_q1\"", "ID=\"1x\""));
+        assert_eq!(soap_logout_request_id(&bad_id), None);
     }
 
     fn test_key() -> sesame_xmlsec::SigningKey {

@@ -222,7 +222,7 @@ async fn slo_soap(
     Path(tenant): Path<String>,
     cid: CorrelationId,
     parts: Parts,
-    body: Bytes,
+    body: axum::body::Body,
 ) -> Response {
     let fault = |client: bool, code: &str, message: &str| {
         let reason = format!("{code}: {message} (correlation id {})", cid.0);
@@ -233,13 +233,21 @@ async fn slo_soap(
     };
     let tenant = match state.core.resolve_tenant(&tenant).await {
         Ok(t) => t,
-        Err(e) => return fault(false, e.code(), "no such organisation, or unavailable"),
+        Err(e) => {
+            let client = crate::error::status_of(&e).is_client_error();
+            return fault(client, e.code(), "no such organisation, or unavailable");
+        }
     };
     let malformed = sesame_core::sso::codes::MALFORMED_REQUEST;
-    if body.len() > sesame_saml::bindings::MAX_SOAP_BYTES {
-        return fault(true, malformed, "the SOAP message is too large");
-    }
-    let Ok(envelope) = String::from_utf8(body.to_vec()) else {
+    // Read here, bounded, so that too large is a SOAP fault too (not the router's plain 413).
+    let Ok(body) = axum::body::to_bytes(body, sesame_saml::bindings::MAX_SOAP_BYTES).await else {
+        return fault(
+            true,
+            malformed,
+            "the SOAP message is too large or was cut short",
+        );
+    };
+    let Ok(envelope) = std::str::from_utf8(&body).map(str::to_owned) else {
         return fault(true, malformed, "the SOAP message is not UTF-8");
     };
     let received = received_url(&state, &parts);

@@ -200,15 +200,17 @@ class Handler(BaseHTTPRequestHandler):
             logging.exception("error on %s", self.path)
             text(self, 500, f"pysaml2_sp error: {type(e).__name__}: {e}\n")
 
-    def logout_status(self, resp):
-        """Shows the IdP's LogoutResponse and ends the SP's session cookie."""
+    def logout_status(self, resp, signed=None):
+        """Shows the IdP's LogoutResponse (and, when told, whether it was signed: pysaml2
+        verifies a signature when there is one) and ends the SP's session cookie."""
         status = resp.response.status.status_code.value
         nested = resp.response.status.status_code.status_code
         sub_status = nested.value if nested is not None else None
         ok = status == "urn:oasis:names:tc:SAML:2.0:status:Success"
         text(self, 200 if ok else 400,
              f"logged_out={'yes' if ok else 'no'}\nstatus={status}\nsub_status={sub_status}\n"
-             f"issuer={resp.issuer()}\nin_response_to={resp.in_response_to}\n",
+             f"issuer={resp.issuer()}\nin_response_to={resp.in_response_to}\n"
+             + ("" if signed is None else f"signed={'yes' if signed else 'no'}\n"),
              [("Set-Cookie", f"{self.state.cookie}=; Path=/; Max-Age=0")])
 
     def soap_logout(self, envelope):
@@ -335,7 +337,7 @@ class Handler(BaseHTTPRequestHandler):
                 text(self, 400, f"pysaml2_sp: no valid SOAP LogoutResponse: {responses!r}\n")
                 return
             st.sessions.pop(sid, None)
-            self.logout_status(resp)
+            self.logout_status(resp, signed=resp.response.signature is not None)
         elif path == "/logout":
             sid, s = self.session()
             if s is None:
