@@ -13,6 +13,10 @@ mod serve;
 mod soap_client;
 
 use clap::{Parser, Subcommand};
+
+/// mimalloc: per-thread free lists; the sign-in path allocates many small buffers per Response.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use cli::Conn;
 use cli::directory::*;
 
