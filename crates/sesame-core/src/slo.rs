@@ -19,6 +19,17 @@ use sesame_saml::{MessageKind, RedirectMessage};
 use sesame_xmlsec::{AllowedAlgorithms, SignatureAlgorithm, TrustedKeys};
 use std::sync::Arc;
 
+impl From<SessionParticipant> for SloTarget {
+    fn from(p: SessionParticipant) -> Self {
+        SloTarget {
+            app_id: p.app_id,
+            name_id: p.name_id,
+            name_id_format: p.name_id_format,
+            session_index: p.session_index,
+        }
+    }
+}
+
 /// The application that asked for the logout, to be answered at the end.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SloOrigin {
@@ -644,12 +655,7 @@ impl Core {
                 }
                 _ => (false, false),
             };
-            let target = SloTarget {
-                app_id: p.app_id,
-                name_id: p.name_id,
-                name_id_format: p.name_id_format,
-                session_index: p.session_index,
-            };
+            let target = SloTarget::from(p);
             match (browser && front, back) {
                 (true, _) => targets.front.push(target),
                 (false, true) => targets.back.push(target),
@@ -658,6 +664,40 @@ impl Core {
             }
         }
         Ok(targets)
+    }
+
+    /// Ends every session of a user whose account was disabled or deleted. The applications
+    /// reached in them keep sessions of their own; those with a SOAP endpoint are told, each
+    /// with what it was issued, as after a logout without the browser. The calls go on in the
+    /// background: an administrator's request does not wait for applications.
+    pub(crate) async fn end_user_sessions(
+        &self,
+        tenant: TenantId,
+        user: UserId,
+    ) -> Result<(), CoreError> {
+        let ended = self.store.delete_user_sessions(tenant, user).await?;
+        let mut told = Vec::new();
+        let mut untold = 0usize;
+        for p in ended.participants {
+            match self.store.get_app(tenant, p.app_id).await {
+                Ok(Application { saml: Some(s), .. }) if s.back_channel_logout_url.is_some() => {
+                    told.push(SloTarget::from(p))
+                }
+                _ => untold += 1,
+            }
+        }
+        if ended.sessions > 0 {
+            tracing::info!(%user, sessions = ended.sessions, back_channel = told.len(), untold, "account disabled or deleted: its sessions ended");
+        }
+        if !told.is_empty() {
+            let core = self.clone();
+            tokio::spawn(async move {
+                if !core.logout_back_channel(tenant, &told).await {
+                    tracing::warn!(%user, "account disabled or deleted: some applications did not confirm the end of its sessions");
+                }
+            });
+        }
+        Ok(())
     }
 
     /// Tells `targets` over SOAP, a few at a time: whether every one confirmed. The calls run

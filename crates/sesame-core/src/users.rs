@@ -119,13 +119,16 @@ impl Core {
             )
             .await?;
         if !user.account_enabled {
-            // A disabled account keeps no open session.
-            self.store.delete_user_sessions(tenant.id, id).await?;
+            // A disabled account keeps no open session, here or (when they can hear it) at
+            // its applications.
+            self.end_user_sessions(tenant.id, id).await?;
         }
         Ok(user)
     }
 
     pub async fn delete_user(&self, tenant: TenantId, id: UserId) -> CoreResult<()> {
+        // Ended first, while what its applications were issued is still there to tell them.
+        self.end_user_sessions(tenant, id).await?;
         self.store.delete_user(tenant, id).await?;
         Ok(())
     }

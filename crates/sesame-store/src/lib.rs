@@ -47,6 +47,14 @@ pub enum UserLookup {
     DisplayName,
 }
 
+/// What [`SessionStore::delete_user_sessions`] ended.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct EndedSessions {
+    pub sessions: u64,
+    /// The applications reached in those sessions, with what each was issued.
+    pub participants: Vec<SessionParticipant>,
+}
+
 /// A read-modify-write step run inside the backend's transaction.
 pub type Update<'a, T> = Box<dyn FnOnce(&mut T) -> StoreResult<()> + Send + 'a>;
 
@@ -253,8 +261,13 @@ pub trait SessionStore {
     ) -> StoreResult<(Session, User)>;
     /// NotFound `session` if absent.
     async fn delete_session(&self, tenant: TenantId, id_digest: &str) -> StoreResult<()>;
-    /// Returns how many sessions were ended.
-    async fn delete_user_sessions(&self, tenant: TenantId, user: UserId) -> StoreResult<u64>;
+    /// Ends every session of the user, in one transaction: how many, and the applications
+    /// reached in them (oldest first), which may still hold sessions of their own.
+    async fn delete_user_sessions(
+        &self,
+        tenant: TenantId,
+        user: UserId,
+    ) -> StoreResult<EndedSessions>;
     /// Records (or refreshes) an application reached in the session. NotFound `session` / `app`.
     async fn add_session_participant(
         &self,

@@ -2612,3 +2612,131 @@ async fn applications_log_users_out_over_soap() {
         md.text
     );
 }
+
+/// How an administrator or a provisioning client takes an account away.
+#[derive(Debug, Clone, Copy)]
+enum AccountRemoval {
+    AdminDisable,
+    AdminDelete,
+    ScimDisable,
+    ScimDelete,
+}
+
+/// An account disabled or deleted, by the admin API or over SCIM: its sessions end at Sésame,
+/// and each application reached in them that has a SOAP endpoint hears it from Sésame with
+/// what it was issued (its NameID and SessionIndex), since no browser will come to log it
+/// out. An application with only a front-channel endpoint cannot be told; one reached in no
+/// session is not called.
+#[tokio::test]
+async fn removed_accounts_are_logged_out_of_applications_with_a_soap_endpoint() {
+    use AccountRemoval::*;
+    for removal in [AdminDisable, AdminDelete, ScimDisable, ScimDelete] {
+        let soap = SoapSp::new(SoapAnswer::Confirm);
+        let w = world_with("http://127.0.0.1:8080", json!({}), Some(soap.clone())).await;
+        w.assign().await;
+        let second = w
+            .second_app_with_logout(json!({
+                "backChannelLogoutUrl": "https://two.example/slo/soap",
+                "nameId": { "format": "persistent", "source": { "kind": "pairwise" } },
+            }))
+            .await;
+        let mut b = Browser::new();
+        b.sign_in(&w.api, &w.tenant, None).await;
+        posted_response(&b.get(&w.api, &w.redirect(&w.request(ACS, ""), None)).await);
+        let launched = posted_response(
+            &b.get(&w.api, &format!("/{}/apps/{second}/launch", w.tenant))
+                .await,
+        );
+        let (name_id, index) = name_id_and_session_index(&launched);
+        // A second browser of the same account, which has reached only the first app.
+        let mut other = Browser::new();
+        other.sign_in(&w.api, &w.tenant, None).await;
+        posted_response(
+            &other
+                .get(&w.api, &w.redirect(&w.request(ACS, ""), None))
+                .await,
+        );
+        assert!(soap.calls().is_empty());
+
+        let user = w
+            .api
+            .get(&format!(
+                "/api/v1/tenants/{}/users/alice@contoso.example",
+                w.tenant
+            ))
+            .await
+            .body["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let admin_path = format!("/api/v1/tenants/{}/users/{user}", w.tenant);
+        let scim = || async {
+            let token = w
+                .api
+                .json(
+                    "POST",
+                    &format!("/api/v1/tenants/{}/scim/tokens", w.tenant),
+                    json!({ "name": "Entra" }),
+                )
+                .await;
+            token.body["secret"].as_str().unwrap().to_string()
+        };
+        let scim_path = format!("/{}/scim/v2/Users/{user}", w.tenant);
+        let status = match removal {
+            AdminDisable => {
+                w.api
+                    .json("PATCH", &admin_path, json!({ "accountEnabled": false }))
+                    .await
+                    .status
+            }
+            AdminDelete => {
+                w.api
+                    .call("DELETE", &admin_path, Some(ADMIN), None)
+                    .await
+                    .status
+            }
+            ScimDisable => {
+                let patch = json!({
+                    "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+                    "Operations": [{ "op": "replace", "path": "active", "value": false }],
+                });
+                let body = ("application/scim+json", patch.to_string().into_bytes());
+                w.api
+                    .call("PATCH", &scim_path, Some(&scim().await), Some(body))
+                    .await
+                    .status
+            }
+            ScimDelete => {
+                w.api
+                    .call("DELETE", &scim_path, Some(&scim().await), None)
+                    .await
+                    .status
+            }
+        };
+        assert!(status.is_success(), "{removal:?}: {status}");
+
+        // The call runs in the background.
+        let mut calls = soap.calls();
+        for _ in 0..200 {
+            if !calls.is_empty() {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+            calls = soap.calls();
+        }
+        assert_eq!(calls.len(), 1, "{removal:?}: {calls:?}");
+        assert_eq!(calls[0].0, "https://two.example/slo/soap");
+        let request = soap_logout_request(&w, &second, &calls[0].1).await;
+        assert_eq!(request.name_id.value, name_id, "{removal:?}");
+        assert_eq!(request.session_indexes, vec![index], "{removal:?}");
+        for browser in [&mut b, &mut other] {
+            assert_eq!(
+                browser.get(&w.api, &format!("/{}/", w.tenant)).await.status,
+                StatusCode::SEE_OTHER,
+                "{removal:?}: the session is over"
+            );
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        assert_eq!(soap.calls().len(), 1, "{removal:?}: one call only");
+    }
+}

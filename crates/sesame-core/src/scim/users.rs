@@ -498,7 +498,7 @@ impl Core {
             }
             if !user.account_enabled {
                 // A disabled account keeps no open session, as in `update_user`.
-                self.store.delete_user_sessions(tenant.id, id).await?;
+                self.end_user_sessions(tenant.id, id).await?;
             }
             return Ok(user_to_scim(&user, base));
         }
@@ -521,6 +521,7 @@ impl Core {
             .await
             .map_err(store_err)?;
         check_if_match(if_match, user.version)?;
+        self.end_user_sessions(tenant.id, id).await?;
         self.store
             .delete_user(tenant.id, id)
             .await

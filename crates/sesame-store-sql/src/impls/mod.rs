@@ -49,7 +49,7 @@ macro_rules! store_impls {
         $crate::impls::directory_impls!($store, for_update = $fu);
         $crate::impls::user_impls!($store, for_update = $fu);
         $crate::impls::group_impls!($store, for_update = $fu);
-        $crate::impls::security_impls!($store);
+        $crate::impls::security_impls!($store, for_update = $fu);
         $crate::impls::saml_impls!($store);
         $crate::impls::scim_impls!($store);
         $crate::impls::federation_impls!($store, for_update = $fu);

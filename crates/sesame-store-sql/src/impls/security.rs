@@ -1,7 +1,7 @@
 //! Sessions, the sign-in log and admin tokens: single-statement reads and writes.
 
 macro_rules! security_impls {
-    ($store:ty) => {
+    ($store:ty, for_update = $fu:literal) => {
         #[async_trait::async_trait]
         impl sesame_store::SessionStore for $store {
             async fn create_session(
@@ -89,15 +89,49 @@ macro_rules! security_impls {
                 &self,
                 tenant: sesame_model::TenantId,
                 user: sesame_model::UserId,
-            ) -> sesame_store::StoreResult<u64> {
+            ) -> sesame_store::StoreResult<sesame_store::EndedSessions> {
+                use $crate::error::db;
+                let mut tx = self.tx().await?;
+                // The sessions are locked first (PostgreSQL): an SSO recording its application
+                // meanwhile waits, then finds the session gone, rather than being cascaded away
+                // between the read of the participants and the delete.
+                let digests: Vec<String> = sqlx::query_scalar(concat!(
+                    "SELECT id_digest FROM sessions WHERE tenant_id = $1 AND user_id = $2",
+                    $fu
+                ))
+                .bind(tenant.to_string())
+                .bind(user.to_string())
+                .fetch_all(&mut *tx)
+                .await
+                .map_err(db)?;
+                if digests.is_empty() {
+                    return Ok(sesame_store::EndedSessions::default());
+                }
+                let rows = sqlx::query_as::<_, $crate::rows::ParticipantRow>(
+                    "SELECT p.app_id, p.name_id, p.name_id_format, p.session_index, p.at_ns \
+                     FROM session_participants p JOIN sessions s \
+                     ON s.id_digest = p.session_digest AND s.tenant_id = p.tenant_id \
+                     WHERE s.tenant_id = $1 AND s.user_id = $2 \
+                     ORDER BY p.at_ns, p.app_id, p.session_digest",
+                )
+                .bind(tenant.to_string())
+                .bind(user.to_string())
+                .fetch_all(&mut *tx)
+                .await
+                .map_err(db)?;
+                let participants = $crate::rows::all(rows, $crate::rows::ParticipantRow::into_model)?;
                 let done =
                     sqlx::query("DELETE FROM sessions WHERE tenant_id = $1 AND user_id = $2")
                         .bind(tenant.to_string())
                         .bind(user.to_string())
-                        .execute(self.w())
+                        .execute(&mut *tx)
                         .await
-                        .map_err($crate::error::db)?;
-                Ok(done.rows_affected())
+                        .map_err(db)?;
+                tx.commit().await.map_err(db)?;
+                Ok(sesame_store::EndedSessions {
+                    sessions: done.rows_affected(),
+                    participants,
+                })
             }
 
             async fn add_session_participant(

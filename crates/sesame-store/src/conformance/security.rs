@@ -2,6 +2,7 @@
 //! (time precision, Unicode, page limits, health).
 
 use super::*;
+use crate::EndedSessions;
 use crate::StoreError::{Conflict, NotFound};
 use time::{Duration, UtcOffset};
 
@@ -80,7 +81,10 @@ pub async fn session_sentinels(store: &dyn Store) {
     // Another tenant sees nothing and cannot end it.
     assert_not_found(store.get_session(b.id, &s.id_digest).await);
     assert_not_found(store.delete_session(b.id, &s.id_digest).await);
-    assert_eq!(store.delete_user_sessions(b.id, u.id).await.unwrap(), 0);
+    assert_eq!(
+        store.delete_user_sessions(b.id, u.id).await.unwrap(),
+        EndedSessions::default()
+    );
     assert_eq!(store.get_session(a.id, &s.id_digest).await.unwrap(), s);
     // A session for a user that does not exist in the tenant is refused.
     let ghost = user_fixture(&a, "ghost@x.test");
@@ -96,20 +100,79 @@ pub async fn session_delete_user_sessions(store: &dyn Store) {
     let t = new_tenant(store, "A").await;
     let u = new_user(store, &t, "u@x.test").await;
     let other = new_user(store, &t, "o@x.test").await;
+    let (one, two) = (
+        new_app(store, &t, "One").await,
+        new_app(store, &t, "Two").await,
+    );
     let later = now() + Duration::hours(1);
+    let mut sessions = Vec::new();
     for _ in 0..3 {
-        store
-            .create_session(&session_fixture(&u, later))
-            .await
-            .unwrap();
+        let s = session_fixture(&u, later);
+        store.create_session(&s).await.unwrap();
+        sessions.push(s);
     }
     let kept = session_fixture(&other, later);
     store.create_session(&kept).await.unwrap();
-    assert_eq!(store.delete_user_sessions(t.id, u.id).await.unwrap(), 3);
-    assert_eq!(store.delete_user_sessions(t.id, u.id).await.unwrap(), 0);
+    let participant = |app: AppId, index: &str, at: OffsetDateTime| SessionParticipant {
+        app_id: app,
+        name_id: format!("name-{index}"),
+        name_id_format: "urn:oasis:names:tc:SAML:2.0:nameid-format:persistent".into(),
+        session_index: index.into(),
+        at,
+    };
+    let t0 = now();
+    let reached = [
+        (&sessions[0], participant(one.id, "_a", t0)),
+        (
+            &sessions[2],
+            participant(two.id, "_b", t0 + Duration::seconds(1)),
+        ),
+        (
+            &sessions[0],
+            participant(two.id, "_c", t0 + Duration::seconds(2)),
+        ),
+        (&kept, participant(one.id, "_kept", t0)),
+    ];
+    for (session, p) in &reached {
+        store
+            .add_session_participant(t.id, &session.id_digest, p)
+            .await
+            .unwrap();
+    }
+    let ended = store.delete_user_sessions(t.id, u.id).await.unwrap();
+    assert_eq!(ended.sessions, 3);
+    assert_eq!(
+        ended.participants,
+        reached[..3]
+            .iter()
+            .map(|(_, p)| p.clone())
+            .collect::<Vec<_>>(),
+        "what each application was issued, oldest first; not the other user's"
+    );
+    for s in &sessions {
+        assert_not_found(store.get_session(t.id, &s.id_digest).await);
+        assert!(
+            store
+                .list_session_participants(t.id, &s.id_digest)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+    }
+    assert_eq!(
+        store.delete_user_sessions(t.id, u.id).await.unwrap(),
+        EndedSessions::default()
+    );
     assert_eq!(
         store.get_session(t.id, &kept.id_digest).await.unwrap(),
         kept
+    );
+    assert_eq!(
+        store
+            .list_session_participants(t.id, &kept.id_digest)
+            .await
+            .unwrap(),
+        vec![reached[3].1.clone()]
     );
 }
 
