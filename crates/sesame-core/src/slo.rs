@@ -423,15 +423,16 @@ impl Core {
     /// other applications hear of it over the back channel). The answer is a LogoutResponse
     /// for the SOAP body, also when the request is refused (bindings §3.2.3.3: a SAML
     /// processing error is a SAML status, with HTTP 200); `Err` only when there is no
-    /// LogoutRequest to answer (a SOAP-level error: a fault).
+    /// LogoutRequest to answer (a SOAP-level error: a fault, with its SOAP 1.1 code).
     pub async fn soap_logout_request(
         &self,
         tenant: &Tenant,
         envelope: String,
         received_url: String,
         meta: &RequestMeta,
-    ) -> Result<String, SsoFailure> {
-        let unreadable = |e: sesame_saml::SamlError| {
+    ) -> Result<String, (sesame_saml::bindings::SoapFaultCode, SsoFailure)> {
+        use sesame_saml::bindings::SoapFaultCode;
+        let unreadable = |e: &sesame_saml::SamlError| {
             format!(
                 "This is not a LogoutRequest Sésame can read ({}).",
                 e.rule()
@@ -443,11 +444,12 @@ impl Core {
                 // A LogoutRequest with an ID in a readable envelope gets a SAML status (bindings
                 // §3.2.3.3); anything else is a SOAP-level error (a fault).
                 let Some(id) = sesame_saml::bindings::soap_logout_request_id(&envelope) else {
-                    return Err(SsoFailure {
+                    let failure = SsoFailure {
                         code: codes::MALFORMED_REQUEST,
                         status: 400,
-                        message: unreadable(e),
-                    });
+                        message: unreadable(&e),
+                    };
+                    return Err((SoapFaultCode::of(&e), failure));
                 };
                 let status = match e {
                     sesame_saml::SamlError::VersionMismatch(_) => {
@@ -458,11 +460,13 @@ impl Core {
                 let message = format!(
                     "{}: {} (correlation id {})",
                     codes::MALFORMED_REQUEST,
-                    unreadable(e),
+                    unreadable(&e),
                     meta.correlation_id
                 );
                 let status = sesame_saml::Status::of(status, Some(message));
-                return self.soap_logout_answer(tenant.id, &id, status, None);
+                return self
+                    .soap_logout_answer(tenant.id, &id, status, None)
+                    .map_err(|f| (SoapFaultCode::Server, f));
             }
         };
         let incoming = IncomingRequest {
@@ -523,6 +527,7 @@ impl Core {
             .and_then(|a| a.saml.as_ref())
             .zip(key.as_deref());
         self.soap_logout_answer(tenant.id, &request.header.id, status, signer)
+            .map_err(|f| (SoapFaultCode::Server, f))
     }
 
     /// The LogoutResponse to SOAP LogoutRequest `request_id`, in its envelope; signed with

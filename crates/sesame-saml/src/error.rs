@@ -208,6 +208,14 @@ pub enum SamlError {
     /// A SOAP answer is a fault (bindings §3.2.3.3): its code and reason.
     #[error("SOAP fault: {0}")]
     SoapFault(String),
+    /// The envelope element is in another namespace than SOAP 1.1's (SOAP 1.1 §4.4.1: a
+    /// `VersionMismatch` fault); the namespace found.
+    #[error("binding: a SOAP envelope of another version ({0})")]
+    SoapVersionMismatch(String),
+    /// A SOAP header entry meant for Sésame is marked `mustUnderstand` (SOAP 1.1 §4.2.3): Sésame
+    /// processes no header, so the message must not be (a `MustUnderstand` fault); its name.
+    #[error("binding: a mandatory SOAP header Sésame does not process ({0})")]
+    SoapMustUnderstand(String),
     /// An SP-side rule refused a Response from a federated IdP ([`crate::sp`]): the failure
     /// names the rule, the values compared and any XML security cause.
     #[error("{0}")]
@@ -242,6 +250,8 @@ impl SamlError {
             Self::InvalidInput { .. } => "invalid-input",
             Self::Metadata(_) => "metadata",
             Self::SoapFault(_) => "soap-fault",
+            Self::SoapVersionMismatch(_) => "soap-version-mismatch",
+            Self::SoapMustUnderstand(_) => "soap-must-understand",
             Self::SpRule(f) => f.rule.name(),
         }
     }

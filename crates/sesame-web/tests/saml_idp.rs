@@ -2475,41 +2475,56 @@ async fn applications_log_users_out_over_soap() {
         sesame_saml::bindings::SOAP_ENVELOPE,
         "http://www.w3.org/2003/05/soap-envelope",
     );
-    let cases: Vec<(&str, String, &str, Option<&str>)> = vec![
+    // The last: Ok(the status answered) or Err(the SOAP fault code).
+    let cases: Vec<(&str, String, &str, Result<&str, &str>)> = vec![
         (
             "replayed",
             soap_logout_request_to_sesame(&w, "_lo-s1", &name_id, &index),
             "already used",
-            Some(requester),
+            Ok(requester),
         ),
-        ("not XML", "<S:Envelope".into(), "SESAME-3002", None),
+        ("not XML", "<S:Envelope".into(), "SESAME-3002", Err("Client")),
         (
             "not SOAP",
             logout_request_xml(&w, "_lo-s4", &name_id, None),
             "SESAME-3002",
-            None,
+            Err("Client"),
         ),
-        ("SOAP 1.2", soap12, "SESAME-3002", None),
-        ("unknown issuer", stranger, "SESAME-3001", Some(denied)),
+        (
+            "SOAP 1.2",
+            soap12,
+            "soap-version-mismatch",
+            Err("VersionMismatch"),
+        ),
+        (
+            "a mandatory header",
+            soap_logout_request_to_sesame(&w, "_lo-s11", &name_id, &index).replace(
+                "<SOAP-ENV:Body>",
+                r#"<SOAP-ENV:Header><w:Security xmlns:w="urn:wss" SOAP-ENV:mustUnderstand="1"/></SOAP-ENV:Header><SOAP-ENV:Body>"#,
+            ),
+            "soap-must-understand",
+            Err("MustUnderstand"),
+        ),
+        ("unknown issuer", stranger, "SESAME-3001", Ok(denied)),
         (
             "a signature that does not verify",
             soap_logout_request_to_sesame(&w, "_lo-s5", &name_id, &index)
                 .replace(&name_id, "x@contoso.example"),
             "SESAME-3004",
-            Some(denied),
+            Ok(denied),
         ),
         // Over SOAP only a signature authenticates the sender: a SessionIndex is not enough.
         (
             "unsigned, with the SessionIndex",
             unsigned("_lo-s7", Some(&index)),
             "SESAME-3004",
-            Some(denied),
+            Ok(denied),
         ),
         (
             "unsigned, bare NameID",
             unsigned("_lo-s2", None),
             "SESAME-3004",
-            Some(denied),
+            Ok(denied),
         ),
         (
             "signed for another endpoint",
@@ -2523,20 +2538,20 @@ async fn applications_log_users_out_over_soap() {
                 .unwrap(),
             ),
             "Destination",
-            Some(requester),
+            Ok(requester),
         ),
         (
             "SAML 1.1",
             soap_logout_request_to_sesame(&w, "_lo-s9", &name_id, &index)
                 .replace("Version=\"2.0\"", "Version=\"1.1\""),
             "SESAME-3002",
-            Some("urn:oasis:names:tc:SAML:2.0:status:VersionMismatch"),
+            Ok("urn:oasis:names:tc:SAML:2.0:status:VersionMismatch"),
         ),
     ];
     for (case, body, says, status) in cases {
         let reply = post(&body).await;
         let reason = match status {
-            Some(status) => {
+            Ok(status) => {
                 assert_eq!(reply.status, StatusCode::OK, "{case}: {}", reply.text);
                 assert!(!reply.text.contains("Signature"), "{case}: unsigned");
                 let answer = sesame_saml::parse_soap_logout_response(&reply.text).unwrap();
@@ -2548,11 +2563,14 @@ async fn applications_log_users_out_over_soap() {
                 assert!(answer.in_response_to.is_some(), "{case}");
                 answer.status.message.unwrap_or_default()
             }
-            None => {
+            Err(fault) => {
                 assert_eq!(reply.status, StatusCode::INTERNAL_SERVER_ERROR, "{case}");
                 match sesame_saml::parse_soap_logout_response(&reply.text) {
                     Err(sesame_saml::SamlError::SoapFault(reason)) => {
-                        assert!(reason.starts_with("SOAP-ENV:Client"), "{case}: {reason}");
+                        assert!(
+                            reason.starts_with(&format!("SOAP-ENV:{fault} ")),
+                            "{case}: {reason}"
+                        );
                         reason
                     }
                     other => panic!("{case}: {other:?}"),

@@ -1,8 +1,9 @@
 //! The SOAP binding (SAML bindings 2.0 §3.2) as Sésame uses it: the back channel of Single
 //! Logout. Sésame POSTs a SOAP 1.1 envelope whose body is one signed LogoutRequest and reads
-//! the LogoutResponse in the HTTP response's envelope (§3.2.3). No SOAP headers are sent and
-//! any received are ignored (§3.2.2.1 lets the SAML message stand alone); a SOAP fault is an
-//! answer of its own: the request failed (§3.2.3.3).
+//! the LogoutResponse in the HTTP response's envelope (§3.2.3). No SOAP headers are sent, and
+//! those received are ignored (§3.2.2.1 lets the SAML message stand alone) unless one meant
+//! for Sésame is marked `mustUnderstand`: then the message is not processed (SOAP 1.1
+//! §4.2.3). A SOAP fault is an answer of its own: the request failed (§3.2.3.3).
 
 use roxmltree::Node;
 use sesame_xmlsec::{AllowedAlgorithms, ElementPath, Limits, TrustedKeys, Verified};
@@ -40,13 +41,50 @@ pub fn soap_envelope(message: &str) -> String {
     )
 }
 
-/// A SOAP fault (SOAP 1.1 §4.4) for a request that cannot be answered with a SAML message:
-/// `Client` when the request is at fault, else `Server`; `reason` is escaped.
+/// The `actor` of a header entry meant for its first recipient (SOAP 1.1 §4.2.2).
+const SOAP_ACTOR_NEXT: &str = "http://schemas.xmlsoap.org/soap/actor/next";
+
+/// The fault codes of SOAP 1.1 §4.4.1.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SoapFaultCode {
+    /// The envelope is not SOAP 1.1's.
+    VersionMismatch,
+    /// A mandatory header entry was not understood.
+    MustUnderstand,
+    /// The message is at fault.
+    Client,
+    /// The receiver failed.
+    Server,
+}
+
+impl SoapFaultCode {
+    /// The fault for a message that could not be read because of `error`.
+    #[must_use]
+    pub fn of(error: &SamlError) -> Self {
+        match error {
+            SamlError::SoapVersionMismatch(_) => Self::VersionMismatch,
+            SamlError::SoapMustUnderstand(_) => Self::MustUnderstand,
+            _ => Self::Client,
+        }
+    }
+
+    fn local_name(self) -> &'static str {
+        match self {
+            Self::VersionMismatch => "VersionMismatch",
+            Self::MustUnderstand => "MustUnderstand",
+            Self::Client => "Client",
+            Self::Server => "Server",
+        }
+    }
+}
+
+/// A SOAP fault (SOAP 1.1 §4.4) for a request that cannot be answered with a SAML message;
+/// `reason` is escaped.
 #[must_use]
-pub fn soap_fault(client: bool, reason: &str) -> String {
+pub fn soap_fault(code: SoapFaultCode, reason: &str) -> String {
     let mut escaped = String::with_capacity(reason.len());
     crate::xml::escape_text_into(reason, &mut escaped);
-    let code = if client { "Client" } else { "Server" };
+    let code = code.local_name();
     format!(
         "<SOAP-ENV:Envelope xmlns:SOAP-ENV=\"{SOAP_ENVELOPE}\"><SOAP-ENV:Body><SOAP-ENV:Fault><faultcode>SOAP-ENV:{code}</faultcode><faultstring>{escaped}</faultstring></SOAP-ENV:Fault></SOAP-ENV:Body></SOAP-ENV:Envelope>"
     )
@@ -56,7 +94,34 @@ pub fn soap_fault(client: bool, reason: &str) -> String {
 /// `faultstring`.
 fn body_message<'a, 'i>(envelope: Node<'a, 'i>) -> Result<Node<'a, 'i>> {
     if !is(envelope, SOAP_ENVELOPE, "Envelope") {
-        return Err(unexpected("Envelope", envelope));
+        let tag = envelope.tag_name();
+        return Err(match tag.namespace() {
+            Some(other) if tag.name() == "Envelope" => {
+                SamlError::SoapVersionMismatch(printable(other))
+            }
+            _ => unexpected("Envelope", envelope),
+        });
+    }
+    let entries = envelope
+        .children()
+        .filter(|n| is(*n, SOAP_ENVELOPE, "Header"))
+        .flat_map(|header| header.children().filter(Node::is_element));
+    for entry in entries {
+        let mandatory = matches!(
+            entry.attribute((SOAP_ENVELOPE, "mustUnderstand")),
+            Some("1" | "true")
+        );
+        let for_us = entry
+            .attribute((SOAP_ENVELOPE, "actor"))
+            .is_none_or(|actor| actor == SOAP_ACTOR_NEXT);
+        if mandatory && for_us {
+            let tag = entry.tag_name();
+            return Err(SamlError::SoapMustUnderstand(printable(&format!(
+                "{{{}}}{}",
+                tag.namespace().unwrap_or_default(),
+                tag.name()
+            ))));
+        }
     }
     let mut bodies = envelope
         .children()
@@ -81,16 +146,19 @@ fn body_message<'a, 'i>(envelope: Node<'a, 'i>) -> Result<Node<'a, 'i>> {
                 .map(str::trim)
                 .unwrap_or_default()
         };
-        // Shown in logs: printable characters only, and not all of a long stack trace.
-        let reason: String = format!("{} {}", text("faultcode"), text("faultstring"))
-            .trim()
-            .chars()
-            .map(|c| if c.is_control() { ' ' } else { c })
-            .take(MAX_FAULT_CHARS)
-            .collect();
-        return Err(SamlError::SoapFault(reason));
+        let reason = format!("{} {}", text("faultcode"), text("faultstring"));
+        return Err(SamlError::SoapFault(printable(reason.trim())));
     }
     Ok(message)
+}
+
+/// What the other side wrote, for logs and answers: printable characters only, and not all of
+/// a long stack trace.
+fn printable(text: &str) -> String {
+    text.chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .take(MAX_FAULT_CHARS)
+        .collect()
 }
 
 /// Reads the LogoutResponse of a SOAP answer, signed or not; its signature, if any, is not
@@ -199,6 +267,8 @@ mod tests {
 
     const RESPONSE: &str = r#"<samlp:LogoutResponse xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ID="_r1" Version="2.0" IssueInstant="2026-11-22T10:00:00Z" InResponseTo="_q1"><saml:Issuer>https://sp.example/sp</saml:Issuer><samlp:Status><samlp:StatusCode Value="urn:oasis:names:tc:SAML:2.0:status:Success"/></samlp:Status></samlp:LogoutResponse>"#;
 
+    const REQUEST: &str = r#"<samlp:LogoutRequest xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ID="_q1" Version="2.0" IssueInstant="2026-11-22T10:00:00Z"><saml:Issuer>https://sp.example/sp</saml:Issuer><saml:NameID>alice</saml:NameID><samlp:SessionIndex>_s1</samlp:SessionIndex></samlp:LogoutRequest>"#;
+
     #[test]
     fn envelope_round_trips_a_message() {
         let env = soap_envelope(&format!("<?xml version=\"1.0\"?>\n{RESPONSE}"));
@@ -215,6 +285,60 @@ mod tests {
             r#"<s:Envelope xmlns:s="{SOAP_ENVELOPE}"><s:Header><x:y xmlns:x="urn:x"/></s:Header><s:Body>{RESPONSE}</s:Body></s:Envelope>"#
         );
         assert!(parse_soap_logout_response(&env).is_ok());
+    }
+
+    #[test]
+    fn other_soap_versions_and_mandatory_headers_are_not_processed() {
+        let soap12 = format!(
+            r#"<e:Envelope xmlns:e="http://www.w3.org/2003/05/soap-envelope"><e:Body>{RESPONSE}</e:Body></e:Envelope>"#
+        );
+        let error = parse_soap_logout_response(&soap12).unwrap_err();
+        assert_eq!(
+            error,
+            SamlError::SoapVersionMismatch("http://www.w3.org/2003/05/soap-envelope".into())
+        );
+        assert_eq!(SoapFaultCode::of(&error), SoapFaultCode::VersionMismatch);
+        // Not an envelope at all is the client's fault, not a version.
+        let error = parse_soap_logout_response(RESPONSE).unwrap_err();
+        assert_eq!(SoapFaultCode::of(&error), SoapFaultCode::Client);
+
+        let with_header = |attributes: &str| {
+            format!(
+                r#"<s:Envelope xmlns:s="{SOAP_ENVELOPE}"><s:Header><x:a xmlns:x="urn:x"/><x:y xmlns:x="urn:x" {attributes}/></s:Header><s:Body>{RESPONSE}</s:Body></s:Envelope>"#
+            )
+        };
+        for mandatory in [
+            r#"s:mustUnderstand="1""#,
+            r#"s:mustUnderstand="true""#,
+            r#"s:mustUnderstand="1" s:actor="http://schemas.xmlsoap.org/soap/actor/next""#,
+        ] {
+            let error = parse_soap_logout_response(&with_header(mandatory)).unwrap_err();
+            assert_eq!(
+                error,
+                SamlError::SoapMustUnderstand("{urn:x}y".into()),
+                "{mandatory}"
+            );
+            assert_eq!(SoapFaultCode::of(&error), SoapFaultCode::MustUnderstand);
+            let request = with_header(mandatory).replace(RESPONSE, REQUEST);
+            assert!(
+                matches!(
+                    parse_soap_logout_request(&request),
+                    Err(SamlError::SoapMustUnderstand(_))
+                ),
+                "{mandatory}"
+            );
+            assert_eq!(soap_logout_request_id(&request), None, "{mandatory}");
+        }
+        for optional in [
+            r#"s:mustUnderstand="0""#,
+            r#"mustUnderstand="1""#,
+            r#"s:mustUnderstand="1" s:actor="urn:someone-else""#,
+        ] {
+            assert!(
+                parse_soap_logout_response(&with_header(optional)).is_ok(),
+                "{optional}"
+            );
+        }
     }
 
     #[test]
@@ -314,7 +438,10 @@ mod tests {
 
     #[test]
     fn faults_we_write_read_back_escaped() {
-        match parse_soap_logout_response(&soap_fault(true, "SESAME-3004: <bad> & \"worse\"")) {
+        match parse_soap_logout_response(&soap_fault(
+            SoapFaultCode::Client,
+            "SESAME-3004: <bad> & \"worse\"",
+        )) {
             Err(SamlError::SoapFault(reason)) => {
                 assert_eq!(reason, "SOAP-ENV:Client SESAME-3004: <bad> & \"worse\"");
             }
@@ -324,7 +451,7 @@ mod tests {
 
     #[test]
     fn logout_requests_read_from_an_envelope_signed_or_not() {
-        let request = r#"<samlp:LogoutRequest xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ID="_q1" Version="2.0" IssueInstant="2026-11-22T10:00:00Z"><saml:Issuer>https://sp.example/sp</saml:Issuer><saml:NameID>alice</saml:NameID><samlp:SessionIndex>_s1</samlp:SessionIndex></samlp:LogoutRequest>"#;
+        let request = REQUEST;
         // Namespaces declared on the envelope only still read.
         let on_envelope = format!(
             r#"<S:Envelope xmlns:S="{SOAP_ENVELOPE}" xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion"><S:Body>{}</S:Body></S:Envelope>"#,

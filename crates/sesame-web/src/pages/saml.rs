@@ -224,31 +224,41 @@ async fn slo_soap(
     parts: Parts,
     body: axum::body::Body,
 ) -> Response {
-    let fault = |client: bool, code: &str, message: &str| {
+    use sesame_saml::bindings::SoapFaultCode;
+    let fault = |fault: SoapFaultCode, code: &str, message: &str| {
         let reason = format!("{code}: {message} (correlation id {})", cid.0);
         soap_answer(
             StatusCode::INTERNAL_SERVER_ERROR,
-            sesame_saml::bindings::soap_fault(client, &reason),
+            sesame_saml::bindings::soap_fault(fault, &reason),
         )
     };
     let tenant = match state.core.resolve_tenant(&tenant).await {
         Ok(t) => t,
         Err(e) => {
             let client = crate::error::status_of(&e).is_client_error();
-            return fault(client, e.code(), "no such organisation, or unavailable");
+            let code = if client {
+                SoapFaultCode::Client
+            } else {
+                SoapFaultCode::Server
+            };
+            return fault(code, e.code(), "no such organisation, or unavailable");
         }
     };
     let malformed = sesame_core::sso::codes::MALFORMED_REQUEST;
     // Read here, bounded, so that too large is a SOAP fault too (not the router's plain 413).
     let Ok(body) = axum::body::to_bytes(body, sesame_saml::bindings::MAX_SOAP_BYTES).await else {
         return fault(
-            true,
+            SoapFaultCode::Client,
             malformed,
             "the SOAP message is too large or was cut short",
         );
     };
     let Ok(envelope) = std::str::from_utf8(&body).map(str::to_owned) else {
-        return fault(true, malformed, "the SOAP message is not UTF-8");
+        return fault(
+            SoapFaultCode::Client,
+            malformed,
+            "the SOAP message is not UTF-8",
+        );
     };
     let received = received_url(&state, &parts);
     match state
@@ -257,7 +267,7 @@ async fn slo_soap(
         .await
     {
         Ok(answer) => soap_answer(StatusCode::OK, answer),
-        Err(f) => fault(f.status < 500, f.code, &f.message),
+        Err((code, f)) => fault(code, f.code, &f.message),
     }
 }
 
