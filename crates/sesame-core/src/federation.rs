@@ -47,6 +47,10 @@ pub struct FederationInput {
     pub brand_name: Option<String>,
     #[serde(default)]
     pub metadata_url: Option<String>,
+    /// The PEM certificate whose key signs the IdP's metadata: when set, `metadataXml` and
+    /// every refresh from `metadataUrl` must carry a valid signature by it.
+    #[serde(default)]
+    pub metadata_signing_certificate: Option<String>,
     /// The IdP's metadata: fills issuer, passive logon URL, logoff URL and certificates that
     /// the other fields leave empty.
     #[serde(default)]
@@ -83,6 +87,34 @@ pub(crate) fn pem_of(der: &[u8]) -> String {
     }
     out.push_str("-----END CERTIFICATE-----\n");
     out
+}
+
+/// An IdP's metadata; with a metadata signing certificate, only its signed EntityDescriptor
+/// (RSA-SHA1 accepted when the federation accepts it). Errors in words for the administrator.
+pub(crate) fn read_idp_metadata(
+    xml: &str,
+    metadata_signing_certificate: Option<&str>,
+    allow_sha1: bool,
+) -> Result<sesame_saml::sp::IdpMetadata, String> {
+    let Some(pem) = metadata_signing_certificate else {
+        return sesame_saml::sp::parse_idp_metadata(xml).map_err(|e| e.to_string());
+    };
+    let mut trusted = sesame_xmlsec::TrustedKeys::new();
+    trusted
+        .add_certificate_pem(pem)
+        .map_err(|e| format!("the metadata signing certificate cannot be used: {e}"))?;
+    let allowed = if allow_sha1 {
+        sesame_xmlsec::AllowedAlgorithms::default().with_sha1()
+    } else {
+        sesame_xmlsec::AllowedAlgorithms::default()
+    };
+    sesame_saml::sp::verify_idp_metadata(xml, &trusted, &allowed).map_err(|e| match e {
+        sesame_saml::SamlError::XmlSec(x) => format!(
+            "the metadata does not carry a valid signature by the metadata signing certificate ({}: {x})",
+            x.rule()
+        ),
+        other => other.to_string(),
+    })
 }
 
 /// The trusted keys of a federation (its certificates; KeyInfo only selects among them).
@@ -142,12 +174,22 @@ impl Core {
         input: FederationInput,
         created_at: Option<time::OffsetDateTime>,
     ) -> CoreResult<DomainFederation> {
+        let metadata_signing_certificate = input
+            .metadata_signing_certificate
+            .map(|pem| pem.trim().to_owned())
+            .filter(|pem| !pem.is_empty());
+        if let Some(pem) = &metadata_signing_certificate {
+            sesame_xmlsec::TrustedKeys::new()
+                .add_certificate_pem(pem)
+                .map_err(|e| CoreError::invalid("metadataSigningCertificate", e.to_string()))?;
+        }
+        let allow_sha1 = input.allow_sha1.unwrap_or(true);
         let meta = input
             .metadata_xml
             .as_deref()
-            .map(sesame_saml::sp::parse_idp_metadata)
+            .map(|xml| read_idp_metadata(xml, metadata_signing_certificate.as_deref(), allow_sha1))
             .transpose()
-            .map_err(|e| CoreError::invalid("metadataXml", e.to_string()))?;
+            .map_err(|e| CoreError::invalid("metadataXml", e))?;
         let pick = |given: Option<String>, from_meta: Option<String>, field: &str| {
             given
                 .map(|s| s.trim().to_owned())
@@ -212,7 +254,8 @@ impl Core {
             preferred_protocol: input.preferred_protocol.unwrap_or_default(),
             brand_name: input.brand_name,
             metadata_url: input.metadata_url,
-            allow_sha1: input.allow_sha1.unwrap_or(true),
+            metadata_signing_certificate,
+            allow_sha1,
             clock_skew_secs,
             allow_unsolicited: input.allow_unsolicited.unwrap_or(false),
             metadata_refresh: sesame_model::MetadataRefresh::default(),

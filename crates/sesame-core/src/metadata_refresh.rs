@@ -2,7 +2,8 @@
 //! metadata URL have it re-read when due — at the earliest of `cacheDuration` (at least
 //! [`MIN_REFRESH_INTERVAL`]), `validUntil` and the operator's maximum interval (a day by
 //! default) — and take the signing certificates it lists. The document must name the same
-//! entityID and not be expired; a failed refresh keeps the last good certificates, is logged,
+//! entityID, not be expired, and, when the federation has a metadata signing certificate, carry
+//! a valid signature by it (only the signed element is read); a failed refresh keeps the last good certificates, is logged,
 //! is recorded in [`MetadataRefresh::last_error`] and is retried after at most an hour. The
 //! job itself (the timer) and the HTTP fetch are the binary's ([`MetadataFetcher`]).
 //! **Must not touch**: HTTP, SQL, XML (`sesame-saml` reads the metadata).
@@ -12,7 +13,7 @@ use sesame_model::{DomainFederation, MetadataRefresh, PageRequest};
 use time::{Duration, OffsetDateTime};
 
 use crate::Core;
-use crate::federation::{pem_of, trusted_keys};
+use crate::federation::{pem_of, read_idp_metadata, trusted_keys};
 
 /// Reads a metadata URL. The binary's implementation bounds size and time.
 #[async_trait]
@@ -189,7 +190,11 @@ impl Core {
             return Err("the metadata URL must use https (or http to this machine)".into());
         }
         let xml = fetcher.fetch(url).await?;
-        let m = sesame_saml::sp::parse_idp_metadata(&xml).map_err(|e| e.to_string())?;
+        let m = read_idp_metadata(
+            &xml,
+            f.metadata_signing_certificate.as_deref(),
+            f.allow_sha1,
+        )?;
         if m.entity_id != f.issuer_uri {
             return Err(format!(
                 "the metadata names entityID {:?}, not the federation's issuer {:?}",

@@ -46,6 +46,11 @@ pub struct DomainFederation {
     /// Where the IdP's metadata can be re-read.
     #[serde(default)]
     pub metadata_url: Option<String>,
+    /// The PEM certificate whose key signs the IdP's metadata (metadata §3), as federation
+    /// operators publish it. When set, metadata read from `metadata_url`, or given when the
+    /// federation is set, is used only with a valid signature by it.
+    #[serde(default)]
+    pub metadata_signing_certificate: Option<String>,
     /// Accept RSA-SHA1 / SHA-1 digests (seed 001 requires them); each acceptance is logged.
     pub allow_sha1: bool,
     /// Tolerated clock skew, in seconds.

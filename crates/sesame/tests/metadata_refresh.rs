@@ -2,7 +2,8 @@
 //! metadata is served on loopback; the IdP switches to a new signing certificate and publishes
 //! it; the refresh job of `sesame serve` picks it up and the guest's sign-in keeps working
 //! with the new key (and no longer with the old one); a failed refresh keeps the last good
-//! certificates and records why.
+//! certificates and records why. With a metadata signing certificate (a federation operator's),
+//! only documents signed by it are taken.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use base64::Engine as _;
@@ -41,9 +42,21 @@ fn cert_body(pem: &str) -> String {
 
 fn metadata(entity_id: &str, cert_pem: &str, port: u16) -> String {
     format!(
-        r#"<md:EntityDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata" entityID="{entity_id}" cacheDuration="PT1S"><md:IDPSSODescriptor protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol"><md:KeyDescriptor use="signing"><ds:KeyInfo xmlns:ds="http://www.w3.org/2000/09/xmldsig#"><ds:X509Data><ds:X509Certificate>{}</ds:X509Certificate></ds:X509Data></ds:KeyInfo></md:KeyDescriptor><md:SingleLogoutService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect" Location="http://127.0.0.1:{port}/slo"/><md:SingleSignOnService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST" Location="http://127.0.0.1:{port}/sso"/></md:IDPSSODescriptor></md:EntityDescriptor>"#,
+        r#"<md:EntityDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata" ID="_metadata" entityID="{entity_id}" cacheDuration="PT1S"><md:IDPSSODescriptor protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol"><md:KeyDescriptor use="signing"><ds:KeyInfo xmlns:ds="http://www.w3.org/2000/09/xmldsig#"><ds:X509Data><ds:X509Certificate>{}</ds:X509Certificate></ds:X509Data></ds:KeyInfo></md:KeyDescriptor><md:SingleLogoutService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect" Location="http://127.0.0.1:{port}/slo"/><md:SingleSignOnService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST" Location="http://127.0.0.1:{port}/sso"/></md:IDPSSODescriptor></md:EntityDescriptor>"#,
         cert_body(cert_pem)
     )
+}
+
+/// `xml` signed (enveloped, on the EntityDescriptor) with test key `name`.
+fn signed_by(name: &str, xml: &str) -> String {
+    let (k, c) = key(name);
+    sesame_xmlsec::sign_enveloped(
+        xml,
+        &sesame_xmlsec::ElementPath::root(sesame_saml::ns::METADATA, "EntityDescriptor"),
+        &sesame_xmlsec::SigningKey::from_pem(&k, &c).unwrap(),
+        &sesame_xmlsec::SignOptions::default(),
+    )
+    .unwrap()
 }
 
 /// The partner's metadata endpoint: a plain HTTP/1.1 server on loopback answering every GET
@@ -331,5 +344,85 @@ fn the_refresh_job_picks_up_a_new_signing_certificate() {
             .is_some_and(|e| !e.contains("impostor"))
     });
     assert_eq!(s.sign_in("idp2", 6).0, 303);
+
+    // The federation operator's metadata key (the `sp` test key) is set with the CLI: the
+    // metadata given must be signed by it, and so must every document read afterwards.
+    let (_, operator) = key("sp");
+    let dir = std::env::temp_dir().join(format!("sesame-md-files-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let operator_file = dir.join("operator.pem");
+    std::fs::write(&operator_file, &operator).unwrap();
+    let federate = |metadata: &str| {
+        let file = dir.join("metadata.xml");
+        std::fs::write(&file, metadata).unwrap();
+        Command::new(BIN)
+            .args([
+                "guest",
+                "federate",
+                "partner.example",
+                "--allow-sha1",
+                "false",
+            ])
+            .args(["--tenant", &s.tenant, "--metadata-url", &md_url])
+            .arg("--metadata-file")
+            .arg(&file)
+            .arg("--metadata-signing-cert-file")
+            .arg(&operator_file)
+            .env("SESAME_SERVER", &s.url)
+            .env("SESAME_TOKEN", ADMIN)
+            .output()
+            .unwrap()
+    };
+    let unsigned = federate(&metadata(IDP, &cert_b, md_port));
+    assert!(!unsigned.status.success());
+    let said = String::from_utf8_lossy(&unsigned.stderr);
+    assert!(
+        said.contains("metadataXml") && said.contains("signature"),
+        "{said}"
+    );
+    let by_operator = federate(&signed_by("sp", &metadata(IDP, &cert_b, md_port)));
+    assert!(
+        by_operator.status.success(),
+        "{}",
+        String::from_utf8_lossy(&by_operator.stderr)
+    );
+    assert_eq!(
+        cert_body(
+            s.federation()["metadataSigningCertificate"]
+                .as_str()
+                .unwrap()
+        ),
+        cert_body(&operator)
+    );
+
+    // Unsigned, or signed by the IdP's own key rather than the operator's: refused, the last
+    // good certificates stay.
+    for (n, signer, what) in [
+        (7, None, "unsigned"),
+        (8, Some("idp"), "signed by another key"),
+    ] {
+        let doc_a = metadata(IDP, &cert_a, md_port);
+        *doc.lock().unwrap() = match signer {
+            Some(k) => signed_by(k, &doc_a),
+            None => doc_a,
+        };
+        let f = s.until(what, |f| {
+            f["metadataRefresh"]["lastError"].as_str().is_some_and(|e| {
+                e.contains("signature") && e.contains("missing-signature") == signer.is_none()
+            })
+        });
+        let certs = f["signingCertificates"].as_array().unwrap();
+        assert_eq!(cert_body(certs[0].as_str().unwrap()), body_b, "{what}");
+        assert_eq!(s.sign_in("idp", n).0, 403, "{what}: key A not trusted");
+    }
+    // Signed by the operator: taken.
+    *doc.lock().unwrap() = signed_by("sp", &metadata(IDP, &cert_a, md_port));
+    let body_a = cert_body(&cert_a);
+    s.until("certificate A from signed metadata", |f| {
+        let certs = f["signingCertificates"].as_array().unwrap();
+        certs.len() == 1 && cert_body(certs[0].as_str().unwrap()) == body_a
+    });
+    assert_eq!(s.sign_in("idp", 9).0, 303);
+    let _ = std::fs::remove_dir_all(&dir);
     let _ = std::fs::remove_dir_all(&data);
 }

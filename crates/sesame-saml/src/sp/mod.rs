@@ -29,7 +29,7 @@ use time::{Duration, OffsetDateTime};
 pub use model::{AssertionModel, ResponseEnvelope};
 pub use outgoing::{
     IdpMetadata, SpAuthnRequestParams, SpMetadataParams, build_sp_authn_request,
-    parse_idp_metadata, parse_xs_duration, sp_metadata,
+    parse_idp_metadata, parse_xs_duration, sp_metadata, verify_idp_metadata,
 };
 pub use rules::{SpRule, SpRuleFailure};
 pub use signed::Protection;

@@ -142,17 +142,47 @@ pub struct IdpMetadata {
     pub cache_duration: Option<String>,
 }
 
+/// Metadata elements carry more attributes and namespace declarations than protocol messages.
+fn metadata_limits() -> sesame_xmlsec::Limits {
+    sesame_xmlsec::Limits {
+        max_attributes: 128,
+        ..sesame_xmlsec::Limits::default()
+    }
+}
+
+/// Verifies the enveloped signature of an IdP's EntityDescriptor — made with the metadata key
+/// a federation operator or the IdP publishes it under (metadata §3; its Reference names the
+/// element's ID, SAML core §5.4.2) — and reads the signed element only: nothing outside the
+/// signature's scope is used.
+///
+/// # Errors
+/// `XmlSec` naming the signature rule (`MissingSignature` when unsigned), then those of
+/// [`parse_idp_metadata`].
+pub fn verify_idp_metadata(
+    xml: &str,
+    trusted: &sesame_xmlsec::TrustedKeys,
+    allowed: &sesame_xmlsec::AllowedAlgorithms,
+) -> Result<IdpMetadata> {
+    let policy = sesame_xmlsec::VerifyPolicy {
+        algorithms: allowed.clone(),
+        limits: metadata_limits(),
+    };
+    let verified = sesame_xmlsec::verify_enveloped(
+        xml,
+        &sesame_xmlsec::ElementPath::root(ns::METADATA, "EntityDescriptor"),
+        trusted,
+        &policy,
+    )?;
+    parse_idp_metadata(verified.get().canonical_xml())
+}
+
 /// Reads an IdP's EntityDescriptor (metadata §2.3.2, §2.4.3), strictly.
 ///
 /// # Errors
 /// Strict-reading errors; `Metadata` when there is no SAML 2.0 IDPSSODescriptor, no
 /// SingleSignOnService we speak, or no signing certificate.
 pub fn parse_idp_metadata(xml: &str) -> Result<IdpMetadata> {
-    let limits = sesame_xmlsec::Limits {
-        max_attributes: 128,
-        ..sesame_xmlsec::Limits::default()
-    };
-    let doc = sesame_xmlsec::strict::parse(xml, &limits)?;
+    let doc = sesame_xmlsec::strict::parse(xml, &metadata_limits())?;
     let root = doc.root_element();
     if !is(root, ns::METADATA, "EntityDescriptor") {
         return Err(SamlError::Metadata(
@@ -218,6 +248,64 @@ pub fn parse_idp_metadata(xml: &str) -> Result<IdpMetadata> {
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
+
+    /// Metadata signed by `xmlsec1 --sign` with the `idp` test key (see testdata/metadata).
+    const SIGNED_METADATA: &str =
+        include_str!("../../testdata/metadata/partner_idp_signed_by_xmlsec1.xml");
+
+    fn trusting(name: &str) -> sesame_xmlsec::TrustedKeys {
+        let pem = std::fs::read_to_string(format!(
+            "{}/testdata/keys/{name}.cert.pem",
+            env!("CARGO_MANIFEST_DIR")
+        ))
+        .unwrap();
+        let mut keys = sesame_xmlsec::TrustedKeys::new();
+        keys.add_certificate_pem(&pem).unwrap();
+        keys
+    }
+
+    #[test]
+    fn metadata_signed_by_xmlsec1_verifies_and_reads_from_the_signed_element() {
+        let allowed = sesame_xmlsec::AllowedAlgorithms::default();
+        let m = verify_idp_metadata(SIGNED_METADATA, &trusting("idp"), &allowed).unwrap();
+        assert_eq!(m.entity_id, "https://idp.partner.example/idp");
+        assert_eq!(m.sso_url, "https://idp.partner.example/sso");
+        assert_eq!(m.cache_duration.as_deref(), Some("PT6H"));
+        assert_eq!(m.signing_certificates.len(), 1);
+        assert_eq!(m, parse_idp_metadata(SIGNED_METADATA).unwrap());
+
+        let refused = |xml: &str, trusted: &sesame_xmlsec::TrustedKeys| {
+            verify_idp_metadata(xml, trusted, &allowed).unwrap_err()
+        };
+        // Another metadata key.
+        assert!(matches!(
+            refused(SIGNED_METADATA, &trusting("idp2")),
+            SamlError::XmlSec(_)
+        ));
+        // An endpoint or a certificate changed after signing.
+        for (from, to) in [
+            (
+                "https://idp.partner.example/sso",
+                "https://evil.example/sso",
+            ),
+            ("PT6H", "P30D"),
+        ] {
+            let tampered = SIGNED_METADATA.replace(from, to);
+            assert!(
+                matches!(refused(&tampered, &trusting("idp")), SamlError::XmlSec(_)),
+                "{to}"
+            );
+        }
+        // Unsigned.
+        let start = SIGNED_METADATA.find("<ds:Signature").unwrap();
+        let end = SIGNED_METADATA.find("</ds:Signature>").unwrap() + "</ds:Signature>".len();
+        let unsigned = format!("{}{}", &SIGNED_METADATA[..start], &SIGNED_METADATA[end..]);
+        assert!(parse_idp_metadata(&unsigned).is_ok());
+        assert_eq!(
+            refused(&unsigned, &trusting("idp")),
+            SamlError::XmlSec(sesame_xmlsec::XmlSecError::MissingSignature)
+        );
+    }
 
     #[test]
     fn authn_request_reads_back() {

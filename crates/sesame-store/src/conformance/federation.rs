@@ -20,6 +20,9 @@ pub fn federation_fixture(tenant: &Tenant, domain: &str) -> DomainFederation {
         preferred_protocol: FederationProtocol::Samlp,
         brand_name: Some("Partner".into()),
         metadata_url: None,
+        metadata_signing_certificate: Some(
+            "-----BEGIN CERTIFICATE-----\nMIIC\n-----END CERTIFICATE-----\n".into(),
+        ),
         allow_sha1: true,
         clock_skew_secs: DEFAULT_FEDERATION_CLOCK_SKEW_SECS,
         allow_unsolicited: false,

@@ -172,7 +172,7 @@ pub enum DomainCmd {
         name: String,
     },
     /// Federate a verified domain with its users' SAML identity provider.
-    Federate(super::federation::FederateArgs),
+    Federate(Box<super::federation::FederateArgs>),
     /// A domain's federation: show, remove.
     #[command(subcommand)]
     Federation(super::federation::FederationCmd),

@@ -49,6 +49,10 @@ pub struct FederateArgs {
     brand_name: Option<String>,
     #[arg(long)]
     metadata_url: Option<String>,
+    /// PEM file of the certificate whose key signs the IdP's metadata (a federation operator's):
+    /// the metadata file and every refresh from the metadata URL must be signed with it.
+    #[arg(long)]
+    metadata_signing_cert_file: Option<PathBuf>,
     /// Accept SHA-1 signatures (default true, for IdPs set up for Azure AD).
     #[arg(long)]
     allow_sha1: Option<bool>,
@@ -87,7 +91,7 @@ fn path(t: &TenantArg, domain: &str) -> String {
     )
 }
 
-pub async fn federate(conn: &Conn, a: FederateArgs) -> anyhow::Result<()> {
+pub async fn federate(conn: &Conn, a: Box<FederateArgs>) -> anyhow::Result<()> {
     let c = conn.client()?;
     let f = c.put(&path(&a.t, &a.domain), body(a)?).await?;
     print_one(conn.output, &f, FEDERATION_COLS);
@@ -95,7 +99,7 @@ pub async fn federate(conn: &Conn, a: FederateArgs) -> anyhow::Result<()> {
 }
 
 /// The settings of a domain or direct federation, as the API takes them.
-fn body(a: FederateArgs) -> anyhow::Result<Value> {
+fn body(a: Box<FederateArgs>) -> anyhow::Result<Value> {
     let mut body = Map::new();
     let mut put = |k: &str, v: Option<Value>| {
         if let Some(v) = v {
@@ -116,6 +120,14 @@ fn body(a: FederateArgs) -> anyhow::Result<Value> {
     put("activeLogonUrl", a.active_logon_url.map(Value::from));
     put("brandName", a.brand_name.map(Value::from));
     put("metadataUrl", a.metadata_url.map(Value::from));
+    put(
+        "metadataSigningCertificate",
+        a.metadata_signing_cert_file
+            .as_ref()
+            .map(read)
+            .transpose()?
+            .map(Value::from),
+    );
     put("allowSha1", a.allow_sha1.map(Value::from));
     put("clockSkewSecs", a.clock_skew_secs.map(Value::from));
     put("allowUnsolicited", a.allow_unsolicited.map(Value::from));
@@ -131,7 +143,7 @@ fn body(a: FederateArgs) -> anyhow::Result<Value> {
 }
 
 /// `sesame guest federate DOMAIN …`: a direct federation with a partner's domain (SAML-SP-5).
-pub async fn federate_direct(conn: &Conn, a: FederateArgs) -> anyhow::Result<()> {
+pub async fn federate_direct(conn: &Conn, a: Box<FederateArgs>) -> anyhow::Result<()> {
     let c = conn.client()?;
     let p = direct_path(&a.t, &a.domain);
     let f = c.put(&p, body(a)?).await?;

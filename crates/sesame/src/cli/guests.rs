@@ -40,7 +40,7 @@ pub enum GuestCmd {
     },
     /// Federate a partner's domain directly with its IdP (refused for the tenant's own verified
     /// domains, logon URLs outside the domain and the allow-list, beyond 1,000 federations).
-    Federate(FederateArgs),
+    Federate(Box<FederateArgs>),
     /// Direct federations: show, list, remove.
     #[command(subcommand)]
     Federation(DirectFederationCmd),
