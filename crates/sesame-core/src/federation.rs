@@ -358,7 +358,9 @@ impl Core {
 
     /// Where to send the browser after a federated user's local session ended: a
     /// LogoutRequest over HTTP-Redirect to the federation's logoff URL (seed 001), or `None`
-    /// for a user of a domain that is not federated.
+    /// for a user of a domain that is not federated. Signed with the tenant's SP key (the
+    /// query-string signature): profiles §4.4.4.1 has the requester authenticate itself, and
+    /// IdPs that hold Sésame's SP metadata check it.
     pub async fn federated_logout_url(
         &self,
         tenant: TenantId,
@@ -388,8 +390,14 @@ impl Core {
             None,
         )
         .map_err(|e| CoreError::Internal(format!("LogoutRequest: {e}")))?;
-        let query = sesame_saml::encode_redirect(&xml, MessageKind::Request, None, None)
-            .map_err(|e| CoreError::Internal(format!("LogoutRequest: {e}")))?;
+        let key = self.tenant_signing_key(tenant).await?;
+        let query = sesame_saml::encode_redirect(
+            &xml,
+            MessageKind::Request,
+            None,
+            Some((&key, sesame_xmlsec::SignatureAlgorithm::RsaSha256)),
+        )
+        .map_err(|e| CoreError::Internal(format!("LogoutRequest: {e}")))?;
         Ok(Some(sesame_saml::bindings::append_query(
             &f.logoff_url,
             &query,
