@@ -337,6 +337,32 @@ impl Core {
         })
     }
 
+    /// The partner IdP that redeemed a guest's invitation, if it is still the one federated
+    /// with the invitation's domain, and the persistent NameID it bound.
+    async fn guest_identity_provider(
+        &self,
+        tenant: TenantId,
+        user: &User,
+    ) -> CoreResult<Option<(DomainFederation, String)>> {
+        let Some(mail) = &user.mail else {
+            return Ok(None);
+        };
+        let email = mail.to_ascii_lowercase();
+        let invitation = match self.store.get_guest_invitation(tenant, &email).await {
+            Ok(i) if i.user_id == user.id => i,
+            Ok(_) | Err(StoreError::NotFound(_)) => return Ok(None),
+            Err(e) => return Err(e.into()),
+        };
+        let (Some(issuer), Some(name_id)) = (invitation.issuer, invitation.name_id) else {
+            return Ok(None);
+        };
+        Ok(self
+            .home_realm(tenant, &invitation.domain)
+            .await?
+            .filter(|f| f.issuer_uri == issuer)
+            .map(|f| (f, name_id)))
+    }
+
     /// Sésame's SP metadata for `tenant` (SAML-SP-6), signed with the tenant's key.
     pub async fn sp_metadata_xml(&self, tenant: TenantId) -> CoreResult<String> {
         let key = self.tenant_signing_key(tenant).await?;
@@ -358,7 +384,8 @@ impl Core {
 
     /// Where to send the browser after a federated user's local session ended: a
     /// LogoutRequest over HTTP-Redirect to the federation's logoff URL (seed 001), or `None`
-    /// for a user of a domain that is not federated. Signed with the tenant's SP key (the
+    /// for a user of a domain that is not federated. A B2B guest's goes to the partner IdP that
+    /// redeemed the invitation, with the NameID it bound. Signed with the tenant's SP key (the
     /// query-string signature): profiles §4.4.4.1 has the requester authenticate itself, and
     /// IdPs that hold Sésame's SP metadata check it.
     pub async fn federated_logout_url(
@@ -366,12 +393,19 @@ impl Core {
         tenant: TenantId,
         user: &User,
     ) -> CoreResult<Option<String>> {
-        let Some(f) = self.home_realm(tenant, &user.user_principal_name).await? else {
+        let found = if user.source == sesame_model::UserSource::FederatedGuest {
+            self.guest_identity_provider(tenant, user).await?
+        } else {
+            self.home_realm(tenant, &user.user_principal_name)
+                .await?
+                .map(|f| (f, user.immutable_id.clone()))
+        };
+        let Some((f, name_id)) = found else {
             return Ok(None);
         };
         let id = format!("_{}", self.new_uuid().simple());
         let name_id = sesame_saml::NameId {
-            value: user.immutable_id.clone(),
+            value: name_id,
             format: Some(ns::nameid::PERSISTENT.to_owned()),
             name_qualifier: None,
             sp_name_qualifier: None,

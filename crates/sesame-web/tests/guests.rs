@@ -432,10 +432,43 @@ async fn the_first_sign_in_redeems_the_invitation_and_binds_the_identity() {
 
     // Later: the same identity signs in again; another NameID with the same address does not.
     let req = e.follow(&link).await;
-    let (status, _, text) = e
+    let (status, cookie, text) = e
         .post(&e.answer(&req, "_a4", "PERSIST-ANN", Some(GUEST)))
         .await;
     assert_eq!(status, StatusCode::SEE_OTHER, "{text}");
+    // Signing out sends the guest on to the partner's IdP with a signed LogoutRequest for the
+    // identity the invitation bound.
+    let pair = cookie.unwrap().split(';').next().unwrap().to_owned();
+    let out = e
+        .api
+        .router
+        .clone()
+        .oneshot(
+            Request::get(format!("/{}/logout", e.tenant.id))
+                .header("cookie", &pair)
+                .header("sec-fetch-site", "same-origin")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(out.status(), StatusCode::SEE_OTHER);
+    let location = out.headers()["location"].to_str().unwrap();
+    let query = location
+        .strip_prefix("https://sts.partner.example/slo?")
+        .unwrap_or_else(|| panic!("{location}"));
+    let message = sesame_saml::decode_redirect(query).unwrap();
+    let key = e.api.core.tenant_signing_key(e.tenant.id).await.unwrap();
+    let mut trusted = sesame_xmlsec::TrustedKeys::new();
+    trusted.add_certificate_der(key.certificate_der()).unwrap();
+    sesame_saml::verify_redirect_signature(
+        &message,
+        &trusted,
+        &sesame_xmlsec::AllowedAlgorithms::default(),
+    )
+    .unwrap();
+    let request = sesame_saml::parse_logout_request(&message.xml).unwrap();
+    assert_eq!(request.name_id.value, "PERSIST-ANN");
     let req = e.follow(&link).await;
     let r = e
         .post(&e.answer(&req, "_a5", "PERSIST-MALLORY", Some(GUEST)))
