@@ -219,6 +219,8 @@ struct Idp {
     entity_id: String,
     sso: String,
     logoff: String,
+    /// Whether the IdP answers LogoutRequests at `logoff` (the pysaml2 test IdP does not).
+    single_logout: bool,
     cert: PathBuf,
     /// The IdP's own log, for failure reports.
     log: PathBuf,
@@ -261,6 +263,7 @@ fn simplesamlphp(work: &Path, sp_metadata: &Path, email: &str, name_id: &str) ->
         entity_id,
         sso: format!("{base}/SSOService.php"),
         logoff: format!("{base}/SingleLogoutService.php"),
+        single_logout: true,
         cert: dir.join("config/idp.crt"),
         log: dir.join("logs/simplesamlphp.log"),
     }
@@ -304,6 +307,7 @@ fn pysaml2_idp(work: &Path, sp_metadata: &Path, email: &str, name_id: &str) -> I
         entity_id: format!("{base}/idp"),
         sso: format!("{base}/sso"),
         logoff: format!("{base}/slo"),
+        single_logout: false,
         cert: dir.join("idp-cert.pem"),
         log,
     }
@@ -447,6 +451,49 @@ impl Sesame {
         );
     }
 
+    /// Signs out at Sésame: the browser goes on to the IdP with Sésame's LogoutRequest, which
+    /// the IdP (set to require signed logout messages) accepts; it ends its own session and
+    /// answers at Sésame's SLO endpoint, which shows the signed-out page. Signing in again
+    /// from `start` then asks the IdP for the password again.
+    fn sign_out_through(&self, work: &Path, label: &str, start: &str, idp: &Idp) {
+        let report = walk(
+            work,
+            &format!("{label}-sign-out"),
+            &format!("{}/{}/logout", self.url, self.tenant_id),
+        );
+        let show = || {
+            let log = std::fs::read_to_string(&idp.log).unwrap_or_default();
+            let tail: Vec<&str> = log.lines().rev().take(15).collect();
+            format!("{report:#}\nIdP log (newest first):\n{}", tail.join("\n"))
+        };
+        assert!(report["error"].is_null(), "{}", show());
+        let saml = report["saml"].as_array().unwrap();
+        let slo = format!("{}/{}/saml2", self.url, self.tenant_id);
+        assert!(
+            saml.iter()
+                .any(|m| m["kind"] == "SAMLRequest" && m["action"] == idp.logoff.as_str()),
+            "{}",
+            show()
+        );
+        assert!(
+            saml.iter()
+                .any(|m| m["kind"] == "SAMLResponse" && m["action"] == slo.as_str()),
+            "the IdP did not answer the LogoutRequest: {}",
+            show()
+        );
+        assert!(
+            report["body"].as_str().unwrap().contains("Signed out"),
+            "{}",
+            show()
+        );
+        let again = walk(work, &format!("{label}-again"), start);
+        assert!(again["error"].is_null(), "{again:#}");
+        assert_eq!(
+            again["idp_logins"], 1,
+            "the IdP's session did not end: {again:#}"
+        );
+    }
+
     /// Domain federation (seed 001): Alice of the verified domain signs in at the IdP.
     fn domain_user_scenario(&mut self, work: &Path, make_idp: fn(&Path, &Path, &str, &str) -> Idp) {
         let (user_id, immutable_id) = self.verify_partner_domain();
@@ -454,6 +501,9 @@ impl Sesame {
         self.federate("domain", &idp);
         let start = format!("{}/{}/login?login_hint={USER}", self.url, self.tenant_id);
         self.sign_in_through(work, "domain", &start, &idp, (&user_id, USER));
+        if idp.single_logout {
+            self.sign_out_through(work, "domain", &start, &idp);
+        }
     }
 
     /// Direct federation (seed 002): Ann of the partner, invited as a guest, redeems her
@@ -470,6 +520,9 @@ impl Sesame {
         let id = user["id"].as_str().unwrap();
         let upn = user["userPrincipalName"].as_str().unwrap();
         self.sign_in_through(work, "guest", &link, &idp, (id, upn));
+        if idp.single_logout {
+            self.sign_out_through(work, "guest", &link, &idp);
+        }
         let guests = cli(&self.url, &["guest", "list", "-t", "contoso.example"]);
         assert!(
             guests

@@ -197,6 +197,7 @@ def main():
         "hops": hops,
         "saml": saml,
         "signed_in": signed_in,
+        "idp_logins": logins,
         "error": error,
     }
     json.dump(out, sys.stdout)

@@ -90,6 +90,8 @@ cat > "$dir/config/metadata/saml20-idp-hosted.php" <<EOF
     'certificate' => 'idp.crt',
     'auth' => 'example-userpass',
     'signature.algorithm' => 'http://www.w3.org/2001/04/xmldsig-more#rsa-sha256',
+    // LogoutRequests must be signed by a key of the SP's metadata (profiles §4.4.4.1).
+    'validate.logout' => true,
     'NameIDFormat' => 'urn:oasis:names:tc:SAML:2.0:nameid-format:persistent',
     'authproc' => [
         10 => [
