@@ -173,7 +173,9 @@ impl Core {
             }
         }
         if let Err(e) = self.store.update_federation(&f, direct).await {
-            // NotFound: removed meanwhile, and it stays removed.
+            // NotFound: removed meanwhile, and it stays removed. Aborted: an administrator
+            // changed it meanwhile (a new URL or metadata signing certificate, say); their
+            // settings stand and are read afresh at the next run.
             tracing::warn!(error = %e, tenant = %f.tenant_id, domain = %f.domain, "metadata refresh not saved");
         }
     }

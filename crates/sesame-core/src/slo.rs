@@ -30,6 +30,15 @@ impl From<SessionParticipant> for SloTarget {
     }
 }
 
+/// Why applications are told that sessions ended (SAML core §3.7.3, `Reason`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum LogoutCause {
+    /// The user logged out: the session named by each target's SessionIndex.
+    User,
+    /// An administrator took the account away: every session of the NameID (no SessionIndex).
+    Admin,
+}
+
 /// The application that asked for the logout, to be answered at the end.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SloOrigin {
@@ -199,7 +208,9 @@ impl Core {
         let digest = crate::secrets::digest(session_secret);
         let targets = self.logout_targets(tenant, &digest, None, true).await?;
         self.sign_out(tenant, session_secret).await?;
-        let told = self.logout_back_channel(tenant, &targets.back).await;
+        let told = self
+            .logout_back_channel(tenant, &targets.back, LogoutCause::User)
+            .await;
         Ok(SloState {
             origin: None,
             remaining: targets.front,
@@ -411,7 +422,9 @@ impl Core {
             }
         }
         // After the sessions end: a slow application delays the answer, never the logout.
-        state.partial |= !self.logout_back_channel(tenant.id, &back).await;
+        state.partial |= !self
+            .logout_back_channel(tenant.id, &back, LogoutCause::User)
+            .await;
         Ok(LogoutAccepted {
             browser_signed_out: sessions.browsers.is_some(),
             state,
@@ -672,8 +685,9 @@ impl Core {
     }
 
     /// Ends every session of a user whose account was disabled or deleted. The applications
-    /// reached in them keep sessions of their own; those with a SOAP endpoint are told, each
-    /// with what it was issued, as after a logout without the browser. The calls go on in the
+    /// reached in them keep sessions of their own; those with a SOAP endpoint are told, once
+    /// per NameID they were issued, with an administrator's LogoutRequest for every session of
+    /// it (no SessionIndex, SAML core §3.7.3.2; Reason `admin`). The calls go on in the
     /// background: an administrator's request does not wait for applications.
     pub(crate) async fn end_user_sessions(
         &self,
@@ -691,13 +705,28 @@ impl Core {
                 _ => untold += 1,
             }
         }
+        // One request per NameID an application was issued, for every session of it: however
+        // many browsers the account had, each application is called once.
+        told.sort_by(|a, b| {
+            (a.app_id, &a.name_id, &a.name_id_format).cmp(&(
+                b.app_id,
+                &b.name_id,
+                &b.name_id_format,
+            ))
+        });
+        told.dedup_by(|a, b| {
+            (a.app_id, &a.name_id, &a.name_id_format) == (b.app_id, &b.name_id, &b.name_id_format)
+        });
         if ended.sessions > 0 {
             tracing::info!(%user, sessions = ended.sessions, back_channel = told.len(), untold, "account disabled or deleted: its sessions ended");
         }
         if !told.is_empty() {
             let core = self.clone();
             tokio::spawn(async move {
-                if !core.logout_back_channel(tenant, &told).await {
+                if !core
+                    .logout_back_channel(tenant, &told, LogoutCause::Admin)
+                    .await
+                {
                     tracing::warn!(%user, "account disabled or deleted: some applications did not confirm the end of its sessions");
                 }
             });
@@ -708,7 +737,12 @@ impl Core {
     /// Tells `targets` over SOAP, a few at a time: whether every one confirmed. The calls run
     /// in a task of their own, so that they finish (and are logged) even if the browser's
     /// request that started them goes away: its sessions have already ended.
-    async fn logout_back_channel(&self, tenant: TenantId, targets: &[SloTarget]) -> bool {
+    async fn logout_back_channel(
+        &self,
+        tenant: TenantId,
+        targets: &[SloTarget],
+        cause: LogoutCause,
+    ) -> bool {
         let mut targets = targets.to_vec();
         targets.sort_by(|a, b| {
             (a.app_id, &a.name_id, &a.session_index).cmp(&(b.app_id, &b.name_id, &b.session_index))
@@ -742,7 +776,7 @@ impl Core {
                 .map(|target| {
                     let (core, issuer, client) = (core.clone(), issuer.clone(), client.clone());
                     async move {
-                        core.tell_back_channel(tenant, &issuer, &target, client.as_ref())
+                        core.tell_back_channel(tenant, &issuer, &target, cause, client.as_ref())
                             .await
                     }
                 })
@@ -768,10 +802,11 @@ impl Core {
         tenant: TenantId,
         issuer: &str,
         target: &SloTarget,
+        cause: LogoutCause,
         client: &dyn SoapClient,
     ) -> bool {
         match self
-            .back_channel_request(tenant, issuer, target, client)
+            .back_channel_request(tenant, issuer, target, cause, client)
             .await
         {
             Ok(()) => {
@@ -790,6 +825,7 @@ impl Core {
         tenant: TenantId,
         issuer: &str,
         target: &SloTarget,
+        cause: LogoutCause,
         client: &dyn SoapClient,
     ) -> Result<(), String> {
         let app = self
@@ -809,7 +845,14 @@ impl Core {
             .await
             .map_err(|e| format!("no signing key: {e}"))?;
         let xml = self
-            .build_logout_request(issuer, &id, target, url, Some(&sign_with(settings, &key)))
+            .build_logout_request(
+                issuer,
+                &id,
+                target,
+                cause,
+                url,
+                Some(&sign_with(settings, &key)),
+            )
             .map_err(|e| format!("cannot build the LogoutRequest: {e}"))?;
         let reply = client.call(url, sesame_saml::soap_envelope(&xml)).await?;
         let response = read_soap_answer(settings, &reply)?;
@@ -952,7 +995,7 @@ impl Core {
     ) -> Result<(String, SloStep), CoreError> {
         let (id, key) = self.new_logout_request_id(tenant, app.id).await?;
         let step = logout_message(app, &key, url, MessageKind::Request, None, |sign| {
-            self.build_logout_request(issuer, &id, target, url, sign)
+            self.build_logout_request(issuer, &id, target, LogoutCause::User, url, sign)
         })?;
         Ok((id, step))
     }
@@ -973,6 +1016,7 @@ impl Core {
         issuer: &str,
         id: &str,
         target: &SloTarget,
+        cause: LogoutCause,
         url: &str,
         sign: Option<&sesame_saml::SignWith<'_>>,
     ) -> sesame_saml::Result<String> {
@@ -989,9 +1033,12 @@ impl Core {
             issuer,
             destination: url,
             name_id: &name_id,
-            session_index: Some(&target.session_index),
+            session_index: (cause == LogoutCause::User).then_some(target.session_index.as_str()),
             not_on_or_after: Some(now + time::Duration::minutes(5)),
-            reason: Some("urn:oasis:names:tc:SAML:2.0:logout:user"),
+            reason: Some(match cause {
+                LogoutCause::User => "urn:oasis:names:tc:SAML:2.0:logout:user",
+                LogoutCause::Admin => "urn:oasis:names:tc:SAML:2.0:logout:admin",
+            }),
         };
         sesame_saml::build_logout_request(&params, sign)
     }

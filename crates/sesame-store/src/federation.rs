@@ -73,7 +73,9 @@ pub trait FederationStore {
     ) -> StoreResult<()>;
     /// Replaces the settings of an existing federation (domain federation when `direct` is
     /// false, direct federation otherwise) without creating one: the metadata refresh job must
-    /// not bring back a federation removed meanwhile. NotFound `federation`.
+    /// not bring back a federation removed meanwhile, nor undo an administrator's change made
+    /// while it read the metadata. NotFound `federation`; Aborted when the stored federation's
+    /// `updated_at` is no longer `federation.updated_at`.
     async fn update_federation(
         &self,
         federation: &DomainFederation,

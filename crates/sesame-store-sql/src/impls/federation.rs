@@ -393,23 +393,47 @@ macro_rules! federation_impls {
                 f: &sesame_model::DomainFederation,
                 direct: bool,
             ) -> sesame_store::StoreResult<()> {
+                use $crate::error::db;
                 let data = $crate::impls::federation::federation_json(f)?;
-                let sql = if direct {
-                    "UPDATE direct_federations SET data = $1 WHERE tenant_id = $2 AND domain = $3"
+                let (read, write) = if direct {
+                    (
+                        concat!(
+                            "SELECT data FROM direct_federations WHERE tenant_id = $1 AND domain = $2",
+                            $fu
+                        ),
+                        "UPDATE direct_federations SET data = $1 WHERE tenant_id = $2 AND domain = $3",
+                    )
                 } else {
-                    "UPDATE domain_federations SET data = $1 WHERE tenant_id = $2 AND domain = $3"
+                    (
+                        concat!(
+                            "SELECT data FROM domain_federations WHERE tenant_id = $1 AND domain = $2",
+                            $fu
+                        ),
+                        "UPDATE domain_federations SET data = $1 WHERE tenant_id = $2 AND domain = $3",
+                    )
                 };
-                let done = sqlx::query(sql)
+                let mut tx = self.tx().await?;
+                let stored: Option<String> = sqlx::query_scalar(read)
+                    .bind(f.tenant_id.to_string())
+                    .bind(&f.domain)
+                    .fetch_optional(&mut *tx)
+                    .await
+                    .map_err(db)?;
+                let stored = stored.ok_or(sesame_store::StoreError::NotFound("federation"))?;
+                let stored = $crate::impls::federation::federation_from_json(&stored)?;
+                if stored.updated_at != f.updated_at {
+                    return Err(sesame_store::StoreError::Aborted(
+                        "the federation was changed meanwhile".into(),
+                    ));
+                }
+                sqlx::query(write)
                     .bind(data)
                     .bind(f.tenant_id.to_string())
                     .bind(&f.domain)
-                    .execute(self.w())
+                    .execute(&mut *tx)
                     .await
-                    .map_err($crate::error::db)?;
-                if done.rows_affected() == 0 {
-                    return Err(sesame_store::StoreError::NotFound("federation"));
-                }
-                Ok(())
+                    .map_err(db)?;
+                tx.commit().await.map_err(db)
             }
 
             async fn get_direct_federation(

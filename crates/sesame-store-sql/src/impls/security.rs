@@ -92,9 +92,23 @@ macro_rules! security_impls {
             ) -> sesame_store::StoreResult<sesame_store::EndedSessions> {
                 use $crate::error::db;
                 let mut tx = self.tx().await?;
-                // The sessions are locked first (PostgreSQL): an SSO recording its application
-                // meanwhile waits, then finds the session gone, rather than being cascaded away
-                // between the read of the participants and the delete.
+                // Locked first on PostgreSQL (SQLite's writer lock covers it all): the user, so
+                // that no session is created meanwhile; its sessions, so that no application
+                // joins one; their participants, so that none changes. An SSO under way waits,
+                // then finds its session gone, rather than being cascaded away untold between
+                // the read of the participants and the delete.
+                let user_exists: Option<String> = sqlx::query_scalar(concat!(
+                    "SELECT id FROM users WHERE tenant_id = $1 AND id = $2",
+                    $fu
+                ))
+                .bind(tenant.to_string())
+                .bind(user.to_string())
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(db)?;
+                if user_exists.is_none() {
+                    return Ok(sesame_store::EndedSessions::default());
+                }
                 let digests: Vec<String> = sqlx::query_scalar(concat!(
                     "SELECT id_digest FROM sessions WHERE tenant_id = $1 AND user_id = $2",
                     $fu
@@ -107,13 +121,14 @@ macro_rules! security_impls {
                 if digests.is_empty() {
                     return Ok(sesame_store::EndedSessions::default());
                 }
-                let rows = sqlx::query_as::<_, $crate::rows::ParticipantRow>(
+                let rows = sqlx::query_as::<_, $crate::rows::ParticipantRow>(concat!(
                     "SELECT p.app_id, p.name_id, p.name_id_format, p.session_index, p.at_ns \
                      FROM session_participants p JOIN sessions s \
                      ON s.id_digest = p.session_digest AND s.tenant_id = p.tenant_id \
                      WHERE s.tenant_id = $1 AND s.user_id = $2 \
                      ORDER BY p.at_ns, p.app_id, p.session_digest",
-                )
+                    $fu
+                ))
                 .bind(tenant.to_string())
                 .bind(user.to_string())
                 .fetch_all(&mut *tx)

@@ -517,6 +517,25 @@ pub async fn federation_update_never_creates(store: &dyn Store) {
             .unwrap(),
         partner
     );
+    // An administrator's change since the read wins: nothing is written.
+    let mut changed = partner.clone();
+    changed.passive_logon_url = "https://idp.partner.example/new-sso".into();
+    changed.updated_at = partner.updated_at + time::Duration::seconds(1);
+    store.put_direct_federation(&changed, 10).await.unwrap();
+    let mut refreshed = partner.clone();
+    refreshed.signing_certificates = vec!["new3".into()];
+    assert!(matches!(
+        store.update_federation(&refreshed, true).await,
+        Err(crate::StoreError::Aborted(_))
+    ));
+    assert_eq!(
+        store
+            .get_direct_federation(a.id, "partner.example")
+            .await
+            .unwrap(),
+        changed
+    );
+    partner = changed;
     // The kinds do not mix.
     assert_err(
         store.update_federation(&partner, false).await,
