@@ -226,6 +226,15 @@ struct Idp {
     log: PathBuf,
 }
 
+impl Idp {
+    /// A browser walk's report with the newest lines of the IdP's log, for a failed assertion.
+    fn failure_report(&self, report: &Value) -> String {
+        let log = std::fs::read_to_string(&self.log).unwrap_or_default();
+        let tail: Vec<&str> = log.lines().rev().take(15).collect();
+        format!("{report:#}\nIdP log (newest first):\n{}", tail.join("\n"))
+    }
+}
+
 /// SimpleSAMLphp under Apache, releasing `email` as IDPEmail and as the emailaddress claim,
 /// with `name_id` as persistent NameID.
 fn simplesamlphp(work: &Path, sp_metadata: &Path, email: &str, name_id: &str) -> Idp {
@@ -380,11 +389,7 @@ impl Sesame {
         (user_id, upn): (&str, &str),
     ) {
         let report = walk(work, label, start);
-        let show = || {
-            let log = std::fs::read_to_string(&idp.log).unwrap_or_default();
-            let tail: Vec<&str> = log.lines().rev().take(15).collect();
-            format!("{report:#}\nIdP log (newest first):\n{}", tail.join("\n"))
-        };
+        let show = || idp.failure_report(&report);
         assert!(report["error"].is_null(), "{}", show());
         let saml = report["saml"].as_array().unwrap();
         assert!(
@@ -461,11 +466,7 @@ impl Sesame {
             &format!("{label}-sign-out"),
             &format!("{}/{}/logout", self.url, self.tenant_id),
         );
-        let show = || {
-            let log = std::fs::read_to_string(&idp.log).unwrap_or_default();
-            let tail: Vec<&str> = log.lines().rev().take(15).collect();
-            format!("{report:#}\nIdP log (newest first):\n{}", tail.join("\n"))
-        };
+        let show = || idp.failure_report(&report);
         assert!(report["error"].is_null(), "{}", show());
         let saml = report["saml"].as_array().unwrap();
         let slo = format!("{}/{}/saml2", self.url, self.tenant_id);

@@ -126,3 +126,32 @@ impl Api {
         self.call("GET", path, Some(ADMIN), None).await
     }
 }
+
+impl Api {
+    /// The LogoutRequest a sign-out sent to a federated IdP: `location` must be `logoff`
+    /// with a Redirect-binding query whose signature verifies with the tenant's SP key (the
+    /// one its SP metadata publishes).
+    pub async fn idp_logout_request(
+        &self,
+        tenant: sesame_model::TenantId,
+        location: &str,
+        logoff: &str,
+    ) -> sesame_saml::LogoutRequest {
+        let query = location
+            .strip_prefix(&format!("{logoff}?"))
+            .unwrap_or_else(|| panic!("{location}"));
+        let message = sesame_saml::decode_redirect(query).unwrap();
+        let key = self.core.tenant_signing_key(tenant).await.unwrap();
+        let mut trusted = sesame_xmlsec::TrustedKeys::new();
+        trusted.add_certificate_der(key.certificate_der()).unwrap();
+        sesame_saml::verify_redirect_signature(
+            &message,
+            &trusted,
+            &sesame_xmlsec::AllowedAlgorithms::default(),
+        )
+        .unwrap();
+        let request = sesame_saml::parse_logout_request(&message.xml).unwrap();
+        assert_eq!(request.header.destination.as_deref(), Some(logoff));
+        request
+    }
+}
