@@ -344,14 +344,28 @@ impl Core {
         tenant: TenantId,
         user: &User,
     ) -> CoreResult<Option<(DomainFederation, String)>> {
-        let Some(mail) = &user.mail else {
-            return Ok(None);
+        // By the guest's address, else (the address was changed since) among all invitations.
+        let by_mail = match &user.mail {
+            Some(mail) => match self
+                .store
+                .get_guest_invitation(tenant, &mail.to_ascii_lowercase())
+                .await
+            {
+                Ok(i) => Some(i),
+                Err(StoreError::NotFound(_)) => None,
+                Err(e) => return Err(e.into()),
+            },
+            None => None,
         };
-        let email = mail.to_ascii_lowercase();
-        let invitation = match self.store.get_guest_invitation(tenant, &email).await {
-            Ok(i) if i.user_id == user.id => i,
-            Ok(_) | Err(StoreError::NotFound(_)) => return Ok(None),
-            Err(e) => return Err(e.into()),
+        let invitation = match by_mail.filter(|i| i.user_id == user.id) {
+            Some(i) => i,
+            None => {
+                let all = self.store.list_guest_invitations(tenant).await?;
+                let Some(i) = all.into_iter().find(|i| i.user_id == user.id) else {
+                    return Ok(None);
+                };
+                i
+            }
         };
         let (Some(issuer), Some(name_id)) = (invitation.issuer, invitation.name_id) else {
             return Ok(None);
@@ -417,7 +431,7 @@ impl Core {
                 issuer: &self.sp_entity_id(tenant),
                 destination: &f.logoff_url,
                 name_id: &name_id,
-                session_index: None,
+                session_indexes: &[],
                 not_on_or_after: None,
                 reason: Some("urn:oasis:names:tc:SAML:2.0:logout:user"),
             },

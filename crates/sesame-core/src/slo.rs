@@ -33,10 +33,39 @@ impl From<SessionParticipant> for SloTarget {
 /// Why applications are told that sessions ended (SAML core §3.7.3, `Reason`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum LogoutCause {
-    /// The user logged out: the session named by each target's SessionIndex.
+    /// The user logged out.
     User,
-    /// An administrator took the account away: every session of the NameID (no SessionIndex).
+    /// An administrator took the account away.
     Admin,
+}
+
+/// One back-channel LogoutRequest: a NameID an application was issued, and the SessionIndex
+/// of each session of it to end.
+struct BackChannelCall {
+    target: SloTarget,
+    session_indexes: Vec<String>,
+}
+
+/// `targets` as calls: one per application and NameID, naming each of its sessions
+/// (core §3.7.1 allows several SessionIndex values), duplicates dropped.
+fn back_channel_calls(targets: &[SloTarget]) -> Vec<BackChannelCall> {
+    let mut targets = targets.to_vec();
+    let key = |t: &SloTarget| (t.app_id, t.name_id.clone(), t.name_id_format.clone());
+    targets.sort_by(|a, b| (key(a), &a.session_index).cmp(&(key(b), &b.session_index)));
+    targets.dedup();
+    let mut calls: Vec<BackChannelCall> = Vec::new();
+    for t in targets {
+        match calls.last_mut() {
+            Some(call) if key(&call.target) == key(&t) => {
+                call.session_indexes.push(t.session_index);
+            }
+            _ => calls.push(BackChannelCall {
+                session_indexes: vec![t.session_index.clone()],
+                target: t,
+            }),
+        }
+    }
+    calls
 }
 
 /// The application that asked for the logout, to be answered at the end.
@@ -686,9 +715,10 @@ impl Core {
 
     /// Ends every session of a user whose account was disabled or deleted. The applications
     /// reached in them keep sessions of their own; those with a SOAP endpoint are told, once
-    /// per NameID they were issued, with an administrator's LogoutRequest for every session of
-    /// it (no SessionIndex, SAML core §3.7.3.2; Reason `admin`). The calls go on in the
-    /// background: an administrator's request does not wait for applications.
+    /// per NameID they were issued, with an administrator's LogoutRequest (Reason `admin`)
+    /// naming the SessionIndex of each of those sessions: a NameID drawn from a field another
+    /// user may hold later (mail, a renamed UPN) must not end that user's sessions. The calls
+    /// go on in the background: an administrator's request does not wait for applications.
     pub(crate) async fn end_user_sessions(
         &self,
         tenant: TenantId,
@@ -705,18 +735,6 @@ impl Core {
                 _ => untold += 1,
             }
         }
-        // One request per NameID an application was issued, for every session of it: however
-        // many browsers the account had, each application is called once.
-        told.sort_by(|a, b| {
-            (a.app_id, &a.name_id, &a.name_id_format).cmp(&(
-                b.app_id,
-                &b.name_id,
-                &b.name_id_format,
-            ))
-        });
-        told.dedup_by(|a, b| {
-            (a.app_id, &a.name_id, &a.name_id_format) == (b.app_id, &b.name_id, &b.name_id_format)
-        });
         if ended.sessions > 0 {
             tracing::info!(%user, sessions = ended.sessions, back_channel = told.len(), untold, "account disabled or deleted: its sessions ended");
         }
@@ -734,7 +752,8 @@ impl Core {
         Ok(())
     }
 
-    /// Tells `targets` over SOAP, a few at a time: whether every one confirmed. The calls run
+    /// Tells `targets` over SOAP, one call per application and NameID, a few at a time:
+    /// whether every one confirmed. The calls run
     /// in a task of their own, so that they finish (and are logged) even if the browser's
     /// request that started them goes away: its sessions have already ended.
     async fn logout_back_channel(
@@ -743,40 +762,36 @@ impl Core {
         targets: &[SloTarget],
         cause: LogoutCause,
     ) -> bool {
-        let mut targets = targets.to_vec();
-        targets.sort_by(|a, b| {
-            (a.app_id, &a.name_id, &a.session_index).cmp(&(b.app_id, &b.name_id, &b.session_index))
-        });
-        targets.dedup();
-        if targets.is_empty() {
+        let mut calls = back_channel_calls(targets);
+        if calls.is_empty() {
             return true;
         }
         let Some(client) = self.soap_client.clone() else {
             tracing::warn!(
-                applications = targets.len(),
+                applications = calls.len(),
                 "single logout: no SOAP client in this process; applications with only a back-channel endpoint are not told"
             );
             return false;
         };
-        let all_fit = targets.len() <= MAX_BACK_CHANNEL_CALLS;
+        let all_fit = calls.len() <= MAX_BACK_CHANNEL_CALLS;
         if !all_fit {
             tracing::warn!(
-                applications = targets.len(),
+                applications = calls.len(),
                 told = MAX_BACK_CHANNEL_CALLS,
                 "single logout: too many back-channel calls for one logout; the rest are not told"
             );
-            targets.truncate(MAX_BACK_CHANNEL_CALLS);
+            calls.truncate(MAX_BACK_CHANNEL_CALLS);
         }
         let core = self.clone();
         let calls = tokio::spawn(async move {
             use futures_util::StreamExt;
             let issuer = core.idp_entity_id(tenant);
             // Each call owns what it uses (a spawned task's futures borrow nothing).
-            let told = futures_util::stream::iter(targets)
-                .map(|target| {
+            let told = futures_util::stream::iter(calls)
+                .map(|call| {
                     let (core, issuer, client) = (core.clone(), issuer.clone(), client.clone());
                     async move {
-                        core.tell_back_channel(tenant, &issuer, &target, cause, client.as_ref())
+                        core.tell_back_channel(tenant, &issuer, &call, cause, client.as_ref())
                             .await
                     }
                 })
@@ -801,12 +816,13 @@ impl Core {
         &self,
         tenant: TenantId,
         issuer: &str,
-        target: &SloTarget,
+        call: &BackChannelCall,
         cause: LogoutCause,
         client: &dyn SoapClient,
     ) -> bool {
+        let target = &call.target;
         match self
-            .back_channel_request(tenant, issuer, target, cause, client)
+            .back_channel_request(tenant, issuer, call, cause, client)
             .await
         {
             Ok(()) => {
@@ -824,10 +840,11 @@ impl Core {
         &self,
         tenant: TenantId,
         issuer: &str,
-        target: &SloTarget,
+        call: &BackChannelCall,
         cause: LogoutCause,
         client: &dyn SoapClient,
     ) -> Result<(), String> {
+        let target = &call.target;
         let app = self
             .store
             .get_app(tenant, target.app_id)
@@ -849,6 +866,11 @@ impl Core {
                 issuer,
                 &id,
                 target,
+                &call
+                    .session_indexes
+                    .iter()
+                    .map(String::as_str)
+                    .collect::<Vec<_>>(),
                 cause,
                 url,
                 Some(&sign_with(settings, &key)),
@@ -995,7 +1017,8 @@ impl Core {
     ) -> Result<(String, SloStep), CoreError> {
         let (id, key) = self.new_logout_request_id(tenant, app.id).await?;
         let step = logout_message(app, &key, url, MessageKind::Request, None, |sign| {
-            self.build_logout_request(issuer, &id, target, LogoutCause::User, url, sign)
+            let index = [target.session_index.as_str()];
+            self.build_logout_request(issuer, &id, target, &index, LogoutCause::User, url, sign)
         })?;
         Ok((id, step))
     }
@@ -1010,12 +1033,15 @@ impl Core {
         Ok((format!("_{}", self.new_uuid().simple()), key))
     }
 
-    /// The LogoutRequest `id` for `target` at `url`, signed when `sign` is given.
+    /// The LogoutRequest `id` for `target`'s NameID and `session_indexes` at `url`, signed
+    /// when `sign` is given.
+    #[allow(clippy::too_many_arguments)]
     fn build_logout_request(
         &self,
         issuer: &str,
         id: &str,
         target: &SloTarget,
+        session_indexes: &[&str],
         cause: LogoutCause,
         url: &str,
         sign: Option<&sesame_saml::SignWith<'_>>,
@@ -1033,7 +1059,7 @@ impl Core {
             issuer,
             destination: url,
             name_id: &name_id,
-            session_index: (cause == LogoutCause::User).then_some(target.session_index.as_str()),
+            session_indexes,
             not_on_or_after: Some(now + time::Duration::minutes(5)),
             reason: Some(match cause {
                 LogoutCause::User => "urn:oasis:names:tc:SAML:2.0:logout:user",

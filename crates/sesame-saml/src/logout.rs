@@ -198,8 +198,9 @@ pub struct LogoutRequestParams<'a> {
     pub destination: &'a str,
     /// The NameID we issued to that SP.
     pub name_id: &'a NameId,
-    /// The SessionIndex we issued to that SP.
-    pub session_index: Option<&'a str>,
+    /// The SessionIndex values we issued to that SP for the sessions to end (none: every
+    /// session of the NameID, core §3.7.3.2).
+    pub session_indexes: &'a [&'a str],
     /// `NotOnOrAfter`.
     pub not_on_or_after: Option<OffsetDateTime>,
     /// `Reason`, e.g. `urn:oasis:names:tc:SAML:2.0:logout:user`.
@@ -232,7 +233,7 @@ pub fn build_logout_request(
         .open_end();
     w.text_element("saml:Issuer", params.issuer);
     params.name_id.write(&mut w);
-    if let Some(index) = params.session_index {
+    for index in params.session_indexes {
         w.text_element("samlp:SessionIndex", index);
     }
     w.end("samlp:LogoutRequest");

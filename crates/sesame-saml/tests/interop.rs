@@ -310,7 +310,7 @@ fn other_messages_verify_with_xmlsec1() {
             issuer: IDP,
             destination: "https://sp.example/slo",
             name_id: &nid,
-            session_index: Some("_sess1"),
+            session_indexes: &["_sess1"],
             not_on_or_after: Some(now + Duration::minutes(5)),
             reason: Some("urn:oasis:names:tc:SAML:2.0:logout:user"),
         },

@@ -2643,9 +2643,8 @@ enum AccountRemoval {
 /// An account disabled or deleted, by the admin API or over SCIM: its sessions end at Sésame,
 /// and each application reached in them that has a SOAP endpoint hears it from Sésame, since
 /// no browser will come to log it out: once per NameID it was issued, however many browsers
-/// reached it, with an administrator's LogoutRequest for every session of that NameID (no
-/// SessionIndex, Reason admin). An application with only a front-channel endpoint cannot be
-/// told.
+/// reached it, with an administrator's LogoutRequest (Reason admin) naming the SessionIndex of
+/// each of those sessions. An application with only a front-channel endpoint cannot be told.
 #[tokio::test]
 async fn removed_accounts_are_logged_out_of_applications_with_a_soap_endpoint() {
     use AccountRemoval::*;
@@ -2666,10 +2665,17 @@ async fn removed_accounts_are_logged_out_of_applications_with_a_soap_endpoint() 
             &b.get(&w.api, &format!("/{}/apps/{second}/launch", w.tenant))
                 .await,
         );
-        let (name_id, _) = name_id_and_session_index(&launched);
+        let (name_id, index) = name_id_and_session_index(&launched);
         // A second browser of the same account, which has reached both apps too.
         let mut other = Browser::new();
-        signed_in_to_both(&w, &mut other, &second).await;
+        other.sign_in(&w.api, &w.tenant, None).await;
+        let launched_too = posted_response(
+            &other
+                .get(&w.api, &format!("/{}/apps/{second}/launch", w.tenant))
+                .await,
+        );
+        let (same_name_id, other_index) = name_id_and_session_index(&launched_too);
+        assert_eq!(same_name_id, name_id, "pairwise per user and application");
         assert!(soap.calls().is_empty());
 
         let user = w
@@ -2742,7 +2748,9 @@ async fn removed_accounts_are_logged_out_of_applications_with_a_soap_endpoint() 
         assert_eq!(calls[0].0, "https://two.example/slo/soap");
         let request = soap_logout_request(&w, &second, &calls[0].1).await;
         assert_eq!(request.name_id.value, name_id, "{removal:?}");
-        assert!(request.session_indexes.is_empty(), "{removal:?}");
+        let mut both = vec![index, other_index];
+        both.sort();
+        assert_eq!(request.session_indexes, both, "{removal:?}");
         assert_eq!(
             request.reason.as_deref(),
             Some("urn:oasis:names:tc:SAML:2.0:logout:admin")

@@ -110,7 +110,8 @@ macro_rules! security_impls {
                     return Ok(sesame_store::EndedSessions::default());
                 }
                 let digests: Vec<String> = sqlx::query_scalar(concat!(
-                    "SELECT id_digest FROM sessions WHERE tenant_id = $1 AND user_id = $2",
+                    "SELECT id_digest FROM sessions WHERE tenant_id = $1 AND user_id = $2 \
+                     ORDER BY id_digest",
                     $fu
                 ))
                 .bind(tenant.to_string())

@@ -75,11 +75,14 @@ pub(crate) async fn federated_logout_url(
     secret: &str,
 ) -> Option<String> {
     let (_, user) = state.core.current_session(tenant.id, secret).await.ok()??;
-    state
-        .core
-        .federated_logout_url(tenant.id, &user)
-        .await
-        .ok()?
+    match state.core.federated_logout_url(tenant.id, &user).await {
+        Ok(url) => url,
+        Err(e) => {
+            // The local sign-out goes on; the IdP keeps its session.
+            tracing::warn!(tenant = %tenant.id, user = %user.id, error = %e, "no LogoutRequest to the user's identity provider");
+            None
+        }
+    }
 }
 
 /// After the local session ended: the browser goes on to the IdP, without its session cookie.
