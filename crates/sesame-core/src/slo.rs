@@ -16,6 +16,7 @@ use crate::{Core, CoreError};
 use serde::{Deserialize, Serialize};
 use sesame_model::*;
 use sesame_saml::{MessageKind, RedirectMessage};
+use sesame_store::EndedSessions;
 use sesame_xmlsec::{AllowedAlgorithms, SignatureAlgorithm, TrustedKeys};
 use std::sync::Arc;
 
@@ -725,6 +726,27 @@ impl Core {
         user: UserId,
     ) -> Result<(), CoreError> {
         let ended = self.store.delete_user_sessions(tenant, user).await?;
+        self.tell_ended_sessions(tenant, user, ended).await
+    }
+
+    /// Deletes a user, ending its sessions in the same transaction and telling its
+    /// applications as [`Core::end_user_sessions`] does: no session created in between can be
+    /// cascaded away untold.
+    pub(crate) async fn delete_user_and_sessions(
+        &self,
+        tenant: TenantId,
+        user: UserId,
+    ) -> Result<(), CoreError> {
+        let ended = self.store.delete_user(tenant, user).await?;
+        self.tell_ended_sessions(tenant, user, ended).await
+    }
+
+    async fn tell_ended_sessions(
+        &self,
+        tenant: TenantId,
+        user: UserId,
+        ended: EndedSessions,
+    ) -> Result<(), CoreError> {
         let mut told = Vec::new();
         let mut untold = 0usize;
         for p in ended.participants {

@@ -127,10 +127,7 @@ impl Core {
     }
 
     pub async fn delete_user(&self, tenant: TenantId, id: UserId) -> CoreResult<()> {
-        // Ended first, while what its applications were issued is still there to tell them.
-        self.end_user_sessions(tenant, id).await?;
-        self.store.delete_user(tenant, id).await?;
-        Ok(())
+        self.delete_user_and_sessions(tenant, id).await
     }
 
     /// Sets (or replaces) the user's local password and clears any lockout.

@@ -123,9 +123,7 @@ pub(crate) fn db_or_missing(missing: &'static str) -> impl FnOnce(sqlx::Error) -
 pub(crate) fn backend(err: sqlx::Error) -> StoreError {
     tracing::error!(error = %err, "storage backend error");
     let what = match &err {
-        sqlx::Error::Database(d) => {
-            format!("database error (code {})", d.code().unwrap_or_default())
-        }
+        sqlx::Error::Database(d) => backend_code(&d.code().unwrap_or_default()),
         sqlx::Error::PoolTimedOut => "connection pool timed out".to_owned(),
         sqlx::Error::PoolClosed => "connection pool closed".to_owned(),
         sqlx::Error::Io(e) => format!("I/O error: {}", e.kind()),
@@ -135,6 +133,19 @@ pub(crate) fn backend(err: sqlx::Error) -> StoreError {
         _ => "database request failed".to_owned(),
     };
     StoreError::Backend(what)
+}
+
+/// PostgreSQL's `deadlock_detected`: the transaction was rolled back to break a deadlock, and
+/// may be run again.
+const DEADLOCK_DETECTED: &str = "40P01";
+
+/// Whether `err` (from [`backend`]) is a transaction ended to break a deadlock.
+pub(crate) fn lost_deadlock(err: &StoreError) -> bool {
+    matches!(err, StoreError::Backend(what) if *what == backend_code(DEADLOCK_DETECTED))
+}
+
+fn backend_code(code: &str) -> String {
+    format!("database error (code {code})")
 }
 
 /// A stored row that cannot be turned back into a record.

@@ -5,13 +5,15 @@
 
 use sesame_store::Store;
 use sesame_store_sql::PostgresStore;
+use sqlx::PgPool;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use std::str::FromStr;
 use std::sync::Arc;
 
 const VAR: &str = "SESAME_TEST_POSTGRES_URL";
 
-async fn fresh_postgres() -> Option<Arc<dyn Store>> {
+/// A pool on a fresh schema of the test server.
+async fn fresh_schema() -> Option<PgPool> {
     let Ok(url) = std::env::var(VAR) else {
         eprintln!("skipped: {VAR} not set");
         return None;
@@ -35,6 +37,11 @@ async fn fresh_postgres() -> Option<Arc<dyn Store>> {
         .connect_with(options)
         .await
         .unwrap();
+    Some(pool)
+}
+
+async fn fresh_postgres() -> Option<Arc<dyn Store>> {
+    let pool = fresh_schema().await?;
     Some(Arc::new(PostgresStore::from_pool(pool).await.unwrap()))
 }
 
@@ -54,4 +61,70 @@ async fn open_by_url_and_reopen_keeps_data() {
     let second = sesame_store_sql::open(&url).await.unwrap();
     assert_eq!(second.get_tenant(t.id).await.unwrap(), t);
     second.delete_tenant(t.id).await.unwrap();
+}
+
+/// Ending a user's sessions locks the session, then its participants. A transaction that holds
+/// a participant and then wants the session closes a deadlock, which PostgreSQL breaks by
+/// rolling one side back. When that is the removal, it runs again once the other is done,
+/// instead of answering an error for an account already saved as disabled.
+#[tokio::test]
+async fn ending_a_users_sessions_survives_losing_a_deadlock() {
+    use sesame_model::SessionParticipant;
+    use sesame_store::conformance::{new_app, new_tenant, new_user, now, session_fixture};
+    use sesame_store::{EndedSessions, SessionStore};
+    let Some(pool) = fresh_schema().await else {
+        return;
+    };
+    let store = Arc::new(PostgresStore::from_pool(pool.clone()).await.unwrap());
+    let t = new_tenant(&*store, "A").await;
+    let u = new_user(&*store, &t, "u@x.test").await;
+    let app = new_app(&*store, &t, "App").await;
+    let session = session_fixture(&u, now() + time::Duration::hours(1));
+    store.create_session(&session).await.unwrap();
+    let participant = SessionParticipant {
+        app_id: app.id,
+        name_id: "u@x.test".into(),
+        name_id_format: "urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress".into(),
+        session_index: "_s1".into(),
+        at: now(),
+    };
+    store
+        .add_session_participant(t.id, &session.id_digest, &participant)
+        .await
+        .unwrap();
+
+    let mut other = pool.begin().await.unwrap();
+    // The removal, which waits first, detects the deadlock first (after the default 1 s) and
+    // is the side rolled back; a superuser's session makes sure of it.
+    let _ = sqlx::query("SET LOCAL deadlock_timeout = '20s'")
+        .execute(&mut *other)
+        .await;
+    sqlx::query("SELECT 1 FROM session_participants WHERE session_digest = $1 FOR UPDATE")
+        .bind(&session.id_digest)
+        .execute(&mut *other)
+        .await
+        .unwrap();
+    let removal = {
+        let store = store.clone();
+        tokio::spawn(async move { store.delete_user_sessions(t.id, u.id).await })
+    };
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert!(
+        !removal.is_finished(),
+        "the removal waits for the participant"
+    );
+    sqlx::query("SELECT 1 FROM sessions WHERE id_digest = $1 FOR UPDATE")
+        .bind(&session.id_digest)
+        .execute(&mut *other)
+        .await
+        .expect("the removal is the deadlock's victim");
+    other.rollback().await.unwrap();
+    assert_eq!(
+        removal.await.unwrap().unwrap(),
+        EndedSessions {
+            sessions: 1,
+            participants: vec![participant],
+        }
+    );
+    assert!(store.get_session(t.id, &session.id_digest).await.is_err());
 }

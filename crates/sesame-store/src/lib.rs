@@ -118,8 +118,11 @@ pub trait UserStore {
         id: UserId,
         update: Update<'_, User>,
     ) -> StoreResult<User>;
-    /// Deletes the user with its credential, sessions, memberships and assignments.
-    async fn delete_user(&self, tenant: TenantId, id: UserId) -> StoreResult<()>;
+    /// Deletes the user with its credential, sessions, memberships and assignments, in one
+    /// transaction: the sessions it ended and the applications reached in them (as
+    /// [`SessionStore::delete_user_sessions`]), read under the same lock as the delete, so
+    /// that no session created meanwhile goes untold. NotFound `user`.
+    async fn delete_user(&self, tenant: TenantId, id: UserId) -> StoreResult<EndedSessions>;
 }
 
 #[async_trait]

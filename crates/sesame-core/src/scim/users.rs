@@ -521,10 +521,11 @@ impl Core {
             .await
             .map_err(store_err)?;
         check_if_match(if_match, user.version)?;
-        self.end_user_sessions(tenant.id, id).await?;
-        self.store
-            .delete_user(tenant.id, id)
+        self.delete_user_and_sessions(tenant.id, id)
             .await
-            .map_err(store_err)
+            .map_err(|e| match e {
+                CoreError::NotFound(what) => store_err(StoreError::NotFound(what)),
+                e => e,
+            })
     }
 }

@@ -2,6 +2,107 @@
 
 macro_rules! security_impls {
     ($store:ty, for_update = $fu:literal) => {
+        impl $store {
+            /// Ends every session of the user in one transaction, and deletes the user too
+            /// when `and_user`: what ended, or None when there is no such user.
+            ///
+            /// PostgreSQL may end the transaction as a deadlock's victim (an application's
+            /// deletion locks participants in its own order): it is run again, a few times, so
+            /// that an account saved as disabled does not answer an error for it.
+            pub(crate) async fn end_user_sessions(
+                &self,
+                tenant: sesame_model::TenantId,
+                user: sesame_model::UserId,
+                and_user: bool,
+            ) -> sesame_store::StoreResult<Option<sesame_store::EndedSessions>> {
+                let mut attempt = 1;
+                loop {
+                    match self.end_user_sessions_once(tenant, user, and_user).await {
+                        Err(e) if attempt < 3 && $crate::error::lost_deadlock(&e) => {
+                            tracing::warn!(%user, attempt, "ending a user's sessions lost a deadlock; trying again");
+                            attempt += 1;
+                        }
+                        done => return done,
+                    }
+                }
+            }
+
+            async fn end_user_sessions_once(
+                &self,
+                tenant: sesame_model::TenantId,
+                user: sesame_model::UserId,
+                and_user: bool,
+            ) -> sesame_store::StoreResult<Option<sesame_store::EndedSessions>> {
+                use $crate::error::db;
+                let mut tx = self.tx().await?;
+                // Locked first on PostgreSQL (SQLite's writer lock covers it all): the user, so
+                // that no session is created meanwhile; its sessions, so that no application
+                // joins one; their participants, so that none changes. An SSO under way waits,
+                // then finds its session gone, rather than being cascaded away untold between
+                // the read of the participants and the delete.
+                let user_exists: Option<String> = sqlx::query_scalar(concat!(
+                    "SELECT id FROM users WHERE tenant_id = $1 AND id = $2",
+                    $fu
+                ))
+                .bind(tenant.to_string())
+                .bind(user.to_string())
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(db)?;
+                if user_exists.is_none() {
+                    return Ok(None);
+                }
+                let sessions: Vec<String> = sqlx::query_scalar(concat!(
+                    "SELECT id_digest FROM sessions WHERE tenant_id = $1 AND user_id = $2 \
+                     ORDER BY id_digest",
+                    $fu
+                ))
+                .bind(tenant.to_string())
+                .bind(user.to_string())
+                .fetch_all(&mut *tx)
+                .await
+                .map_err(db)?;
+                if sessions.is_empty() && !and_user {
+                    return Ok(Some(sesame_store::EndedSessions::default()));
+                }
+                let rows = sqlx::query_as::<_, $crate::rows::ParticipantRow>(concat!(
+                    "SELECT p.app_id, p.name_id, p.name_id_format, p.session_index, p.at_ns \
+                     FROM session_participants p JOIN sessions s \
+                     ON s.id_digest = p.session_digest AND s.tenant_id = p.tenant_id \
+                     WHERE s.tenant_id = $1 AND s.user_id = $2 \
+                     ORDER BY p.at_ns, p.app_id, p.session_digest",
+                    $fu
+                ))
+                .bind(tenant.to_string())
+                .bind(user.to_string())
+                .fetch_all(&mut *tx)
+                .await
+                .map_err(db)?;
+                let participants = $crate::rows::all(rows, $crate::rows::ParticipantRow::into_model)?;
+                let done =
+                    sqlx::query("DELETE FROM sessions WHERE tenant_id = $1 AND user_id = $2")
+                        .bind(tenant.to_string())
+                        .bind(user.to_string())
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(db)?;
+                if and_user {
+                    // Credential, memberships and assignments go by ON DELETE CASCADE.
+                    sqlx::query("DELETE FROM users WHERE tenant_id = $1 AND id = $2")
+                        .bind(tenant.to_string())
+                        .bind(user.to_string())
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(db)?;
+                }
+                tx.commit().await.map_err(db)?;
+                Ok(Some(sesame_store::EndedSessions {
+                    sessions: done.rows_affected(),
+                    participants,
+                }))
+            }
+        }
+
         #[async_trait::async_trait]
         impl sesame_store::SessionStore for $store {
             async fn create_session(
@@ -90,64 +191,10 @@ macro_rules! security_impls {
                 tenant: sesame_model::TenantId,
                 user: sesame_model::UserId,
             ) -> sesame_store::StoreResult<sesame_store::EndedSessions> {
-                use $crate::error::db;
-                let mut tx = self.tx().await?;
-                // Locked first on PostgreSQL (SQLite's writer lock covers it all): the user, so
-                // that no session is created meanwhile; its sessions, so that no application
-                // joins one; their participants, so that none changes. An SSO under way waits,
-                // then finds its session gone, rather than being cascaded away untold between
-                // the read of the participants and the delete.
-                let user_exists: Option<String> = sqlx::query_scalar(concat!(
-                    "SELECT id FROM users WHERE tenant_id = $1 AND id = $2",
-                    $fu
-                ))
-                .bind(tenant.to_string())
-                .bind(user.to_string())
-                .fetch_optional(&mut *tx)
-                .await
-                .map_err(db)?;
-                if user_exists.is_none() {
-                    return Ok(sesame_store::EndedSessions::default());
-                }
-                let digests: Vec<String> = sqlx::query_scalar(concat!(
-                    "SELECT id_digest FROM sessions WHERE tenant_id = $1 AND user_id = $2 \
-                     ORDER BY id_digest",
-                    $fu
-                ))
-                .bind(tenant.to_string())
-                .bind(user.to_string())
-                .fetch_all(&mut *tx)
-                .await
-                .map_err(db)?;
-                if digests.is_empty() {
-                    return Ok(sesame_store::EndedSessions::default());
-                }
-                let rows = sqlx::query_as::<_, $crate::rows::ParticipantRow>(concat!(
-                    "SELECT p.app_id, p.name_id, p.name_id_format, p.session_index, p.at_ns \
-                     FROM session_participants p JOIN sessions s \
-                     ON s.id_digest = p.session_digest AND s.tenant_id = p.tenant_id \
-                     WHERE s.tenant_id = $1 AND s.user_id = $2 \
-                     ORDER BY p.at_ns, p.app_id, p.session_digest",
-                    $fu
-                ))
-                .bind(tenant.to_string())
-                .bind(user.to_string())
-                .fetch_all(&mut *tx)
-                .await
-                .map_err(db)?;
-                let participants = $crate::rows::all(rows, $crate::rows::ParticipantRow::into_model)?;
-                let done =
-                    sqlx::query("DELETE FROM sessions WHERE tenant_id = $1 AND user_id = $2")
-                        .bind(tenant.to_string())
-                        .bind(user.to_string())
-                        .execute(&mut *tx)
-                        .await
-                        .map_err(db)?;
-                tx.commit().await.map_err(db)?;
-                Ok(sesame_store::EndedSessions {
-                    sessions: done.rows_affected(),
-                    participants,
-                })
+                Ok(self
+                    .end_user_sessions(tenant, user, false)
+                    .await?
+                    .unwrap_or_default())
             }
 
             async fn add_session_participant(
@@ -226,8 +273,15 @@ macro_rules! security_impls {
                 &self,
                 now: time::OffsetDateTime,
             ) -> sesame_store::StoreResult<u64> {
-                let done = sqlx::query("DELETE FROM sessions WHERE expires_ns < $1")
-                    .bind($crate::rows::ns(now)?)
+                // Sessions locked in digest order on PostgreSQL, as a user's removal locks
+                // them: the two cannot deadlock.
+                let done = sqlx::query(concat!(
+                    "DELETE FROM sessions WHERE id_digest IN (SELECT id_digest FROM sessions \
+                     WHERE expires_ns < $1 ORDER BY id_digest",
+                    $fu,
+                    ")"
+                ))
+                .bind($crate::rows::ns(now)?)
                     .execute(self.w())
                     .await
                     .map_err($crate::error::db)?;

@@ -184,18 +184,10 @@ macro_rules! user_impls {
                 &self,
                 tenant: sesame_model::TenantId,
                 id: sesame_model::UserId,
-            ) -> sesame_store::StoreResult<()> {
-                // Credential, sessions, memberships and assignments go by ON DELETE CASCADE.
-                let done = sqlx::query("DELETE FROM users WHERE tenant_id = $1 AND id = $2")
-                    .bind(tenant.to_string())
-                    .bind(id.to_string())
-                    .execute(self.w())
-                    .await
-                    .map_err($crate::error::db)?;
-                if done.rows_affected() == 0 {
-                    return Err(sesame_store::StoreError::NotFound("user"));
-                }
-                Ok(())
+            ) -> sesame_store::StoreResult<sesame_store::EndedSessions> {
+                self.end_user_sessions(tenant, id, true)
+                    .await?
+                    .ok_or(sesame_store::StoreError::NotFound("user"))
             }
         }
 

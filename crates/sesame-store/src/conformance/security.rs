@@ -174,6 +174,20 @@ pub async fn session_delete_user_sessions(store: &dyn Store) {
             .unwrap(),
         vec![reached[3].1.clone()]
     );
+    // Deleting a user ends its sessions in the same transaction, and says what they reached.
+    assert_eq!(
+        store.delete_user(t.id, other.id).await.unwrap(),
+        EndedSessions {
+            sessions: 1,
+            participants: vec![reached[3].1.clone()],
+        }
+    );
+    assert_not_found(store.get_session(t.id, &kept.id_digest).await);
+    assert_eq!(
+        store.delete_user(t.id, u.id).await.unwrap(),
+        EndedSessions::default()
+    );
+    assert_not_found(store.get_user(t.id, u.id).await);
 }
 
 pub async fn session_purge_expired(store: &dyn Store) {
