@@ -481,6 +481,15 @@ impl Core {
                 e.rule()
             )
         };
+        if let Err(e) = sesame_saml::bindings::check_soap_request_headers(&envelope, &received_url)
+        {
+            let failure = SsoFailure {
+                code: codes::MALFORMED_REQUEST,
+                status: 400,
+                message: unreadable(&e),
+            };
+            return Err((SoapFaultCode::of(&e), failure));
+        }
         let request = match sesame_saml::parse_soap_logout_request(&envelope) {
             Ok(r) => r,
             Err(e) => {

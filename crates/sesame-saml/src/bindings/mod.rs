@@ -17,8 +17,9 @@ pub use redirect::{
 };
 pub use soap::{
     MAX_SOAP_BYTES, SOAP_ACTION, SOAP_CONTENT_TYPE, SOAP_ENVELOPE, SoapFaultCode,
-    parse_soap_logout_request, parse_soap_logout_response, soap_envelope, soap_fault,
-    soap_logout_request_id, verify_soap_logout_request, verify_soap_logout_response,
+    check_soap_request_headers, parse_soap_logout_request, parse_soap_logout_response,
+    soap_envelope, soap_fault, soap_logout_request_id, verify_soap_logout_request,
+    verify_soap_logout_response,
 };
 
 /// Whether a binding carries a request or a response: it decides the parameter name

@@ -102,27 +102,7 @@ fn body_message<'a, 'i>(envelope: Node<'a, 'i>) -> Result<Node<'a, 'i>> {
             _ => unexpected("Envelope", envelope),
         });
     }
-    let entries = envelope
-        .children()
-        .filter(|n| is(*n, SOAP_ENVELOPE, "Header"))
-        .flat_map(|header| header.children().filter(Node::is_element));
-    for entry in entries {
-        let mandatory = matches!(
-            entry.attribute((SOAP_ENVELOPE, "mustUnderstand")),
-            Some("1" | "true")
-        );
-        let for_us = entry
-            .attribute((SOAP_ENVELOPE, "actor"))
-            .is_none_or(|actor| actor == SOAP_ACTOR_NEXT);
-        if mandatory && for_us {
-            let tag = entry.tag_name();
-            return Err(SamlError::SoapMustUnderstand(printable(&format!(
-                "{{{}}}{}",
-                tag.namespace().unwrap_or_default(),
-                tag.name()
-            ))));
-        }
-    }
+    refuse_mandatory_headers(envelope, None)?;
     let mut bodies = envelope
         .children()
         .filter(|n| is(*n, SOAP_ENVELOPE, "Body"));
@@ -150,6 +130,51 @@ fn body_message<'a, 'i>(envelope: Node<'a, 'i>) -> Result<Node<'a, 'i>> {
         return Err(SamlError::SoapFault(printable(reason.trim())));
     }
     Ok(message)
+}
+
+/// Refuses a header entry the receiver must understand (`mustUnderstand` 1): Sésame
+/// processes no header, so it must not process the message (SOAP 1.1 §4.2.3). An entry is
+/// meant for the receiver without `actor`, with the "next" actor, or with the URL it was
+/// received at, `endpoint` (§4.2.2).
+fn refuse_mandatory_headers(envelope: Node<'_, '_>, endpoint: Option<&str>) -> Result<()> {
+    let entries = envelope
+        .children()
+        .filter(|n| is(*n, SOAP_ENVELOPE, "Header"))
+        .flat_map(|header| header.children().filter(Node::is_element));
+    for entry in entries {
+        let mandatory = matches!(
+            entry.attribute((SOAP_ENVELOPE, "mustUnderstand")),
+            Some("1" | "true")
+        );
+        let for_us = entry
+            .attribute((SOAP_ENVELOPE, "actor"))
+            .is_none_or(|actor| actor == SOAP_ACTOR_NEXT || Some(actor) == endpoint);
+        if mandatory && for_us {
+            let tag = entry.tag_name();
+            return Err(SamlError::SoapMustUnderstand(printable(&format!(
+                "{{{}}}{}",
+                tag.namespace().unwrap_or_default(),
+                tag.name()
+            ))));
+        }
+    }
+    Ok(())
+}
+
+/// Checks the header entries of a SOAP request received at `endpoint`, Sésame's own URL for
+/// it: one meant for Sésame that it must understand is refused (see the reading functions,
+/// which know only the "next" actor).
+///
+/// # Errors
+/// Strict-reading errors, and `SoapMustUnderstand`.
+pub fn check_soap_request_headers(envelope: &str, endpoint: &str) -> Result<()> {
+    let doc = sesame_xmlsec::strict::parse(envelope, &Limits::default())?;
+    let root = doc.root_element();
+    if !is(root, SOAP_ENVELOPE, "Envelope") {
+        // Another shape: the reading functions say which.
+        return Ok(());
+    }
+    refuse_mandatory_headers(root, Some(endpoint))
 }
 
 /// What the other side wrote, for logs and answers: printable characters only, and not all of
@@ -337,6 +362,31 @@ mod tests {
             assert!(
                 parse_soap_logout_response(&with_header(optional)).is_ok(),
                 "{optional}"
+            );
+        }
+
+        // An entry addressed to the endpoint's own URL is meant for it too (§4.2.2).
+        let endpoint = "https://idp.example/t/saml2/soap";
+        let request = with_header(&format!(r#"s:mustUnderstand="1" s:actor="{endpoint}""#))
+            .replace(RESPONSE, REQUEST);
+        assert_eq!(
+            check_soap_request_headers(&request, endpoint),
+            Err(SamlError::SoapMustUnderstand("{urn:x}y".into()))
+        );
+        assert_eq!(
+            check_soap_request_headers(&request, "https://idp.example/other/saml2/soap"),
+            Ok(())
+        );
+        for fine in [
+            with_header(r#"s:mustUnderstand="0""#).replace(RESPONSE, REQUEST),
+            with_header(r#"s:actor="urn:someone-else" s:mustUnderstand="1""#)
+                .replace(RESPONSE, REQUEST),
+            REQUEST.to_owned(),
+        ] {
+            assert_eq!(
+                check_soap_request_headers(&fine, endpoint),
+                Ok(()),
+                "{fine}"
             );
         }
     }
