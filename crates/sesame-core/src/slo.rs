@@ -251,9 +251,15 @@ impl Core {
     }
 
     /// Seals the logout progress for the browser's cookie. Applications beyond what a cookie
-    /// holds are dropped, last first, and the logout becomes partial: the origin then hears
-    /// PartialLogout, where a cookie too big to keep would have lost the whole chain.
-    pub fn seal_logout_progress(&self, state: &mut SloState) -> Result<String, CoreError> {
+    /// holds are dropped from the browser's round, last first: those with a SOAP endpoint are
+    /// told over the back channel instead, and the others make the logout partial (the origin
+    /// then hears PartialLogout), where a cookie too big to keep would have lost the whole
+    /// chain.
+    pub async fn seal_logout_progress(
+        &self,
+        tenant: TenantId,
+        state: &mut SloState,
+    ) -> Result<String, CoreError> {
         let sealed = self.seal_context(SLO_PURPOSE, state)?;
         if sealed.len() <= SLO_PROGRESS_MAX || state.remaining.is_empty() {
             return Ok(sealed);
@@ -261,8 +267,9 @@ impl Core {
         // The most applications that fit, by bisection: `fits` kept always fit (none at
         // worst: the origin's ID and RelayState are bounded to fit alone), `fits + 1..=all`
         // may not.
-        let all = std::mem::take(&mut state.remaining);
-        state.partial = true;
+        // Counted as not partial, the longer: the count holds whatever the calls below say.
+        let partial = std::mem::replace(&mut state.partial, false);
+        let mut all = std::mem::take(&mut state.remaining);
         let (mut fits, mut too_many) = (0, all.len());
         let mut best = None;
         while fits + 1 < too_many {
@@ -275,12 +282,31 @@ impl Core {
                 too_many = mid;
             }
         }
-        state.remaining = all[..fits].to_vec();
+        let dropped = all.split_off(fits);
+        state.remaining = all;
+        let (mut back, mut untold) = (Vec::new(), 0usize);
+        for target in dropped {
+            match self.store.get_app(tenant, target.app_id).await {
+                Ok(Application { saml: Some(s), .. }) if s.back_channel_logout_url.is_some() => {
+                    back.push(target)
+                }
+                _ => untold += 1,
+            }
+        }
         tracing::warn!(
-            dropped = all.len() - fits,
             kept = fits,
-            "single logout: too many applications for the progress cookie; the last are not told"
+            back_channel = back.len(),
+            untold,
+            "single logout: too many applications for the progress cookie; the last go over the back channel where they can"
         );
+        let told = self
+            .logout_back_channel(tenant, &back, LogoutCause::User)
+            .await;
+        state.partial = partial || !told || untold > 0;
+        if state.partial {
+            // Sealed again: it still fits, "true" being shorter than "false".
+            best = None;
+        }
         match best {
             Some(sealed) => Ok(sealed),
             None => self.seal_context(SLO_PURPOSE, state),

@@ -813,12 +813,19 @@ async fn logout_progress_fits_a_cookie() {
     };
     // A session of a few applications goes whole.
     let mut few = progress(5);
-    let sealed = core.seal_logout_progress(&mut few).unwrap();
+    let sealed = core
+        .seal_logout_progress(f.tenant.id, &mut few)
+        .await
+        .unwrap();
     assert_eq!(few, progress(5));
     assert_eq!(core.open_logout_progress(&sealed), Some(progress(5)));
-    // One of many: the first applications that fit go on, the rest make the logout partial.
+    // One of many: the first applications that fit go on; the rest, which have no SOAP
+    // endpoint (no such application even), make the logout partial.
     let mut many = progress(200);
-    let sealed = core.seal_logout_progress(&mut many).unwrap();
+    let sealed = core
+        .seal_logout_progress(f.tenant.id, &mut many)
+        .await
+        .unwrap();
     assert!(sealed.len() <= slo::SLO_PROGRESS_MAX, "{}", sealed.len());
     assert!(many.partial);
     assert!(many.remaining.len() >= 5, "{}", many.remaining.len());
@@ -827,8 +834,10 @@ async fn logout_progress_fits_a_cookie() {
         progress(200).remaining[..many.remaining.len()]
     );
     assert_eq!(core.open_logout_progress(&sealed), Some(many.clone()));
-    // As many as fit: one more would not.
+    // As many as fit: one more would not (counted before the logout was known partial:
+    // `"partial":false` is the longer).
     let mut one_more = many.clone();
+    one_more.partial = false;
     one_more.remaining.push(target(many.remaining.len() as u32));
     let sealed = core.seal_context(slo::SLO_PURPOSE, &one_more).unwrap();
     assert!(

@@ -2107,7 +2107,8 @@ impl sesame_core::slo::SoapClient for SoapSp {
             id[..id.find('"').unwrap()].to_string()
         };
         let answer = *self.answer.lock().unwrap();
-        let issuer = "https://two.example/sp";
+        // The application at `https://{host}/slo/soap` is `https://{host}/sp`.
+        let issuer = &format!("{}/sp", &url[..url.find("/slo").unwrap()]);
         let sign = |xml: String, key: &str| {
             sesame_xmlsec::sign_enveloped(
                 &xml,
@@ -2271,6 +2272,85 @@ async fn applications_with_a_soap_endpoint_are_told_over_the_back_channel() {
         "{to}"
     );
     assert_eq!(soap.calls().len(), calls_before, "no SOAP call");
+}
+
+/// A session of more applications than the logout-progress cookie holds: the browser visits
+/// the first ones, and those that did not fit are told over SOAP instead (they have an
+/// endpoint), so the application that asked hears Success, not PartialLogout.
+#[tokio::test]
+async fn applications_beyond_the_progress_cookie_are_told_over_the_back_channel() {
+    let soap = SoapSp::new(SoapAnswer::Confirm);
+    let w = world_with("http://127.0.0.1:8080", json!({}), Some(soap.clone())).await;
+    w.assign().await;
+    let mut hosts = Vec::new();
+    let mut b = Browser::new();
+    b.sign_in(&w.api, &w.tenant, None).await;
+    let first = posted_response(&b.get(&w.api, &w.redirect(&w.request(ACS, ""), None)).await);
+    for i in 0..40 {
+        let host = format!("app{i}.example");
+        let app = w
+            .second_app_with_logout(json!({
+                "identifiers": [format!("https://{host}/sp")],
+                "replyUrls": [{ "url": format!("https://{host}/acs"), "index": 0, "isDefault": true }],
+                "logoutUrl": format!("https://{host}/slo"),
+                "backChannelLogoutUrl": format!("https://{host}/slo/soap"),
+            }))
+            .await;
+        posted_response(
+            &b.get(&w.api, &format!("/{}/apps/{app}/launch", w.tenant))
+                .await,
+        );
+        hosts.push(host);
+    }
+    let (name_id, index) = name_id_and_session_index(&first);
+    let logout = logout_request_xml(&w, "_lo-many", &name_id, Some(&index));
+    let mut page = b.get(&w.api, &w.redirect(&logout, None)).await;
+    let mut visited = Vec::new();
+    loop {
+        let to = page
+            .location
+            .clone()
+            .unwrap_or_else(|| panic!("{}", page.text));
+        if to.starts_with("https://sp.example/slo?") {
+            break;
+        }
+        let (at, query) = to.split_once('?').unwrap();
+        let host = at
+            .strip_prefix("https://")
+            .unwrap()
+            .strip_suffix("/slo")
+            .unwrap();
+        let request = sesame_saml::decode_redirect(query).unwrap();
+        let request = sesame_saml::parse_logout_request(&request.xml).unwrap();
+        visited.push(host.to_owned());
+        let answer = second_logout_response(&request.header.id, &format!("https://{host}/sp"));
+        let q = encode_redirect(&answer, MessageKind::Response, None, None).unwrap();
+        page = b.get(&w.api, &format!("{}?{q}", w.sso())).await;
+    }
+    let answer = logout_response_at(&page);
+    assert_eq!(answer.in_response_to.as_deref(), Some("_lo-many"));
+    assert_eq!(answer.status, sesame_saml::Status::success());
+    let called: Vec<String> = soap
+        .calls()
+        .iter()
+        .map(|(url, _)| {
+            url.strip_prefix("https://")
+                .unwrap()
+                .strip_suffix("/slo/soap")
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    assert!(
+        !visited.is_empty() && !called.is_empty(),
+        "visited {visited:?}, called {called:?}"
+    );
+    // The first in the browser's round, the rest over SOAP; each told once.
+    let mut told = visited.clone();
+    let mut called_sorted = called.clone();
+    called_sorted.sort_by_key(|h| hosts.iter().position(|x| x == h));
+    told.extend(called_sorted);
+    assert_eq!(told, hosts, "visited {visited:?}, called {called:?}");
 }
 
 /// A LogoutRequest that ends a session without the browser holding it (a cross-site POST

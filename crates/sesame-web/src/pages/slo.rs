@@ -86,7 +86,11 @@ pub(crate) async fn continue_logout(
     let sealed = if slo.remaining.is_empty() && slo.awaiting.is_none() && slo.origin.is_none() {
         None
     } else {
-        state.core.seal_logout_progress(&mut slo).ok()
+        state
+            .core
+            .seal_logout_progress(tenant.id, &mut slo)
+            .await
+            .ok()
     };
     let res = with_session_cleared(state, tenant, res, signed_out);
     with_cookie(res, Some(slo_cookie(state, tenant.id, sealed.as_deref())))
