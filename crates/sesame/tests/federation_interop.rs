@@ -5,7 +5,9 @@
 //! through `sesame saml inspect` (OPS-3). A browser-like client (`tests/interop/browser.py`)
 //! starts at Sésame's sign-in page with a user of the federated domain, is sent to
 //! SimpleSAMLphp with an AuthnRequest (HTTP-POST), signs in there, comes back with the signed
-//! Response and holds a Sésame session as the matched user.
+//! Response and holds a Sésame session as the matched user. Signing out at Sésame then sends
+//! the browser to the IdP with a signed LogoutRequest, which both IdPs verify (SimpleSAMLphp's
+//! `validate.logout`, pysaml2's redirect-signature check) before ending their own session.
 //!
 //! Peers: `apache2`, `libapache2-mod-php`, `simplesamlphp`, `xmlsec1`, `dnsmasq` (to verify the
 //! domain) and `pysaml2` + `requests` in `target/interop-venv`; `.ci/install-peers.sh` installs them. A missing peer
@@ -219,8 +221,6 @@ struct Idp {
     entity_id: String,
     sso: String,
     logoff: String,
-    /// Whether the IdP answers LogoutRequests at `logoff` (the pysaml2 test IdP does not).
-    single_logout: bool,
     cert: PathBuf,
     /// The IdP's own log, for failure reports.
     log: PathBuf,
@@ -272,7 +272,6 @@ fn simplesamlphp(work: &Path, sp_metadata: &Path, email: &str, name_id: &str) ->
         entity_id,
         sso: format!("{base}/SSOService.php"),
         logoff: format!("{base}/SingleLogoutService.php"),
-        single_logout: true,
         cert: dir.join("config/idp.crt"),
         log: dir.join("logs/simplesamlphp.log"),
     }
@@ -316,7 +315,6 @@ fn pysaml2_idp(work: &Path, sp_metadata: &Path, email: &str, name_id: &str) -> I
         entity_id: format!("{base}/idp"),
         sso: format!("{base}/sso"),
         logoff: format!("{base}/slo"),
-        single_logout: false,
         cert: dir.join("idp-cert.pem"),
         log,
     }
@@ -502,9 +500,7 @@ impl Sesame {
         self.federate("domain", &idp);
         let start = format!("{}/{}/login?login_hint={USER}", self.url, self.tenant_id);
         self.sign_in_through(work, "domain", &start, &idp, (&user_id, USER));
-        if idp.single_logout {
-            self.sign_out_through(work, "domain", &start, &idp);
-        }
+        self.sign_out_through(work, "domain", &start, &idp);
     }
 
     /// Direct federation (seed 002): Ann of the partner, invited as a guest, redeems her
@@ -521,9 +517,7 @@ impl Sesame {
         let id = user["id"].as_str().unwrap();
         let upn = user["userPrincipalName"].as_str().unwrap();
         self.sign_in_through(work, "guest", &link, &idp, (id, upn));
-        if idp.single_logout {
-            self.sign_out_through(work, "guest", &link, &idp);
-        }
+        self.sign_out_through(work, "guest", &link, &idp);
         let guests = cli(&self.url, &["guest", "list", "-t", "contoso.example"]);
         assert!(
             guests

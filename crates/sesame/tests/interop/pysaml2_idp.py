@@ -6,10 +6,15 @@
         creates DIR/idp-{key,cert}.pem if missing, then serves on 127.0.0.1:PORT:
           /sso     SingleSignOnService (HTTP-POST and HTTP-Redirect): reads the AuthnRequest and
                    shows a sign-in form (username, password)
-          /signin  checks the credentials and answers the auto-posting form of a Response:
-                   persistent NameID = the immutable ID, the e-mail as IDPEmail and as the
-                   emailaddress claim,
-                   assertion signed with RSA-SHA256
+          /signin  checks the credentials, opens a session (cookie `pysaml2_idp_session`) and
+                   answers the auto-posting form of a Response: persistent NameID = the
+                   immutable ID, the e-mail as IDPEmail and as the emailaddress claim,
+                   assertion signed with RSA-SHA256; /sso answers so at once while the
+                   session lasts
+          /slo     SingleLogoutService (HTTP-Redirect): takes a LogoutRequest only if its
+                   query-string signature verifies with the SP's metadata and it names the
+                   NameID this IdP issued; ends the session and redirects to the SP's
+                   SingleLogoutService with a signed LogoutResponse
         and prints `ready` on stdout when it listens. Its entityID is http://127.0.0.1:PORT/idp.
 """
 
@@ -20,8 +25,11 @@ import os
 import secrets
 import subprocess
 import sys
+import threading
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from http.cookies import SimpleCookie
 
 from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT
 from saml2.authn_context import PASSWORDPROTECTEDTRANSPORT
@@ -33,6 +41,8 @@ from saml2.xmldsig import DIGEST_SHA256, SIG_RSA_SHA256
 XMLSEC1 = "/usr/bin/xmlsec1"
 # The claim guests are matched by (seed 002), next to IDPEmail (seed 001).
 EMAIL_CLAIM = "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/emailaddress"
+# Not a name of Sésame's: cookies are shared by every port of 127.0.0.1.
+SESSION_COOKIE = "pysaml2_idp_session"
 
 
 def ensure_keys(d):
@@ -64,6 +74,7 @@ def make_server(args):
                 "endpoints": {
                     "single_sign_on_service": [(f"{base}/sso", BINDING_HTTP_POST),
                                                (f"{base}/sso", BINDING_HTTP_REDIRECT)],
+                    "single_logout_service": [(f"{base}/slo", BINDING_HTTP_REDIRECT)],
                 },
                 "name_id_format": [NAMEID_FORMAT_PERSISTENT],
                 "policy": {"default": {"lifetime": {"minutes": 15}}},
@@ -83,16 +94,23 @@ def main():
     logging.basicConfig(stream=sys.stderr, level=logging.WARNING)
     idp = make_server(args)
     pending = {}
+    sessions = set()
+    # pysaml2 has one switch for every request's signature (`want_authn_requests_signed`):
+    # Sésame's AuthnRequests are unsigned, its LogoutRequests signed, so it is on while a
+    # LogoutRequest is read only.
+    signed_only = threading.Lock()
 
     class Handler(BaseHTTPRequestHandler):
         def log_message(self, fmt, *a):
             sys.stderr.write("pysaml2-idp: " + (fmt % a) + "\n")
 
-        def reply(self, status, body, ctype="text/html; charset=utf-8"):
+        def reply(self, status, body, ctype="text/html; charset=utf-8", headers=()):
             data = body.encode()
             self.send_response(status)
             self.send_header("Content-Type", ctype)
             self.send_header("Content-Length", str(len(data)))
+            for name, value in headers:
+                self.send_header(name, value)
             self.end_headers()
             self.wfile.write(data)
 
@@ -104,12 +122,19 @@ def main():
                 q.update(urllib.parse.parse_qsl(self.rfile.read(n).decode()))
             return url.path, q
 
+        def session(self):
+            jar = SimpleCookie(self.headers.get("Cookie") or "")
+            token = jar[SESSION_COOKIE].value if SESSION_COOKIE in jar else None
+            return token if token in sessions else None
+
         def sso(self, q):
             binding = BINDING_HTTP_POST if self.command == "POST" else BINDING_HTTP_REDIRECT
             try:
                 req = idp.parse_authn_request(q["SAMLRequest"], binding)
             except Exception as e:  # a peer's refusal, shown as a page
                 return self.reply(400, f"<p>bad AuthnRequest: {html.escape(str(e))}</p>")
+            if self.session() is not None:
+                return self.answer(req.message, q.get("RelayState"))
             token = secrets.token_urlsafe(16)
             pending[token] = (req.message, q.get("RelayState"))
             self.reply(200, f"""<!DOCTYPE html><html><body><h1>Partner sign-in</h1>
@@ -124,7 +149,11 @@ def main():
                 return self.reply(400, "<p>no sign-in in progress</p>")
             if (q.get("username"), q.get("password")) != (args.user, args.password):
                 return self.reply(401, "<p>wrong user name or password</p>")
-            authn_req, relay = found
+            token = secrets.token_urlsafe(16)
+            sessions.add(token)
+            self.answer(*found, cookie=f"{SESSION_COOKIE}={token}; Path=/; HttpOnly")
+
+        def answer(self, authn_req, relay, cookie=None):
             acs = authn_req.assertion_consumer_service_url
             resp = idp.create_authn_response(
                 identity={"IDPEmail": [args.email], EMAIL_CLAIM: [args.email]},
@@ -140,7 +169,40 @@ def main():
                 digest_alg=DIGEST_SHA256,
             )
             http_args = idp.apply_binding(BINDING_HTTP_POST, str(resp), acs, relay, response=True)
-            self.reply(200, http_args["data"])
+            self.reply(200, http_args["data"], headers=[("Set-Cookie", cookie)] if cookie else ())
+
+        def slo(self, q):
+            if self.command != "GET" or "SAMLRequest" not in q:
+                return self.reply(400, "<p>expected a LogoutRequest over HTTP-Redirect</p>")
+            with signed_only:
+                idp.config.setattr("idp", "want_authn_requests_signed", True)
+                try:
+                    req = idp.parse_logout_request(
+                        q["SAMLRequest"], BINDING_HTTP_REDIRECT,
+                        relay_state=q.get("RelayState"), sigalg=q.get("SigAlg"),
+                        signature=q.get("Signature"))
+                except Exception as e:
+                    return self.reply(400, f"<p>LogoutRequest refused: {html.escape(repr(e))}</p>")
+                finally:
+                    idp.config.setattr("idp", "want_authn_requests_signed", False)
+            message = req.message
+            if message.name_id is None or message.name_id.text != args.immutable_id:
+                return self.reply(400, "<p>LogoutRequest for a NameID this IdP did not issue</p>")
+            # One user here: every session of hers ends.
+            sessions.clear()
+            sp = message.issuer.text.strip()
+            _, destination = idp.pick_binding(
+                "single_logout_service", [BINDING_HTTP_REDIRECT], "spsso", entity_id=sp)
+            resp = idp.create_logout_response(
+                message, [BINDING_HTTP_REDIRECT], sign=False,
+                sign_alg=SIG_RSA_SHA256, digest_alg=DIGEST_SHA256)
+            http_args = idp.apply_binding(
+                BINDING_HTTP_REDIRECT, str(resp), destination, q.get("RelayState", ""),
+                response=True, sign=True, sigalg=SIG_RSA_SHA256)
+            location = dict(http_args["headers"])["Location"]
+            self.reply(303, "", headers=[
+                ("Location", location),
+                ("Set-Cookie", f"{SESSION_COOKIE}=; Path=/; Max-Age=0")])
 
         def handle_any(self):
             path, q = self.params()
@@ -148,6 +210,8 @@ def main():
                 return self.sso(q)
             if path == "/signin":
                 return self.signin(q)
+            if path == "/slo":
+                return self.slo(q)
             self.reply(404, "<p>not found</p>")
 
         do_GET = handle_any
