@@ -498,6 +498,95 @@ async fn the_first_sign_in_redeems_the_invitation_and_binds_the_identity() {
     );
 }
 
+/// A guest's sign-out reaches the IdP that redeemed the invitation even after the guest's
+/// address changed (the invitation is found by user), and no longer once the direct
+/// federation names another IdP: that one never issued the NameID.
+#[tokio::test]
+async fn guest_sign_out_follows_the_redeeming_idp() {
+    let e = env().await;
+    let r = e.invite(GUEST).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    let user = r.body["user"]["id"].as_str().unwrap().to_owned();
+    let link = e.link();
+    let sign_in = |id: &'static str| {
+        let (e, link) = (&e, &link);
+        async move {
+            let req = e.follow(link).await;
+            let (status, cookie, text) = e
+                .post(&e.answer(&req, id, "PERSIST-ANN", Some(GUEST)))
+                .await;
+            assert_eq!(status, StatusCode::SEE_OTHER, "{text}");
+            cookie.unwrap().split(';').next().unwrap().to_owned()
+        }
+    };
+    let sign_out = |pair: String| {
+        let e = &e;
+        async move {
+            let out = e
+                .api
+                .router
+                .clone()
+                .oneshot(
+                    Request::get(format!("/{}/logout", e.tenant.id))
+                        .header("cookie", &pair)
+                        .header("sec-fetch-site", "same-origin")
+                        .body(Body::empty())
+                        .unwrap(),
+                )
+                .await
+                .unwrap();
+            let location = out
+                .headers()
+                .get("location")
+                .map(|l| l.to_str().unwrap().to_owned());
+            let bytes = axum::body::to_bytes(out.into_body(), 1 << 20)
+                .await
+                .unwrap();
+            (location, String::from_utf8_lossy(&bytes).into_owned())
+        }
+    };
+
+    let pair = sign_in("_m1").await;
+    let changed = e
+        .api
+        .json(
+            "PATCH",
+            &format!("/api/v1/tenants/{}/users/{user}", e.tenant.id),
+            json!({ "mail": "ann.new@partner.example" }),
+        )
+        .await;
+    assert_eq!(changed.status, StatusCode::OK, "{}", changed.text);
+    let (location, page) = sign_out(pair).await;
+    let location = location.unwrap_or_else(|| panic!("not sent to the IdP: {page}"));
+    let request = e
+        .api
+        .idp_logout_request(e.tenant.id, &location, "https://sts.partner.example/slo")
+        .await;
+    assert_eq!(request.name_id.value, "PERSIST-ANN");
+
+    // Back to the invited address, signed in, then the partner moves to another IdP.
+    let restored = e
+        .api
+        .json(
+            "PATCH",
+            &format!("/api/v1/tenants/{}/users/{user}", e.tenant.id),
+            json!({ "mail": GUEST }),
+        )
+        .await;
+    assert_eq!(restored.status, StatusCode::OK, "{}", restored.text);
+    let pair = sign_in("_m2").await;
+    let mut replaced = direct("https://sts2.partner.example/sso");
+    replaced["issuerUri"] = json!("https://sts2.partner.example/idp");
+    replaced["logoffUrl"] = json!("https://sts2.partner.example/slo");
+    let r = e.put_direct(PARTNER, replaced).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let (location, page) = sign_out(pair).await;
+    assert!(
+        location.is_none() && page.contains("Signed out"),
+        "{location:?}: {page}"
+    );
+}
+
 /// A partner domain the tenant verifies later is its own: home-realm discovery no longer sends
 /// its addresses to the partner's IdP, and the ACS no longer accepts that IdP for it.
 #[tokio::test]
