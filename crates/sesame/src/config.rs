@@ -1,6 +1,7 @@
 //! Server configuration: flags, then `SESAME_*` environment variables, then a TOML file, then
 //! defaults — the first that gives a value wins.
 
+use crate::outbound::OutboundTargets;
 use anyhow::{Context, bail};
 use serde::Deserialize;
 use std::net::SocketAddr;
@@ -45,6 +46,11 @@ pub struct ServeArgs {
     /// How often, in seconds, the refresh job looks for due metadata URLs [default: 300].
     #[arg(long, env = "SESAME_METADATA_REFRESH_CHECK_SECS")]
     pub metadata_refresh_check_secs: Option<u64>,
+    /// Networks the server's own calls (SCIM provisioning, logout back channel, metadata
+    /// URLs) may reach: public; internal (public, private and loopback, never link-local such
+    /// as cloud metadata services); or any [default: internal].
+    #[arg(long, env = "SESAME_OUTBOUND_TARGETS")]
+    pub outbound_targets: Option<OutboundTargets>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, clap::ValueEnum)]
@@ -68,6 +74,7 @@ struct FileConfig {
     direct_federation_hosts: Option<Vec<String>>,
     metadata_refresh_max_secs: Option<u64>,
     metadata_refresh_check_secs: Option<u64>,
+    outbound_targets: Option<OutboundTargets>,
 }
 
 /// The resolved configuration.
@@ -84,6 +91,7 @@ pub struct Config {
     pub direct_federation_hosts: Option<Vec<String>>,
     pub metadata_refresh_max: std::time::Duration,
     pub metadata_refresh_check: std::time::Duration,
+    pub outbound_targets: OutboundTargets,
 }
 
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
@@ -141,6 +149,10 @@ impl Config {
             "metadata_refresh_check_secs",
         )?;
         Ok(Config {
+            outbound_targets: args
+                .outbound_targets
+                .or(file.outbound_targets)
+                .unwrap_or_default(),
             metadata_refresh_max,
             metadata_refresh_check,
             master_key_file,
@@ -237,6 +249,7 @@ mod tests {
             direct_federation_hosts: None,
             metadata_refresh_max_secs: None,
             metadata_refresh_check_secs: None,
+            outbound_targets: None,
         }
     }
 
@@ -297,6 +310,29 @@ mod tests {
             Config::resolve(&args).unwrap().direct_federation_hosts,
             Some(vec!["okta.com".to_owned()])
         );
+    }
+
+    #[test]
+    fn outbound_targets_from_file_or_flag() {
+        assert_eq!(
+            Config::resolve(&empty()).unwrap().outbound_targets,
+            OutboundTargets::Internal
+        );
+        let file = ConfigFile::new("outbound_targets = \"public\"\n");
+        let mut args = empty();
+        args.config = Some(file.0.clone());
+        assert_eq!(
+            Config::resolve(&args).unwrap().outbound_targets,
+            OutboundTargets::Public
+        );
+        args.outbound_targets = Some(OutboundTargets::Any);
+        assert_eq!(
+            Config::resolve(&args).unwrap().outbound_targets,
+            OutboundTargets::Any
+        );
+        let bad = ConfigFile::new("outbound_targets = \"everywhere\"\n");
+        args.config = Some(bad.0.clone());
+        assert!(Config::resolve(&args).is_err());
     }
 
     #[test]

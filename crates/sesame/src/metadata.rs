@@ -2,6 +2,7 @@
 //! `Core::refresh_due_metadata` re-reads the federations' metadata URLs that are due, through
 //! [`HttpMetadata`] (bounded in time and size, no redirects).
 
+use crate::outbound::OutboundTargets;
 use async_trait::async_trait;
 use sesame_core::Core;
 use sesame_core::metadata_refresh::MetadataFetcher;
@@ -12,15 +13,17 @@ const MAX_METADATA_BYTES: usize = 1 << 20;
 
 pub struct HttpMetadata {
     http: reqwest::Client,
+    targets: OutboundTargets,
 }
 
 impl HttpMetadata {
-    pub fn new() -> anyhow::Result<Self> {
+    pub fn new(targets: OutboundTargets) -> anyhow::Result<Self> {
         Ok(HttpMetadata {
-            http: reqwest::Client::builder()
+            http: targets
+                .client_builder()
                 .timeout(Duration::from_secs(15))
-                .redirect(reqwest::redirect::Policy::none())
                 .build()?,
+            targets,
         })
     }
 }
@@ -28,12 +31,15 @@ impl HttpMetadata {
 #[async_trait]
 impl MetadataFetcher for HttpMetadata {
     async fn fetch(&self, url: &str) -> Result<String, String> {
+        self.targets
+            .check_url(url)
+            .map_err(|e| format!("cannot read {url}: {e}"))?;
         let mut res = self
             .http
             .get(url)
             .send()
             .await
-            .map_err(|e| format!("cannot read {url}: {e}"))?;
+            .map_err(|e| format!("cannot read {url}: {}", crate::outbound::describe(&e)))?;
         if !res.status().is_success() {
             return Err(format!("{url} answered HTTP {}", res.status().as_u16()));
         }
@@ -44,8 +50,13 @@ impl MetadataFetcher for HttpMetadata {
     }
 }
 
-pub async fn refresh_job(core: Core, check: Duration, max_interval: Duration) {
-    let fetcher = match HttpMetadata::new() {
+pub async fn refresh_job(
+    core: Core,
+    check: Duration,
+    max_interval: Duration,
+    targets: OutboundTargets,
+) {
+    let fetcher = match HttpMetadata::new(targets) {
         Ok(f) => f,
         Err(e) => {
             tracing::error!(error = %e, "metadata refresh job cannot start");

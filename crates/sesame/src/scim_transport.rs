@@ -1,5 +1,6 @@
 //! The HTTP transport of outbound provisioning: SCIM requests to applications' endpoints.
 
+use crate::outbound::OutboundTargets;
 use async_trait::async_trait;
 use sesame_core::provisioning::{ScimCall, ScimReply, ScimTransport, target::ScimMethod};
 use std::time::Duration;
@@ -9,21 +10,22 @@ const MAX_BODY: usize = 16 * 1024 * 1024;
 
 pub struct HttpScimTransport {
     client: reqwest::Client,
+    targets: OutboundTargets,
 }
 
 impl HttpScimTransport {
-    pub fn new() -> anyhow::Result<Self> {
-        let client = reqwest::Client::builder()
+    pub fn new(targets: OutboundTargets) -> anyhow::Result<Self> {
+        let client = targets
+            .client_builder()
             .timeout(Duration::from_secs(30))
             .connect_timeout(Duration::from_secs(10))
-            .redirect(reqwest::redirect::Policy::none())
             .user_agent(concat!(
                 "Sesame/",
                 env!("CARGO_PKG_VERSION"),
                 " provisioning"
             ))
             .build()?;
-        Ok(HttpScimTransport { client })
+        Ok(HttpScimTransport { client, targets })
     }
 }
 
@@ -39,6 +41,7 @@ fn retry_after(headers: &reqwest::header::HeaderMap) -> Option<Duration> {
 #[async_trait]
 impl ScimTransport for HttpScimTransport {
     async fn send(&self, call: &ScimCall) -> Result<ScimReply, String> {
+        self.targets.check_url(&call.url)?;
         let method = match call.method {
             ScimMethod::Get => reqwest::Method::GET,
             ScimMethod::Post => reqwest::Method::POST,
@@ -91,7 +94,7 @@ mod tests {
 
     fn client(url: &str, retries: u32) -> TargetClient {
         TargetClient::new(
-            Arc::new(HttpScimTransport::new().unwrap()),
+            Arc::new(HttpScimTransport::new(OutboundTargets::Internal).unwrap()),
             url,
             "secret".into(),
             0,

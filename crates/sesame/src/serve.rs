@@ -43,8 +43,12 @@ pub async fn open_core(config: &Config) -> anyhow::Result<Core> {
         settings
     })
     .with_master_key(master_key)
-    .with_scim_transport(Arc::new(crate::scim_transport::HttpScimTransport::new()?))
-    .with_soap_client(Arc::new(crate::soap_client::HttpSoapClient::new()?)))
+    .with_scim_transport(Arc::new(crate::scim_transport::HttpScimTransport::new(
+        config.outbound_targets,
+    )?))
+    .with_soap_client(Arc::new(crate::soap_client::HttpSoapClient::new(
+        config.outbound_targets,
+    )?)))
 }
 
 /// Provisioning engine knobs, from `SESAME_PROVISIONING_LEASE_SECS` (how long a dead node's
@@ -95,6 +99,7 @@ pub async fn run(args: ServeArgs) -> anyhow::Result<()> {
         core.clone(),
         config.metadata_refresh_check,
         config.metadata_refresh_max,
+        config.outbound_targets,
     ));
     tracing::info!(
         listen = %config.listen,

@@ -1,6 +1,7 @@
 //! The HTTP side of Single Logout's back channel: SOAP calls to applications' SOAP
 //! SingleLogoutService (SAML bindings 2.0 §3.2.3).
 
+use crate::outbound::OutboundTargets;
 use async_trait::async_trait;
 use sesame_core::slo::{SoapClient, SoapReply};
 use sesame_saml::bindings::{MAX_SOAP_BYTES, SOAP_ACTION, SOAP_CONTENT_TYPE};
@@ -8,28 +9,30 @@ use std::time::Duration;
 
 pub struct HttpSoapClient {
     client: reqwest::Client,
+    targets: OutboundTargets,
 }
 
 impl HttpSoapClient {
     /// A logout waits for its slowest application: a few seconds at most.
-    pub fn new() -> anyhow::Result<Self> {
-        Self::with_timeout(Duration::from_secs(5))
+    pub fn new(targets: OutboundTargets) -> anyhow::Result<Self> {
+        Self::with_timeout(targets, Duration::from_secs(5))
     }
 
-    fn with_timeout(timeout: Duration) -> anyhow::Result<Self> {
-        let client = reqwest::Client::builder()
+    fn with_timeout(targets: OutboundTargets, timeout: Duration) -> anyhow::Result<Self> {
+        let client = targets
+            .client_builder()
             .timeout(timeout)
             .connect_timeout(timeout.min(Duration::from_secs(3)))
-            .redirect(reqwest::redirect::Policy::none())
             .user_agent(concat!("Sesame/", env!("CARGO_PKG_VERSION"), " logout"))
             .build()?;
-        Ok(HttpSoapClient { client })
+        Ok(HttpSoapClient { client, targets })
     }
 }
 
 #[async_trait]
 impl SoapClient for HttpSoapClient {
     async fn call(&self, url: &str, envelope: String) -> Result<SoapReply, String> {
+        self.targets.check_url(url)?;
         let mut resp = self
             .client
             .post(url)
@@ -72,7 +75,7 @@ mod tests {
             .into_boxed_str(),
         );
         let (url, seen) = scripted(vec![answer]).await;
-        let client = HttpSoapClient::new().unwrap();
+        let client = HttpSoapClient::new(OutboundTargets::Internal).unwrap();
         let got = client.call(&format!("{url}/slo/soap"), "<x/>".into()).await;
         assert_eq!(
             got.map(|r| (r.status, r.body)),
@@ -106,7 +109,7 @@ mod tests {
             "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
         ])
         .await;
-        let client = HttpSoapClient::new().unwrap();
+        let client = HttpSoapClient::new(OutboundTargets::Internal).unwrap();
         assert_eq!(
             client.call(&url, String::new()).await,
             Ok(SoapReply {
@@ -140,7 +143,9 @@ mod tests {
             let (_sock, _) = listener.accept().await.unwrap();
             tokio::time::sleep(Duration::from_secs(30)).await;
         });
-        let client = HttpSoapClient::with_timeout(Duration::from_millis(300)).unwrap();
+        let client =
+            HttpSoapClient::with_timeout(OutboundTargets::Internal, Duration::from_millis(300))
+                .unwrap();
         let got = client.call(&url, String::new()).await;
         assert_eq!(got, Err("the target did not answer in time".into()));
         held.abort();
@@ -157,7 +162,7 @@ mod tests {
             .into_boxed_str(),
         );
         let (url, _) = scripted(vec![big]).await;
-        let got = HttpSoapClient::new()
+        let got = HttpSoapClient::new(OutboundTargets::Internal)
             .unwrap()
             .call(&url, String::new())
             .await;
