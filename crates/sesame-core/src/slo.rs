@@ -252,9 +252,9 @@ impl Core {
 
     /// Seals the logout progress for the browser's cookie. Applications beyond what a cookie
     /// holds are dropped from the browser's round, last first: those with a SOAP endpoint are
-    /// told over the back channel instead, and the others make the logout partial (the origin
-    /// then hears PartialLogout), where a cookie too big to keep would have lost the whole
-    /// chain.
+    /// told over the back channel instead (the browser's answer waits for those calls), and
+    /// the others make the logout partial (the origin then hears PartialLogout), where a
+    /// cookie too big to keep would have lost the whole chain.
     pub async fn seal_logout_progress(
         &self,
         tenant: TenantId,
@@ -264,11 +264,11 @@ impl Core {
         if sealed.len() <= SLO_PROGRESS_MAX || state.remaining.is_empty() {
             return Ok(sealed);
         }
+        // Counted with `partial` false, the longer: the count holds whatever the calls say.
+        let partial = std::mem::replace(&mut state.partial, false);
         // The most applications that fit, by bisection: `fits` kept always fit (none at
         // worst: the origin's ID and RelayState are bounded to fit alone), `fits + 1..=all`
         // may not.
-        // Counted as not partial, the longer: the count holds whatever the calls below say.
-        let partial = std::mem::replace(&mut state.partial, false);
         let mut all = std::mem::take(&mut state.remaining);
         let (mut fits, mut too_many) = (0, all.len());
         let mut best = None;

@@ -121,7 +121,13 @@ pub(crate) fn db_or_missing(missing: &'static str) -> impl FnOnce(sqlx::Error) -
 
 /// A backend failure: the detail goes to the log, the caller gets its category only.
 pub(crate) fn backend(err: sqlx::Error) -> StoreError {
-    tracing::error!(error = %err, "storage backend error");
+    let code = err.as_database_error().and_then(|d| d.code());
+    if code.as_deref() == Some(DEADLOCK_DETECTED) {
+        // Its callers may run the transaction again.
+        tracing::warn!(error = %err, "storage transaction ended to break a deadlock");
+    } else {
+        tracing::error!(error = %err, "storage backend error");
+    }
     let what = match &err {
         sqlx::Error::Database(d) => backend_code(&d.code().unwrap_or_default()),
         sqlx::Error::PoolTimedOut => "connection pool timed out".to_owned(),

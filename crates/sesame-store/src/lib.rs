@@ -47,7 +47,7 @@ pub enum UserLookup {
     DisplayName,
 }
 
-/// What [`SessionStore::delete_user_sessions`] ended.
+/// What [`SessionStore::delete_user_sessions`] or [`UserStore::delete_user`] ended.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct EndedSessions {
     pub sessions: u64,

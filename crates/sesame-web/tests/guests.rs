@@ -575,6 +575,18 @@ async fn guest_sign_out_follows_the_redeeming_idp() {
         .await;
     assert_eq!(restored.status, StatusCode::OK, "{}", restored.text);
     let pair = sign_in("_m2").await;
+    let (_, _, landing) = e
+        .send(
+            Request::get(format!("/{}/", e.tenant.id))
+                .header("cookie", &pair)
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert!(
+        landing.contains("ann_partner.example#ext#"),
+        "signed in: {landing}"
+    );
     let mut replaced = direct("https://sts2.partner.example/sso");
     replaced["issuerUri"] = json!("https://sts2.partner.example/idp");
     replaced["logoffUrl"] = json!("https://sts2.partner.example/slo");

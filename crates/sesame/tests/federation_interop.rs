@@ -221,6 +221,8 @@ struct Idp {
     entity_id: String,
     sso: String,
     logoff: String,
+    /// The name of the cookie that holds the IdP's own session.
+    session_cookie: &'static str,
     cert: PathBuf,
     /// The IdP's own log, for failure reports.
     log: PathBuf,
@@ -272,6 +274,7 @@ fn simplesamlphp(work: &Path, sp_metadata: &Path, email: &str, name_id: &str) ->
         entity_id,
         sso: format!("{base}/SSOService.php"),
         logoff: format!("{base}/SingleLogoutService.php"),
+        session_cookie: "SimpleSAMLAuthToken",
         cert: dir.join("config/idp.crt"),
         log: dir.join("logs/simplesamlphp.log"),
     }
@@ -315,6 +318,7 @@ fn pysaml2_idp(work: &Path, sp_metadata: &Path, email: &str, name_id: &str) -> I
         entity_id: format!("{base}/idp"),
         sso: format!("{base}/sso"),
         logoff: format!("{base}/slo"),
+        session_cookie: "pysaml2_idp_session",
         cert: dir.join("idp-cert.pem"),
         log,
     }
@@ -459,6 +463,12 @@ impl Sesame {
     /// answers at Sésame's SLO endpoint, which shows the signed-out page. Signing in again
     /// from `start` then asks the IdP for the password again.
     fn sign_out_through(&self, work: &Path, label: &str, start: &str, idp: &Idp) {
+        // The IdP's session cookie is held: only its end makes it ask for the password again.
+        let jar = std::fs::read_to_string(work.join("cookies.txt")).unwrap();
+        assert!(
+            jar.contains(&format!("{}=", idp.session_cookie)),
+            "no IdP session: {jar}"
+        );
         let report = walk(
             work,
             &format!("{label}-sign-out"),

@@ -8,7 +8,7 @@ macro_rules! security_impls {
             ///
             /// PostgreSQL may end the transaction as a deadlock's victim (an application's
             /// deletion locks participants in its own order): it is run again, a few times, so
-            /// that an account saved as disabled does not answer an error for it.
+            /// that disabling or deleting an account does not fail for it.
             pub(crate) async fn end_user_sessions(
                 &self,
                 tenant: sesame_model::TenantId,
@@ -282,9 +282,9 @@ macro_rules! security_impls {
                     ")"
                 ))
                 .bind($crate::rows::ns(now)?)
-                    .execute(self.w())
-                    .await
-                    .map_err($crate::error::db)?;
+                .execute(self.w())
+                .await
+                .map_err($crate::error::db)?;
                 Ok(done.rows_affected())
             }
         }

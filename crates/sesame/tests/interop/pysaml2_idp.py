@@ -97,7 +97,7 @@ def main():
     sessions = set()
     # pysaml2 has one switch for every request's signature (`want_authn_requests_signed`):
     # Sésame's AuthnRequests are unsigned, its LogoutRequests signed, so it is on while a
-    # LogoutRequest is read only.
+    # LogoutRequest is read only, and every request is read under this lock.
     signed_only = threading.Lock()
 
     class Handler(BaseHTTPRequestHandler):
@@ -130,7 +130,8 @@ def main():
         def sso(self, q):
             binding = BINDING_HTTP_POST if self.command == "POST" else BINDING_HTTP_REDIRECT
             try:
-                req = idp.parse_authn_request(q["SAMLRequest"], binding)
+                with signed_only:
+                    req = idp.parse_authn_request(q["SAMLRequest"], binding)
             except Exception as e:  # a peer's refusal, shown as a page
                 return self.reply(400, f"<p>bad AuthnRequest: {html.escape(str(e))}</p>")
             if self.session() is not None:
