@@ -507,8 +507,8 @@ impl Core {
                 e.rule()
             )
         };
-        if let Err(e) = sesame_saml::bindings::check_soap_request_headers(&envelope, &received_url)
-        {
+        let is_endpoint = |actor: &str| same_url(actor, &received_url);
+        if let Err(e) = sesame_saml::bindings::check_soap_request_headers(&envelope, &is_endpoint) {
             let failure = SsoFailure {
                 code: codes::MALFORMED_REQUEST,
                 status: 400,
@@ -1257,6 +1257,17 @@ fn answer_confirms(
 /// otherwise counts on the strength of the channel (profiles §4.4.4.2 lets the binding
 /// authenticate the responder): Sésame opened the connection to the registered URL, over TLS
 /// unless on loopback.
+/// Whether two URLs name the same resource, as URL parsing normalises them (scheme and host
+/// case, default port, percent-encoding), a trailing slash aside.
+fn same_url(a: &str, b: &str) -> bool {
+    let normal = |u: &str| {
+        url::Url::parse(u)
+            .ok()
+            .map(|u| u.as_str().trim_end_matches('/').to_owned())
+    };
+    matches!((normal(a), normal(b)), (Some(a), Some(b)) if a == b)
+}
+
 fn read_soap_answer(
     settings: &SamlAppSettings,
     reply: &SoapReply,

@@ -2585,13 +2585,14 @@ async fn applications_log_users_out_over_soap() {
             "soap-must-understand",
             Err("MustUnderstand"),
         ),
-        // Addressed to this endpoint's URL: meant for Sésame too (SOAP 1.1 §4.2.2).
+        // Addressed to this endpoint's URL (however spelled): meant for Sésame too (SOAP 1.1
+        // §4.2.2).
         (
             "a mandatory header for Sésame's URL",
             soap_logout_request_to_sesame(&w, "_lo-s12", &name_id, &index).replace(
                 "<SOAP-ENV:Body>",
                 &format!(
-                    r#"<SOAP-ENV:Header><w:Security xmlns:w="urn:wss" SOAP-ENV:mustUnderstand="1" SOAP-ENV:actor="http://127.0.0.1:8080/{}/saml2/soap"/></SOAP-ENV:Header><SOAP-ENV:Body>"#,
+                    r#"<SOAP-ENV:Header><w:Security xmlns:w="urn:wss" SOAP-ENV:mustUnderstand="1" SOAP-ENV:actor="HTTP://127.0.0.1:8080/{}/saml2/soap/"/></SOAP-ENV:Header><SOAP-ENV:Body>"#,
                     w.tenant
                 ),
             ),
