@@ -61,7 +61,19 @@ enum Reach {
     Special,
 }
 
+/// Cloud metadata services outside link-local space: AWS over IPv6, Alibaba Cloud, Azure's
+/// WireServer, Oracle Cloud's former address.
+const METADATA_SERVICES: [IpAddr; 4] = [
+    IpAddr::V6(std::net::Ipv6Addr::new(0xfd00, 0xec2, 0, 0, 0, 0, 0, 0x254)),
+    IpAddr::V4(Ipv4Addr::new(100, 100, 100, 200)),
+    IpAddr::V4(Ipv4Addr::new(168, 63, 129, 16)),
+    IpAddr::V4(Ipv4Addr::new(192, 0, 0, 192)),
+];
+
 fn reach(ip: IpAddr) -> Reach {
+    if METADATA_SERVICES.contains(&ip) {
+        return Reach::Special;
+    }
     let v6 = match ip {
         IpAddr::V4(v4) => return reach_v4(v4),
         IpAddr::V6(v6) => v6,
@@ -74,26 +86,28 @@ fn reach(ip: IpAddr) -> Reach {
     // IPv6 addresses that carry an IPv4 one lead to it: mapped (::ffff:0:0/96), compatible
     // (::/96, deprecated), NAT64 (64:ff9b::/96, RFC 6052) and 6to4 (2002::/16, RFC 3056).
     if let Some(v4) = v6.to_ipv4_mapped() {
-        return reach_v4(v4);
+        return reach(IpAddr::V4(v4));
     }
     if s[..6] == [0; 6] && !v6.is_loopback() && !v6.is_unspecified()
         || s[..6] == [0x64, 0xff9b, 0, 0, 0, 0]
     {
-        return reach_v4(v4_at(s[6], s[7]));
+        return reach(IpAddr::V4(v4_at(s[6], s[7])));
     }
     if s[0] == 0x2002 {
-        return reach_v4(v4_at(s[1], s[2]));
+        return reach(IpAddr::V4(v4_at(s[1], s[2])));
     }
-    let link_local = (s[0] & 0xffc0) == 0xfe80;
     let unique_local = (s[0] & 0xfe00) == 0xfc00; // RFC 4193
     let site_local = (s[0] & 0xffc0) == 0xfec0; // deprecated, RFC 3879
     let documentation = s[0] == 0x2001 && s[1] == 0x0db8; // RFC 3849
-    if v6.is_unspecified() || v6.is_multicast() || link_local {
-        Reach::Special
-    } else if v6.is_loopback() || unique_local || site_local || documentation {
+    // Global unicast is 2000::/3; what else is left (link-local, multicast, the local-use NAT64
+    // prefix 64:ff9b:1::/48, discard-only, unassigned) is no application's address.
+    let global = (s[0] & 0xe000) == 0x2000;
+    if v6.is_loopback() || unique_local || site_local || documentation {
         Reach::Internal
-    } else {
+    } else if global {
         Reach::Public
+    } else {
+        Reach::Special
     }
 }
 
@@ -144,7 +158,10 @@ impl OutboundTargets {
         let builder = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none());
         match self {
             OutboundTargets::Any => builder,
-            _ => builder.dns_resolver(Arc::new(GuardedResolver(self))),
+            // Through a proxy (`HTTPS_PROXY`…) only the proxy's name would be resolved here.
+            _ => builder
+                .no_proxy()
+                .dns_resolver(Arc::new(GuardedResolver(self))),
         }
     }
 
@@ -247,6 +264,14 @@ mod tests {
             ("64:ff9b::a9fe:a9fe", Reach::Special),
             ("::a9fe:a9fe", Reach::Special),
             ("64:ff9b::808:808", Reach::Public),
+            ("64:ff9b:1::a9fe:a9fe", Reach::Special),
+            ("100::1", Reach::Special),
+            ("fd00:ec2::254", Reach::Special),
+            ("fd00:ec2::253", Reach::Internal),
+            ("100.100.100.200", Reach::Special),
+            ("::ffff:100.100.100.200", Reach::Special),
+            ("168.63.129.16", Reach::Special),
+            ("192.0.0.192", Reach::Special),
             ("fe80::1", Reach::Special),
             ("0.0.0.0", Reach::Special),
             ("0.1.2.3", Reach::Special),
@@ -333,20 +358,30 @@ mod tests {
         assert_eq!(seen.count.load(Ordering::SeqCst), 1);
     }
 
-    /// Each outbound client refuses an address URL outside the allowed networks at once,
-    /// with the reason (the link-local address would otherwise be tried, and time out).
+    /// Each outbound client refuses, before connecting and with the reason, an address URL
+    /// outside the allowed networks (it would otherwise be tried, and time out) and a name that
+    /// resolves outside them (`localhost` under `public`: the client's own resolver would
+    /// reach it).
     #[tokio::test]
     async fn every_client_refuses_before_connecting() {
+        for (targets, url) in [
+            (OutboundTargets::Internal, "http://169.254.169.254/latest"),
+            (OutboundTargets::Public, "http://localhost:9/latest"),
+        ] {
+            refused_by_every_client(targets, url).await;
+        }
+    }
+
+    async fn refused_by_every_client(targets: OutboundTargets, url: &str) {
         use sesame_core::metadata_refresh::MetadataFetcher;
         use sesame_core::provisioning::{ScimCall, ScimTransport, target::ScimMethod};
         use sesame_core::slo::SoapClient;
-        let url = "http://169.254.169.254/latest";
-        let internal = OutboundTargets::Internal;
         let says = |e: &str| e.contains("outside the networks outbound calls may reach");
-        let soap = crate::soap_client::HttpSoapClient::new(internal).unwrap();
+        // Each client is built by `client_builder` (or `localhost` would be tried).
+        let soap = crate::soap_client::HttpSoapClient::new(targets).unwrap();
         let e = soap.call(url, String::new()).await.unwrap_err();
         assert!(says(&e), "{e}");
-        let scim = crate::scim_transport::HttpScimTransport::new(internal).unwrap();
+        let scim = crate::scim_transport::HttpScimTransport::new(targets).unwrap();
         let call = ScimCall {
             method: ScimMethod::Get,
             url: url.into(),
@@ -355,7 +390,7 @@ mod tests {
         };
         let e = scim.send(&call).await.unwrap_err();
         assert!(says(&e), "{e}");
-        let metadata = crate::metadata::HttpMetadata::new(internal).unwrap();
+        let metadata = crate::metadata::HttpMetadata::new(targets).unwrap();
         let e = metadata.fetch(url).await.unwrap_err();
         assert!(says(&e), "{e}");
     }
