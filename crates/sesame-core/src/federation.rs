@@ -377,6 +377,28 @@ impl Core {
             .map(|f| (f, name_id)))
     }
 
+    /// Whether the user signs in through a federated IdP, which [`Core::federated_logout_url`]
+    /// then reaches.
+    pub async fn is_federated(&self, tenant: TenantId, user: &User) -> CoreResult<bool> {
+        Ok(self.identity_provider_of(tenant, user).await?.is_some())
+    }
+
+    /// The federation the user signs in through, and the NameID it knows the user by.
+    async fn identity_provider_of(
+        &self,
+        tenant: TenantId,
+        user: &User,
+    ) -> CoreResult<Option<(DomainFederation, String)>> {
+        if user.source == sesame_model::UserSource::FederatedGuest {
+            self.guest_identity_provider(tenant, user).await
+        } else {
+            Ok(self
+                .home_realm(tenant, &user.user_principal_name)
+                .await?
+                .map(|f| (f, user.immutable_id.clone())))
+        }
+    }
+
     /// Sésame's SP metadata for `tenant` (SAML-SP-6), signed with the tenant's key.
     pub async fn sp_metadata_xml(&self, tenant: TenantId) -> CoreResult<String> {
         let key = self.tenant_signing_key(tenant).await?;
@@ -407,14 +429,7 @@ impl Core {
         tenant: TenantId,
         user: &User,
     ) -> CoreResult<Option<String>> {
-        let found = if user.source == sesame_model::UserSource::FederatedGuest {
-            self.guest_identity_provider(tenant, user).await?
-        } else {
-            self.home_realm(tenant, &user.user_principal_name)
-                .await?
-                .map(|f| (f, user.immutable_id.clone()))
-        };
-        let Some((f, name_id)) = found else {
+        let Some((f, name_id)) = self.identity_provider_of(tenant, user).await? else {
             return Ok(None);
         };
         let id = format!("_{}", self.new_uuid().simple());

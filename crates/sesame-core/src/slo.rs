@@ -137,6 +137,10 @@ pub struct SloState {
     /// Some application did not confirm: the final status is PartialLogout.
     #[serde(rename = "p", alias = "partial")]
     pub partial: bool,
+    /// Once the applications are done, the federated user whose identity provider is sent a
+    /// LogoutRequest (a sign-out at Sésame's own page).
+    #[serde(rename = "f", default, skip_serializing_if = "Option::is_none")]
+    pub then_idp_of: Option<UserId>,
 }
 
 /// The sessions a LogoutRequest ends (id digests).
@@ -247,6 +251,7 @@ impl Core {
             awaiting: None,
             awaiting_app: None,
             partial: !told,
+            then_idp_of: None,
         })
     }
 
@@ -443,6 +448,7 @@ impl Core {
             awaiting: None,
             awaiting_app: None,
             partial: false,
+            then_idp_of: None,
         };
         let sessions = self
             .sessions_named(tenant.id, app.id, &request, signed, session_secret)

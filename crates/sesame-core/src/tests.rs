@@ -810,6 +810,7 @@ async fn logout_progress_fits_a_cookie() {
         awaiting: Some("_awaiting".into()),
         awaiting_app: Some(AppId(uuid::Uuid::from_u128(2))),
         partial: false,
+        then_idp_of: None,
     };
     // A session of a few applications goes whole.
     let mut few = progress(5);

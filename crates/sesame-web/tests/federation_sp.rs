@@ -796,3 +796,181 @@ async fn inspect_reports_an_unfederated_domain_and_rejects_bad_bodies() {
         .await;
     assert_eq!(missing.status, StatusCode::NOT_FOUND, "{}", missing.text);
 }
+
+/// A request with `cookies`: the answer's status, Location, body, and every cookie it sets
+/// (name=value, or name= when it deletes it).
+async fn send_with_cookies(
+    e: &Env,
+    uri: &str,
+    cookies: &[String],
+) -> (StatusCode, Option<String>, String, Vec<String>) {
+    let mut req = Request::get(uri).header("sec-fetch-site", "same-origin");
+    if !cookies.is_empty() {
+        req = req.header("cookie", cookies.join("; "));
+    }
+    let res = e
+        .api
+        .router
+        .clone()
+        .oneshot(req.body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    let status = res.status();
+    let location = res
+        .headers()
+        .get("location")
+        .map(|l| l.to_str().unwrap().to_owned());
+    let set: Vec<String> = res
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| {
+            let v = v.to_str().unwrap();
+            let pair = v.split(';').next().unwrap().to_owned();
+            if v.contains("Max-Age=0") {
+                format!("{}=", pair.split('=').next().unwrap())
+            } else {
+                pair
+            }
+        })
+        .collect();
+    let bytes = axum::body::to_bytes(res.into_body(), 1 << 20)
+        .await
+        .unwrap();
+    (
+        status,
+        location,
+        String::from_utf8_lossy(&bytes).into_owned(),
+        set,
+    )
+}
+
+/// The cookie named `prefix…` among `set`, if set (not deleted).
+fn cookie_set(set: &[String], prefix: &str) -> Option<String> {
+    set.iter()
+        .find(|c| c.starts_with(prefix) && !c.ends_with('='))
+        .cloned()
+}
+
+/// A federated user's sign-out first visits the applications of the session, then goes on
+/// to the user's IdP (before, the IdP was reached only when no application had a logout URL,
+/// and kept its session otherwise). When an application did not confirm, the IdP's answer
+/// still brings the signed-out page with the partial note.
+#[tokio::test]
+async fn federated_sign_out_reaches_the_idp_after_the_applications() {
+    let e = env().await;
+    let app = e
+        .api
+        .json(
+            "POST",
+            &format!("/api/v1/tenants/{}/apps/saml", e.tenant.id),
+            serde_json::json!({ "name": "Payroll", "settings": {
+                "identifiers": ["https://payroll.example/sp"],
+                "replyUrls": [{ "url": "https://payroll.example/acs", "index": 0, "isDefault": true }],
+                "logoutUrl": "https://payroll.example/slo",
+            }}),
+        )
+        .await;
+    assert_eq!(app.status, StatusCode::CREATED, "{}", app.text);
+    let app = app.body["app"]["id"].as_str().unwrap().to_owned();
+    let user = e
+        .api
+        .get(&format!("/api/v1/tenants/{}/users/{UPN}", e.tenant.id))
+        .await
+        .body["id"]
+        .clone();
+    let r = e
+        .api
+        .json(
+            "POST",
+            &format!("/api/v1/tenants/{}/apps/{app}/assignments", e.tenant.id),
+            serde_json::json!({ "principalType": "user", "principalId": user }),
+        )
+        .await;
+    assert!(r.status.is_success(), "{}", r.text);
+
+    for (answer_status, partial) in [
+        ("urn:oasis:names:tc:SAML:2.0:status:Success", false),
+        ("urn:oasis:names:tc:SAML:2.0:status:Responder", true),
+    ] {
+        let req = e.start().await;
+        let signed_in = answer(&e, &req, |r| {
+            r.assertion_id = if partial { "_a-p" } else { "_a-s" }
+        })
+        .await;
+        let session = signed_in
+            .cookie
+            .unwrap()
+            .split(';')
+            .next()
+            .unwrap()
+            .to_owned();
+        let cookies = vec![session];
+        let (status, _, page, _) =
+            send_with_cookies(&e, &format!("/{}/apps/{app}/launch", e.tenant.id), &cookies).await;
+        assert_eq!(status, StatusCode::OK, "{page}");
+        assert!(page.contains("https://payroll.example/acs"), "{page}");
+
+        // Sign-out: the application first.
+        let (status, to_app, _, set) =
+            send_with_cookies(&e, &format!("/{}/logout", e.tenant.id), &cookies).await;
+        assert_eq!(status, StatusCode::SEE_OTHER);
+        let to_app = to_app.unwrap();
+        let query = to_app
+            .strip_prefix("https://payroll.example/slo?")
+            .unwrap_or_else(|| panic!("{to_app}"));
+        let request =
+            sesame_saml::parse_logout_request(&sesame_saml::decode_redirect(query).unwrap().xml)
+                .unwrap();
+        let progress = cookie_set(&set, "sesame_slo_").expect("logout progress");
+        let now = OffsetDateTime::now_utc()
+            .format(&time::format_description::well_known::Rfc3339)
+            .unwrap();
+        let response = format!(
+            r#"<samlp:LogoutResponse xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ID="_r-{}" Version="2.0" IssueInstant="{now}" InResponseTo="{}"><saml:Issuer>https://payroll.example/sp</saml:Issuer><samlp:Status><samlp:StatusCode Value="{answer_status}"/></samlp:Status></samlp:LogoutResponse>"#,
+            request.header.id, request.header.id
+        );
+        let q =
+            sesame_saml::encode_redirect(&response, sesame_saml::MessageKind::Response, None, None)
+                .unwrap();
+        // Then the IdP, with Sésame's signed LogoutRequest.
+        let (status, to_idp, page, set) =
+            send_with_cookies(&e, &format!("/{}/saml2?{q}", e.tenant.id), &[progress]).await;
+        assert_eq!(status, StatusCode::SEE_OTHER, "{page}");
+        let location = to_idp.unwrap();
+        let to_idp = e
+            .api
+            .idp_logout_request(e.tenant.id, &location, "https://idp.fabrikam.example/slo")
+            .await;
+        assert_eq!(to_idp.name_id.value, IMMUTABLE);
+        let progress = cookie_set(&set, "sesame_slo_");
+        assert_eq!(progress.is_some(), partial, "{set:?}");
+
+        // The IdP answers: the signed-out page, with the note when an application did not
+        // confirm.
+        let idp_answer = format!(
+            r#"<samlp:LogoutResponse xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ID="_idp-r" Version="2.0" IssueInstant="{now}" InResponseTo="{}"><saml:Issuer>{IDP}</saml:Issuer><samlp:Status><samlp:StatusCode Value="urn:oasis:names:tc:SAML:2.0:status:Success"/></samlp:Status></samlp:LogoutResponse>"#,
+            to_idp.header.id
+        );
+        let q = sesame_saml::encode_redirect(
+            &idp_answer,
+            sesame_saml::MessageKind::Response,
+            None,
+            None,
+        )
+        .unwrap();
+        let (status, _, page, _) = send_with_cookies(
+            &e,
+            &format!("/{}/saml2?{q}", e.tenant.id),
+            &progress.into_iter().collect::<Vec<_>>(),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{page}");
+        assert!(page.contains("Signed out"), "{page}");
+        assert_eq!(
+            page.contains("Some applications could not be told"),
+            partial,
+            "{page}"
+        );
+    }
+}

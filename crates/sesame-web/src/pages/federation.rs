@@ -16,7 +16,7 @@ use axum::routing::{get, post};
 use serde::Deserialize;
 use sesame_core::federation_acs::{FederationFailure, codes};
 use sesame_core::sso::RequestMeta;
-use sesame_model::Tenant;
+use sesame_model::{Tenant, UserId};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -66,17 +66,16 @@ pub(crate) async fn home_realm_redirect(
     )
 }
 
-/// The IdP sign-out URL of the session's user (a LogoutRequest over HTTP-Redirect to the
-/// federation's logoff URL, seed 001), read **before** the local session ends; `None` when the
-/// user is not federated.
-pub(crate) async fn federated_logout_url(
+/// The session's user, when it signs in through a federated IdP, which its sign-out reaches
+/// too; read **before** the local session ends.
+pub(crate) async fn federated_user(
     state: &AppState,
     tenant: &Tenant,
     secret: &str,
-) -> Option<String> {
+) -> Option<UserId> {
     let (_, user) = state.core.current_session(tenant.id, secret).await.ok()??;
-    match state.core.federated_logout_url(tenant.id, &user).await {
-        Ok(url) => url,
+    match state.core.is_federated(tenant.id, &user).await {
+        Ok(federated) => federated.then_some(user.id),
         Err(e) => {
             // The local sign-out goes on; the IdP keeps its session.
             tracing::warn!(tenant = %tenant.id, user = %user.id, error = %e, "no LogoutRequest to the user's identity provider");
@@ -85,11 +84,42 @@ pub(crate) async fn federated_logout_url(
     }
 }
 
-/// After the local session ended: the browser goes on to the IdP, without its session cookie.
-pub(crate) fn to_idp_logout(state: &AppState, tenant: &Tenant, url: String) -> Response {
+/// The sign-out URL at `user`'s identity provider: a signed LogoutRequest over HTTP-Redirect to
+/// the federation's logoff URL (seed 001); `None` when there is none (any more).
+pub(crate) async fn idp_logout_url(
+    state: &AppState,
+    tenant: &Tenant,
+    user: UserId,
+) -> Option<String> {
+    let user = state.core.get_user(tenant.id, user).await.ok()?;
+    match state.core.federated_logout_url(tenant.id, &user).await {
+        Ok(url) => url,
+        Err(e) => {
+            tracing::warn!(tenant = %tenant.id, user = %user.id, error = %e, "no LogoutRequest to the user's identity provider");
+            None
+        }
+    }
+}
+
+/// After the local session ended: the browser goes on to the IdP, without its session cookie,
+/// with `progress` (if any) kept for the IdP's answer.
+pub(crate) fn to_idp_logout(
+    state: &AppState,
+    tenant: &Tenant,
+    url: String,
+    progress: Option<String>,
+) -> Response {
     let clear = cookies::session_set(tenant.id, state.config.https(), None);
     let res = (StatusCode::SEE_OTHER, [(header::LOCATION, url)]).into_response();
-    with_cookie(res, Some(clear))
+    let res = with_cookie(res, Some(clear));
+    with_cookie(
+        res,
+        Some(super::slo::slo_cookie(
+            state,
+            tenant.id,
+            progress.as_deref(),
+        )),
+    )
 }
 
 #[derive(Deserialize)]

@@ -59,7 +59,7 @@ fn slo_name(tenant: TenantId, https: bool) -> String {
 }
 
 /// The `Set-Cookie` for `tenant`'s logout progress; `None` deletes it.
-fn slo_cookie(state: &AppState, tenant: TenantId, sealed: Option<&str>) -> String {
+pub(crate) fn slo_cookie(state: &AppState, tenant: TenantId, sealed: Option<&str>) -> String {
     let https = state.config.https();
     let name = slo_name(tenant, https);
     match sealed {
@@ -81,7 +81,12 @@ pub(crate) async fn continue_logout(
             (StatusCode::SEE_OTHER, [(header::LOCATION, url)]).into_response()
         }
         SloStep::Post(post) => super::saml::post_page(&post),
-        SloStep::Done => return signed_out_page(state, tenant, signed_out, slo.partial),
+        SloStep::Done => {
+            if let Some(res) = then_to_idp(state, tenant, &mut slo, signed_out).await {
+                return res;
+            }
+            return signed_out_page(state, tenant, signed_out, slo.partial);
+        }
     };
     let sealed = if slo.remaining.is_empty() && slo.awaiting.is_none() && slo.origin.is_none() {
         None
@@ -94,6 +99,26 @@ pub(crate) async fn continue_logout(
     };
     let res = with_session_cleared(state, tenant, res, signed_out);
     with_cookie(res, Some(slo_cookie(state, tenant.id, sealed.as_deref())))
+}
+
+/// Once the applications are done, a federated user's identity provider, whose answer comes
+/// back to the signed-out page (with the partial note, kept in the progress cookie meanwhile).
+async fn then_to_idp(
+    state: &AppState,
+    tenant: &Tenant,
+    slo: &mut SloState,
+    signed_out: bool,
+) -> Option<Response> {
+    let user = slo.then_idp_of.take().filter(|_| signed_out)?;
+    let url = super::federation::idp_logout_url(state, tenant, user).await?;
+    let progress = if slo.partial {
+        state.core.seal_logout_progress(tenant.id, slo).await.ok()
+    } else {
+        None
+    };
+    Some(super::federation::to_idp_logout(
+        state, tenant, url, progress,
+    ))
 }
 
 /// Whether a sign-out asks first: unless the browser says the request comes from Sésame's own
@@ -189,13 +214,12 @@ async fn sign_out(
         return signed_out_page(state, tenant, true, false);
     };
     // Read before the session ends: whether the user signed in through a federated IdP.
-    let idp_logout = super::federation::federated_logout_url(state, tenant, &secret).await;
+    let federated = super::federation::federated_user(state, tenant, &secret).await;
     match state.core.start_logout(tenant.id, &secret).await {
-        Ok(slo) if slo.remaining.is_empty() && idp_logout.is_some() => match idp_logout {
-            Some(url) => super::federation::to_idp_logout(state, tenant, url),
-            None => continue_logout(state, tenant, slo, true).await,
-        },
-        Ok(slo) => continue_logout(state, tenant, slo, true).await,
+        Ok(mut slo) => {
+            slo.then_idp_of = federated;
+            continue_logout(state, tenant, slo, true).await
+        }
         Err(e) => error_page(
             crate::error::status_of(&e),
             e.code(),
