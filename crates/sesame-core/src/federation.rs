@@ -418,8 +418,8 @@ impl Core {
         .map_err(|e| CoreError::Internal(format!("SP metadata: {e}")))
     }
 
-    /// Where to send the browser after a federated user's local session ended: a
-    /// LogoutRequest over HTTP-Redirect to the federation's logoff URL (seed 001), or `None`
+    /// Where to send the browser after a federated user's local session ended, with the ID of
+    /// the request: a LogoutRequest over HTTP-Redirect to the federation's logoff URL (seed 001), or `None`
     /// for a user of a domain that is not federated. A B2B guest's goes to the partner IdP that
     /// redeemed the invitation, with the NameID it bound. Signed with the tenant's SP key (the
     /// query-string signature): profiles §4.4.4.1 has the requester authenticate itself, and
@@ -428,7 +428,7 @@ impl Core {
         &self,
         tenant: TenantId,
         user: &User,
-    ) -> CoreResult<Option<String>> {
+    ) -> CoreResult<Option<(String, String)>> {
         let Some((f, name_id)) = self.identity_provider_of(tenant, user).await? else {
             return Ok(None);
         };
@@ -461,9 +461,9 @@ impl Core {
             Some((&key, sesame_xmlsec::SignatureAlgorithm::RsaSha256)),
         )
         .map_err(|e| CoreError::Internal(format!("LogoutRequest: {e}")))?;
-        Ok(Some(sesame_saml::bindings::append_query(
-            &f.logoff_url,
-            &query,
+        Ok(Some((
+            id,
+            sesame_saml::bindings::append_query(&f.logoff_url, &query),
         )))
     }
 }

@@ -958,20 +958,41 @@ impl Core {
     /// never stops it. The answer counts when it comes from the application the request went
     /// to, for that request, sent here, with Success, and its signature passes as that
     /// application's LogoutRequests' would (profiles §4.4.4.2: the responder authenticates).
+    /// The user's identity provider (awaited without an application) is confirmed by Success
+    /// in answer to its request: the session it could affect has already ended here.
+    ///
+    /// Whether the answer is to the request awaited (its InResponseTo): a stray one, with
+    /// nothing awaited, changes nothing.
     pub async fn record_logout_response(
         &self,
         tenant: TenantId,
         state: &mut SloState,
         answer: &IncomingRequest,
-    ) {
-        let confirmed = match (state.awaiting.take(), state.awaiting_app.take()) {
-            (Some(request_id), Some(app_id)) => {
+    ) -> bool {
+        let app = state.awaiting_app.take();
+        let Some(request_id) = state.awaiting.take() else {
+            return false;
+        };
+        let response = sesame_saml::parse_logout_response(&answer.xml).ok();
+        let answered = response
+            .as_ref()
+            .and_then(|r| r.in_response_to.as_deref())
+            .is_some_and(|id| id == request_id);
+        let confirmed = match app {
+            Some(app_id) => {
                 self.logout_confirmed(tenant, app_id, &request_id, answer)
                     .await
             }
-            _ => false,
+            None => {
+                answered
+                    && response.is_some_and(|r| {
+                        r.status.is_success()
+                            && r.status.sub_code != Some(sesame_saml::StatusCode::PartialLogout)
+                    })
+            }
         };
         state.partial |= !confirmed;
+        answered
     }
 
     async fn logout_confirmed(
@@ -1257,23 +1278,26 @@ fn answer_confirms(
         && settings.identifiers.contains(&response.issuer)
 }
 
+/// Whether two URLs name the same resource, as URL parsing normalises them (scheme and host
+/// case, default port), a trailing slash aside.
+fn same_url(a: &str, b: &str) -> bool {
+    let normal = |u: &str| {
+        url::Url::parse(u).ok().map(|u| {
+            u.as_str()
+                .strip_suffix('/')
+                .unwrap_or(u.as_str())
+                .to_owned()
+        })
+    };
+    matches!((normal(a), normal(b)), (Some(a), Some(b)) if a == b)
+}
+
 /// The LogoutResponse of a SOAP answer: a SAML answer comes with HTTP 200, a fault with 500
 /// (bindings §3.2.3.3). Its signature is checked as the application's LogoutRequests' are
 /// (when it has certificates; required when it requires signed requests). An unsigned one
 /// otherwise counts on the strength of the channel (profiles §4.4.4.2 lets the binding
 /// authenticate the responder): Sésame opened the connection to the registered URL, over TLS
 /// unless on loopback.
-/// Whether two URLs name the same resource, as URL parsing normalises them (scheme and host
-/// case, default port, percent-encoding), a trailing slash aside.
-fn same_url(a: &str, b: &str) -> bool {
-    let normal = |u: &str| {
-        url::Url::parse(u)
-            .ok()
-            .map(|u| u.as_str().trim_end_matches('/').to_owned())
-    };
-    matches!((normal(a), normal(b)), (Some(a), Some(b)) if a == b)
-}
-
 fn read_soap_answer(
     settings: &SamlAppSettings,
     reply: &SoapReply,

@@ -854,8 +854,9 @@ fn cookie_set(set: &[String], prefix: &str) -> Option<String> {
 
 /// A federated user's sign-out first visits the applications of the session, then goes on
 /// to the user's IdP (before, the IdP was reached only when no application had a logout URL,
-/// and kept its session otherwise). When an application did not confirm, the IdP's answer
-/// still brings the signed-out page with the partial note.
+/// and kept its session otherwise). The IdP's answer to that request brings the signed-out
+/// page, with the partial note when an application did not confirm; an answer to another
+/// request counts for nothing and signs no session out.
 #[tokio::test]
 async fn federated_sign_out_reaches_the_idp_after_the_applications() {
     let e = env().await;
@@ -889,15 +890,20 @@ async fn federated_sign_out_reaches_the_idp_after_the_applications() {
         .await;
     assert!(r.status.is_success(), "{}", r.text);
 
-    for (answer_status, partial) in [
-        ("urn:oasis:names:tc:SAML:2.0:status:Success", false),
-        ("urn:oasis:names:tc:SAML:2.0:status:Responder", true),
-    ] {
+    let success = "urn:oasis:names:tc:SAML:2.0:status:Success";
+    let failure = "urn:oasis:names:tc:SAML:2.0:status:Responder";
+    // The application's answer, whether the IdP answers the request Sésame sent it, whether
+    // the page says some application was not told.
+    for (n, (answer_status, idp_answers_it, partial)) in [
+        (success, true, false),
+        (failure, true, true),
+        (success, false, true),
+    ]
+    .into_iter()
+    .enumerate()
+    {
         let req = e.start().await;
-        let signed_in = answer(&e, &req, |r| {
-            r.assertion_id = if partial { "_a-p" } else { "_a-s" }
-        })
-        .await;
+        let signed_in = answer(&e, &req, |r| r.assertion_id = ["_a-0", "_a-1", "_a-2"][n]).await;
         let session = signed_in
             .cookie
             .unwrap()
@@ -943,14 +949,22 @@ async fn federated_sign_out_reaches_the_idp_after_the_applications() {
             .idp_logout_request(e.tenant.id, &location, "https://idp.fabrikam.example/slo")
             .await;
         assert_eq!(to_idp.name_id.value, IMMUTABLE);
-        let progress = cookie_set(&set, "sesame_slo_");
-        assert_eq!(progress.is_some(), partial, "{set:?}");
+        let progress = cookie_set(&set, "sesame_slo_").expect("the IdP's answer is awaited");
+        assert!(
+            set.iter()
+                .any(|c| c.starts_with("sesame_session_") && c.ends_with('=')),
+            "{set:?}"
+        );
 
         // The IdP answers: the signed-out page, with the note when an application did not
         // confirm.
         let idp_answer = format!(
             r#"<samlp:LogoutResponse xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ID="_idp-r" Version="2.0" IssueInstant="{now}" InResponseTo="{}"><saml:Issuer>{IDP}</saml:Issuer><samlp:Status><samlp:StatusCode Value="urn:oasis:names:tc:SAML:2.0:status:Success"/></samlp:Status></samlp:LogoutResponse>"#,
-            to_idp.header.id
+            if idp_answers_it {
+                to_idp.header.id.as_str()
+            } else {
+                "_another-request"
+            }
         );
         let q = sesame_saml::encode_redirect(
             &idp_answer,
@@ -959,13 +973,14 @@ async fn federated_sign_out_reaches_the_idp_after_the_applications() {
             None,
         )
         .unwrap();
-        let (status, _, page, _) = send_with_cookies(
-            &e,
-            &format!("/{}/saml2?{q}", e.tenant.id),
-            &progress.into_iter().collect::<Vec<_>>(),
-        )
-        .await;
+        let (status, _, page, set) =
+            send_with_cookies(&e, &format!("/{}/saml2?{q}", e.tenant.id), &[progress]).await;
         assert_eq!(status, StatusCode::OK, "{page}");
+        assert_eq!(
+            set.iter().any(|c| c.starts_with("sesame_session_")),
+            idp_answers_it,
+            "only the answer awaited clears the session cookie: {set:?}"
+        );
         assert!(page.contains("Signed out"), "{page}");
         assert_eq!(
             page.contains("Some applications could not be told"),

@@ -84,14 +84,21 @@ pub(crate) async fn federated_user(
     }
 }
 
-/// The sign-out URL at `user`'s identity provider: a signed LogoutRequest over HTTP-Redirect to
-/// the federation's logoff URL (seed 001); `None` when there is none (any more).
+/// The sign-out URL at `user`'s identity provider, with the request's ID: a signed
+/// LogoutRequest over HTTP-Redirect to the federation's logoff URL (seed 001); `None` when
+/// there is none (any more).
 pub(crate) async fn idp_logout_url(
     state: &AppState,
     tenant: &Tenant,
     user: UserId,
-) -> Option<String> {
-    let user = state.core.get_user(tenant.id, user).await.ok()?;
+) -> Option<(String, String)> {
+    let user = match state.core.get_user(tenant.id, user).await {
+        Ok(u) => u,
+        Err(e) => {
+            tracing::warn!(tenant = %tenant.id, %user, error = %e, "no LogoutRequest to the identity provider of a user gone meanwhile");
+            return None;
+        }
+    };
     match state.core.federated_logout_url(tenant.id, &user).await {
         Ok(url) => url,
         Err(e) => {
@@ -102,7 +109,7 @@ pub(crate) async fn idp_logout_url(
 }
 
 /// After the local session ended: the browser goes on to the IdP, without its session cookie,
-/// with `progress` (if any) kept for the IdP's answer.
+/// with the logout's `progress` kept for the IdP's answer.
 pub(crate) fn to_idp_logout(
     state: &AppState,
     tenant: &Tenant,

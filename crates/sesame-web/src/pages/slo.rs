@@ -82,7 +82,7 @@ pub(crate) async fn continue_logout(
         }
         SloStep::Post(post) => super::saml::post_page(&post),
         SloStep::Done => {
-            if let Some(res) = then_to_idp(state, tenant, &mut slo, signed_out).await {
+            if let Some(res) = then_to_idp(state, tenant, &mut slo).await {
                 return res;
             }
             return signed_out_page(state, tenant, signed_out, slo.partial);
@@ -101,21 +101,15 @@ pub(crate) async fn continue_logout(
     with_cookie(res, Some(slo_cookie(state, tenant.id, sealed.as_deref())))
 }
 
-/// Once the applications are done, a federated user's identity provider, whose answer comes
-/// back to the signed-out page (with the partial note, kept in the progress cookie meanwhile).
-async fn then_to_idp(
-    state: &AppState,
-    tenant: &Tenant,
-    slo: &mut SloState,
-    signed_out: bool,
-) -> Option<Response> {
-    let user = slo.then_idp_of.take().filter(|_| signed_out)?;
-    let url = super::federation::idp_logout_url(state, tenant, user).await?;
-    let progress = if slo.partial {
-        state.core.seal_logout_progress(tenant.id, slo).await.ok()
-    } else {
-        None
-    };
+/// Once the applications are done, a federated user's identity provider. Its answer comes
+/// back to the signed-out page: the progress cookie awaits it (by the request's ID, so that
+/// no other answer counts), with the partial note if some application was not told.
+async fn then_to_idp(state: &AppState, tenant: &Tenant, slo: &mut SloState) -> Option<Response> {
+    let user = slo.then_idp_of.take()?;
+    let (request_id, url) = super::federation::idp_logout_url(state, tenant, user).await?;
+    slo.awaiting = Some(request_id);
+    slo.awaiting_app = None;
+    let progress = state.core.seal_logout_progress(tenant.id, slo).await.ok();
     Some(super::federation::to_idp_logout(
         state, tenant, url, progress,
     ))
@@ -270,10 +264,12 @@ pub(crate) async fn logout_response(
         // is about is unknown, so the browser's stays as it is.
         return signed_out_page(state, tenant, false, false);
     };
-    state
+    // Progress exists only for a logout that ended this browser's session, whose cookie went
+    // at its first step: cleared again only for the answer awaited, so that a stray answer
+    // cannot sign out a session opened since.
+    let answered = state
         .core
         .record_logout_response(tenant.id, &mut slo, answer)
         .await;
-    // Progress exists only for a logout that ended this browser's session.
-    continue_logout(state, tenant, slo, true).await
+    continue_logout(state, tenant, slo, answered).await
 }
