@@ -138,7 +138,7 @@ pub struct SloState {
     #[serde(rename = "p", alias = "partial")]
     pub partial: bool,
     /// Once the applications are done, the federated user whose identity provider is sent a
-    /// LogoutRequest (a sign-out at Sésame's own page).
+    /// LogoutRequest (when the logout ended the browser's own session).
     #[serde(rename = "f", default, skip_serializing_if = "Option::is_none")]
     pub then_idp_of: Option<UserId>,
 }
@@ -1072,6 +1072,15 @@ impl Core {
                 }
             }
         }
+        // The applications are done: a federated user's identity provider next, whose answer
+        // is awaited as an application's is (by its request's ID, `awaiting_app` empty).
+        if let Some(user) = state.then_idp_of.take()
+            && let Some((id, url)) = self.identity_provider_logout(tenant, user).await
+        {
+            state.awaiting = Some(id);
+            state.awaiting_app = None;
+            return SloStep::Redirect(url);
+        }
         let Some(origin) = state.origin.take() else {
             return SloStep::Done;
         };
@@ -1087,6 +1096,24 @@ impl Core {
                 SloStep::Done
             }
         }
+    }
+
+    /// The LogoutRequest to `user`'s identity provider (its ID, and the URL to send the browser
+    /// to), if the user still signs in through one.
+    async fn identity_provider_logout(
+        &self,
+        tenant: TenantId,
+        user: UserId,
+    ) -> Option<(String, String)> {
+        let found = match self.store.get_user(tenant, user).await {
+            Ok(u) => self.federated_logout_url(tenant, &u).await,
+            Err(e) => Err(e.into()),
+        };
+        found.unwrap_or_else(|e| {
+            // The logout goes on; the IdP keeps its session.
+            tracing::warn!(%tenant, %user, error = %e, "single logout: no LogoutRequest to the user's identity provider");
+            None
+        })
     }
 
     /// A signed LogoutRequest for `target`, by the application's logout binding: its ID and

@@ -856,7 +856,8 @@ fn cookie_set(set: &[String], prefix: &str) -> Option<String> {
 /// to the user's IdP (before, the IdP was reached only when no application had a logout URL,
 /// and kept its session otherwise). The IdP's answer to that request brings the signed-out
 /// page, with the partial note when an application did not confirm; an answer to another
-/// request counts for nothing and signs no session out.
+/// request counts for nothing and signs no session out. A logout an application starts
+/// reaches the IdP too, before Sésame answers the application.
 #[tokio::test]
 async fn federated_sign_out_reaches_the_idp_after_the_applications() {
     let e = env().await;
@@ -988,4 +989,72 @@ async fn federated_sign_out_reaches_the_idp_after_the_applications() {
             "{page}"
         );
     }
+
+    // Started by the application: the IdP too, then the application gets Sésame's answer.
+    let req = e.start().await;
+    let signed_in = answer(&e, &req, |r| r.assertion_id = "_a-sp").await;
+    let session = signed_in.cookie.unwrap();
+    let cookies = vec![session.split(';').next().unwrap().to_owned()];
+    let (_, _, page, _) =
+        send_with_cookies(&e, &format!("/{}/apps/{app}/launch", e.tenant.id), &cookies).await;
+    let posted = page
+        .split("name=\"SAMLResponse\" value=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap();
+    let xml = String::from_utf8(B64.decode(posted).unwrap()).unwrap();
+    let name_id = xml.split("<saml:NameID").nth(1).unwrap();
+    let name_id = name_id[name_id.find('>').unwrap() + 1..]
+        .split('<')
+        .next()
+        .unwrap();
+    let index = xml
+        .split("SessionIndex=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap();
+    let now = OffsetDateTime::now_utc()
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap();
+    let request = format!(
+        r#"<samlp:LogoutRequest xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ID="_sp-lo" Version="2.0" IssueInstant="{now}" Destination="http://127.0.0.1:8080/{}/saml2"><saml:Issuer>https://payroll.example/sp</saml:Issuer><saml:NameID>{name_id}</saml:NameID><samlp:SessionIndex>{index}</samlp:SessionIndex></samlp:LogoutRequest>"#,
+        e.tenant.id
+    );
+    let q = sesame_saml::encode_redirect(&request, sesame_saml::MessageKind::Request, None, None)
+        .unwrap();
+    let (status, to_idp, page, set) =
+        send_with_cookies(&e, &format!("/{}/saml2?{q}", e.tenant.id), &cookies).await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "{page}");
+    let to_idp = e
+        .api
+        .idp_logout_request(
+            e.tenant.id,
+            &to_idp.unwrap(),
+            "https://idp.fabrikam.example/slo",
+        )
+        .await;
+    let progress = cookie_set(&set, "sesame_slo_").expect("the IdP's answer is awaited");
+    let idp_answer = format!(
+        r#"<samlp:LogoutResponse xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ID="_idp-r2" Version="2.0" IssueInstant="{now}" InResponseTo="{}"><saml:Issuer>{IDP}</saml:Issuer><samlp:Status><samlp:StatusCode Value="urn:oasis:names:tc:SAML:2.0:status:Success"/></samlp:Status></samlp:LogoutResponse>"#,
+        to_idp.header.id
+    );
+    let q =
+        sesame_saml::encode_redirect(&idp_answer, sesame_saml::MessageKind::Response, None, None)
+            .unwrap();
+    let (status, to_app, page, _) =
+        send_with_cookies(&e, &format!("/{}/saml2?{q}", e.tenant.id), &[progress]).await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "{page}");
+    let to_app = to_app.unwrap();
+    let query = to_app
+        .strip_prefix("https://payroll.example/slo?")
+        .unwrap_or_else(|| panic!("{to_app}"));
+    let answer =
+        sesame_saml::parse_logout_response(&sesame_saml::decode_redirect(query).unwrap().xml)
+            .unwrap();
+    assert_eq!(answer.in_response_to.as_deref(), Some("_sp-lo"));
+    assert_eq!(answer.status, sesame_saml::Status::success());
 }

@@ -84,51 +84,6 @@ pub(crate) async fn federated_user(
     }
 }
 
-/// The sign-out URL at `user`'s identity provider, with the request's ID: a signed
-/// LogoutRequest over HTTP-Redirect to the federation's logoff URL (seed 001); `None` when
-/// there is none (any more).
-pub(crate) async fn idp_logout_url(
-    state: &AppState,
-    tenant: &Tenant,
-    user: UserId,
-) -> Option<(String, String)> {
-    let user = match state.core.get_user(tenant.id, user).await {
-        Ok(u) => u,
-        Err(e) => {
-            tracing::warn!(tenant = %tenant.id, %user, error = %e, "no LogoutRequest to the identity provider of a user gone meanwhile");
-            return None;
-        }
-    };
-    match state.core.federated_logout_url(tenant.id, &user).await {
-        Ok(url) => url,
-        Err(e) => {
-            tracing::warn!(tenant = %tenant.id, user = %user.id, error = %e, "no LogoutRequest to the user's identity provider");
-            None
-        }
-    }
-}
-
-/// After the local session ended: the browser goes on to the IdP, without its session cookie,
-/// with the logout's `progress` kept for the IdP's answer.
-pub(crate) fn to_idp_logout(
-    state: &AppState,
-    tenant: &Tenant,
-    url: String,
-    progress: Option<String>,
-) -> Response {
-    let clear = cookies::session_set(tenant.id, state.config.https(), None);
-    let res = (StatusCode::SEE_OTHER, [(header::LOCATION, url)]).into_response();
-    let res = with_cookie(res, Some(clear));
-    with_cookie(
-        res,
-        Some(super::slo::slo_cookie(
-            state,
-            tenant.id,
-            progress.as_deref(),
-        )),
-    )
-}
-
 #[derive(Deserialize)]
 struct AcsForm {
     #[serde(rename = "SAMLResponse")]

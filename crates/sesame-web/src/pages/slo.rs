@@ -59,7 +59,7 @@ fn slo_name(tenant: TenantId, https: bool) -> String {
 }
 
 /// The `Set-Cookie` for `tenant`'s logout progress; `None` deletes it.
-pub(crate) fn slo_cookie(state: &AppState, tenant: TenantId, sealed: Option<&str>) -> String {
+fn slo_cookie(state: &AppState, tenant: TenantId, sealed: Option<&str>) -> String {
     let https = state.config.https();
     let name = slo_name(tenant, https);
     match sealed {
@@ -81,12 +81,7 @@ pub(crate) async fn continue_logout(
             (StatusCode::SEE_OTHER, [(header::LOCATION, url)]).into_response()
         }
         SloStep::Post(post) => super::saml::post_page(&post),
-        SloStep::Done => {
-            if let Some(res) = then_to_idp(state, tenant, &mut slo).await {
-                return res;
-            }
-            return signed_out_page(state, tenant, signed_out, slo.partial);
-        }
+        SloStep::Done => return signed_out_page(state, tenant, signed_out, slo.partial),
     };
     let sealed = if slo.remaining.is_empty() && slo.awaiting.is_none() && slo.origin.is_none() {
         None
@@ -99,20 +94,6 @@ pub(crate) async fn continue_logout(
     };
     let res = with_session_cleared(state, tenant, res, signed_out);
     with_cookie(res, Some(slo_cookie(state, tenant.id, sealed.as_deref())))
-}
-
-/// Once the applications are done, a federated user's identity provider. Its answer comes
-/// back to the signed-out page: the progress cookie awaits it (by the request's ID, so that
-/// no other answer counts), with the partial note if some application was not told.
-async fn then_to_idp(state: &AppState, tenant: &Tenant, slo: &mut SloState) -> Option<Response> {
-    let user = slo.then_idp_of.take()?;
-    let (request_id, url) = super::federation::idp_logout_url(state, tenant, user).await?;
-    slo.awaiting = Some(request_id);
-    slo.awaiting_app = None;
-    let progress = state.core.seal_logout_progress(tenant.id, slo).await.ok();
-    Some(super::federation::to_idp_logout(
-        state, tenant, url, progress,
-    ))
 }
 
 /// Whether a sign-out asks first: unless the browser says the request comes from Sésame's own
@@ -236,12 +217,20 @@ pub(crate) async fn logout_request(
         headers,
         &cookies::session_name(tenant.id, state.config.https()),
     );
+    // Read before the session ends: whether the user signed in through a federated IdP.
+    let federated = match &secret {
+        Some(secret) => super::federation::federated_user(state, tenant, secret).await,
+        None => None,
+    };
     match state
         .core
         .accept_logout_request(tenant, incoming, secret.as_deref(), meta)
         .await
     {
-        Ok(accepted) => {
+        Ok(mut accepted) => {
+            if accepted.browser_signed_out {
+                accepted.state.then_idp_of = federated;
+            }
             continue_logout(state, tenant, accepted.state, accepted.browser_signed_out).await
         }
         Err(f) => {
