@@ -845,6 +845,18 @@ async fn send_with_cookies(
     )
 }
 
+/// The query of an unsigned LogoutResponse over HTTP-Redirect from `issuer`, answering
+/// request `in_response_to` with `status`.
+fn logout_response_query(id: &str, in_response_to: &str, issuer: &str, status: &str) -> String {
+    let now = OffsetDateTime::now_utc()
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap();
+    let xml = format!(
+        r#"<samlp:LogoutResponse xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ID="{id}" Version="2.0" IssueInstant="{now}" InResponseTo="{in_response_to}"><saml:Issuer>{issuer}</saml:Issuer><samlp:Status><samlp:StatusCode Value="{status}"/></samlp:Status></samlp:LogoutResponse>"#
+    );
+    sesame_saml::encode_redirect(&xml, sesame_saml::MessageKind::Response, None, None).unwrap()
+}
+
 /// The cookie named `prefix…` among `set`, if set (not deleted).
 fn cookie_set(set: &[String], prefix: &str) -> Option<String> {
     set.iter()
@@ -930,16 +942,12 @@ async fn federated_sign_out_reaches_the_idp_after_the_applications() {
             sesame_saml::parse_logout_request(&sesame_saml::decode_redirect(query).unwrap().xml)
                 .unwrap();
         let progress = cookie_set(&set, "sesame_slo_").expect("logout progress");
-        let now = OffsetDateTime::now_utc()
-            .format(&time::format_description::well_known::Rfc3339)
-            .unwrap();
-        let response = format!(
-            r#"<samlp:LogoutResponse xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ID="_r-{}" Version="2.0" IssueInstant="{now}" InResponseTo="{}"><saml:Issuer>https://payroll.example/sp</saml:Issuer><samlp:Status><samlp:StatusCode Value="{answer_status}"/></samlp:Status></samlp:LogoutResponse>"#,
-            request.header.id, request.header.id
+        let q = logout_response_query(
+            &format!("_r-{n}"),
+            &request.header.id,
+            "https://payroll.example/sp",
+            answer_status,
         );
-        let q =
-            sesame_saml::encode_redirect(&response, sesame_saml::MessageKind::Response, None, None)
-                .unwrap();
         // Then the IdP, with Sésame's signed LogoutRequest.
         let (status, to_idp, page, set) =
             send_with_cookies(&e, &format!("/{}/saml2?{q}", e.tenant.id), &[progress]).await;
@@ -959,21 +967,12 @@ async fn federated_sign_out_reaches_the_idp_after_the_applications() {
 
         // The IdP answers: the signed-out page, with the note when an application did not
         // confirm.
-        let idp_answer = format!(
-            r#"<samlp:LogoutResponse xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ID="_idp-r" Version="2.0" IssueInstant="{now}" InResponseTo="{}"><saml:Issuer>{IDP}</saml:Issuer><samlp:Status><samlp:StatusCode Value="urn:oasis:names:tc:SAML:2.0:status:Success"/></samlp:Status></samlp:LogoutResponse>"#,
-            if idp_answers_it {
-                to_idp.header.id.as_str()
-            } else {
-                "_another-request"
-            }
-        );
-        let q = sesame_saml::encode_redirect(
-            &idp_answer,
-            sesame_saml::MessageKind::Response,
-            None,
-            None,
-        )
-        .unwrap();
+        let answering = if idp_answers_it {
+            to_idp.header.id.as_str()
+        } else {
+            "_another-request"
+        };
+        let q = logout_response_query(&format!("_idp-r{n}"), answering, IDP, success);
         let (status, _, page, set) =
             send_with_cookies(&e, &format!("/{}/saml2?{q}", e.tenant.id), &[progress]).await;
         assert_eq!(status, StatusCode::OK, "{page}");
@@ -1038,13 +1037,7 @@ async fn federated_sign_out_reaches_the_idp_after_the_applications() {
         )
         .await;
     let progress = cookie_set(&set, "sesame_slo_").expect("the IdP's answer is awaited");
-    let idp_answer = format!(
-        r#"<samlp:LogoutResponse xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ID="_idp-r2" Version="2.0" IssueInstant="{now}" InResponseTo="{}"><saml:Issuer>{IDP}</saml:Issuer><samlp:Status><samlp:StatusCode Value="urn:oasis:names:tc:SAML:2.0:status:Success"/></samlp:Status></samlp:LogoutResponse>"#,
-        to_idp.header.id
-    );
-    let q =
-        sesame_saml::encode_redirect(&idp_answer, sesame_saml::MessageKind::Response, None, None)
-            .unwrap();
+    let q = logout_response_query("_idp-sp", &to_idp.header.id, IDP, success);
     let (status, to_app, page, _) =
         send_with_cookies(&e, &format!("/{}/saml2?{q}", e.tenant.id), &[progress]).await;
     assert_eq!(status, StatusCode::SEE_OTHER, "{page}");

@@ -201,6 +201,31 @@ impl Env {
         sesame_saml::build_response(&p, &signer).unwrap()
     }
 
+    /// Signs out at Sésame's page: where the browser goes next, and the page.
+    async fn sign_out(&self, session: &str) -> (Option<String>, String) {
+        let out = self
+            .api
+            .router
+            .clone()
+            .oneshot(
+                Request::get(format!("/{}/logout", self.tenant.id))
+                    .header("cookie", session)
+                    .header("sec-fetch-site", "same-origin")
+                    .body(Body::empty())
+                    .unwrap(),
+            )
+            .await
+            .unwrap();
+        let location = out
+            .headers()
+            .get("location")
+            .map(|l| l.to_str().unwrap().to_owned());
+        let bytes = axum::body::to_bytes(out.into_body(), 1 << 20)
+            .await
+            .unwrap();
+        (location, String::from_utf8_lossy(&bytes).into_owned())
+    }
+
     async fn last_reason(&self) -> String {
         let page = self
             .api
@@ -439,24 +464,11 @@ async fn the_first_sign_in_redeems_the_invitation_and_binds_the_identity() {
     // Signing out sends the guest on to the partner's IdP with a signed LogoutRequest for the
     // identity the invitation bound.
     let pair = cookie.unwrap().split(';').next().unwrap().to_owned();
-    let out = e
-        .api
-        .router
-        .clone()
-        .oneshot(
-            Request::get(format!("/{}/logout", e.tenant.id))
-                .header("cookie", &pair)
-                .header("sec-fetch-site", "same-origin")
-                .body(Body::empty())
-                .unwrap(),
-        )
-        .await
-        .unwrap();
-    assert_eq!(out.status(), StatusCode::SEE_OTHER);
-    let location = out.headers()["location"].to_str().unwrap();
+    let (location, page) = e.sign_out(&pair).await;
+    let location = location.unwrap_or_else(|| panic!("{page}"));
     let request = e
         .api
-        .idp_logout_request(e.tenant.id, location, "https://sts.partner.example/slo")
+        .idp_logout_request(e.tenant.id, &location, "https://sts.partner.example/slo")
         .await;
     assert_eq!(request.name_id.value, "PERSIST-ANN");
     let req = e.follow(&link).await;
@@ -519,33 +531,6 @@ async fn guest_sign_out_follows_the_redeeming_idp() {
             cookie.unwrap().split(';').next().unwrap().to_owned()
         }
     };
-    let sign_out = |pair: String| {
-        let e = &e;
-        async move {
-            let out = e
-                .api
-                .router
-                .clone()
-                .oneshot(
-                    Request::get(format!("/{}/logout", e.tenant.id))
-                        .header("cookie", &pair)
-                        .header("sec-fetch-site", "same-origin")
-                        .body(Body::empty())
-                        .unwrap(),
-                )
-                .await
-                .unwrap();
-            let location = out
-                .headers()
-                .get("location")
-                .map(|l| l.to_str().unwrap().to_owned());
-            let bytes = axum::body::to_bytes(out.into_body(), 1 << 20)
-                .await
-                .unwrap();
-            (location, String::from_utf8_lossy(&bytes).into_owned())
-        }
-    };
-
     let pair = sign_in("_m1").await;
     let changed = e
         .api
@@ -556,7 +541,7 @@ async fn guest_sign_out_follows_the_redeeming_idp() {
         )
         .await;
     assert_eq!(changed.status, StatusCode::OK, "{}", changed.text);
-    let (location, page) = sign_out(pair).await;
+    let (location, page) = e.sign_out(&pair).await;
     let location = location.unwrap_or_else(|| panic!("not sent to the IdP: {page}"));
     let request = e
         .api
@@ -592,7 +577,7 @@ async fn guest_sign_out_follows_the_redeeming_idp() {
     replaced["logoffUrl"] = json!("https://sts2.partner.example/slo");
     let r = e.put_direct(PARTNER, replaced).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
-    let (location, page) = sign_out(pair).await;
+    let (location, page) = e.sign_out(&pair).await;
     assert!(
         location.is_none() && page.contains("Signed out"),
         "{location:?}: {page}"
