@@ -201,6 +201,19 @@ impl Env {
         sesame_saml::build_response(&p, &signer).unwrap()
     }
 
+    /// The tenant's landing page for the browser holding `session`.
+    async fn landing(&self, session: &str) -> String {
+        let (_, _, page) = self
+            .send(
+                Request::get(format!("/{}/", self.tenant.id))
+                    .header("cookie", session)
+                    .body(Body::empty())
+                    .unwrap(),
+            )
+            .await;
+        page
+    }
+
     /// Signs out at Sésame's page: where the browser goes next, and the page.
     async fn sign_out(&self, session: &str) -> (Option<String>, String) {
         let out = self
@@ -435,14 +448,7 @@ async fn the_first_sign_in_redeems_the_invitation_and_binds_the_identity() {
     let (status, cookie, text) = e.post(&file).await;
     assert_eq!(status, StatusCode::SEE_OTHER, "{text}");
     let pair = cookie.unwrap().split(';').next().unwrap().to_owned();
-    let (_, _, landing) = e
-        .send(
-            Request::get(format!("/{}/", e.tenant.id))
-                .header("cookie", &pair)
-                .body(Body::empty())
-                .unwrap(),
-        )
-        .await;
+    let landing = e.landing(&pair).await;
     assert!(landing.contains(&upn), "{landing}");
     let list = e
         .api
@@ -560,14 +566,7 @@ async fn guest_sign_out_follows_the_redeeming_idp() {
         .await;
     assert_eq!(restored.status, StatusCode::OK, "{}", restored.text);
     let pair = sign_in("_m2").await;
-    let (_, _, landing) = e
-        .send(
-            Request::get(format!("/{}/", e.tenant.id))
-                .header("cookie", &pair)
-                .body(Body::empty())
-                .unwrap(),
-        )
-        .await;
+    let landing = e.landing(&pair).await;
     assert!(
         landing.contains("ann_partner.example#ext#"),
         "signed in: {landing}"
