@@ -2,9 +2,10 @@
 //!
 //! Front-channel and sequential: the session ends at once; then the browser visits each other
 //! application of the session that has a logout URL with a signed LogoutRequest (Redirect
-//! binding), comes back with its LogoutResponse, and finally the application that started the
-//! logout gets Sésame's LogoutResponse. The progress travels sealed in a cookie ([`SloState`]),
-//! so any node can carry on.
+//! binding), comes back with its LogoutResponse; a federated user's identity provider comes
+//! next, the same way; finally the application that started the logout gets Sésame's
+//! LogoutResponse (so an IdP that never answers at Sésame's SLO endpoint leaves that answer
+//! unsent). The progress travels sealed in a cookie ([`SloState`]), so any node can carry on.
 //!
 //! Applications with a SOAP SingleLogoutService (`backChannelLogoutUrl`) are also told by
 //! Sésame itself, server to server (bindings §3.2): those without a front-channel endpoint,
@@ -176,7 +177,8 @@ fn app_issuer(app: &Application) -> String {
 
 /// What the browser does next.
 pub enum SloStep {
-    /// Visit this URL (a LogoutRequest to the next application, or the final LogoutResponse).
+    /// Visit this URL (a LogoutRequest to the next application or to the user's identity
+    /// provider, or the final LogoutResponse).
     Redirect(String),
     /// Post this message (to an application whose SingleLogoutService takes HTTP-POST).
     Post(SamlPost),
@@ -953,25 +955,24 @@ impl Core {
         }
     }
 
-    /// Records an application's LogoutResponse (`answer`: its XML, the Redirect binding's
+    /// Records the LogoutResponse awaited (`answer`: its XML, the Redirect binding's
     /// message, where it was received): a missing or failed answer makes the logout partial,
     /// never stops it. The answer counts when it comes from the application the request went
     /// to, for that request, sent here, with Success, and its signature passes as that
     /// application's LogoutRequests' would (profiles §4.4.4.2: the responder authenticates).
     /// The user's identity provider (awaited without an application) is confirmed by Success
-    /// in answer to its request: the session it could affect has already ended here.
-    ///
-    /// Whether the answer is to the request awaited (its InResponseTo): a stray one, with
-    /// nothing awaited, changes nothing.
+    /// in answer to its request, whose random ID only it was sent: no signature is checked,
+    /// as the session it could speak for has already ended here.
     pub async fn record_logout_response(
         &self,
         tenant: TenantId,
         state: &mut SloState,
         answer: &IncomingRequest,
-    ) -> bool {
+    ) {
         let app = state.awaiting_app.take();
         let Some(request_id) = state.awaiting.take() else {
-            return false;
+            // Nothing awaited: a stray answer, which counts for nothing.
+            return;
         };
         let response = sesame_saml::parse_logout_response(&answer.xml).ok();
         let answered = response
@@ -992,7 +993,6 @@ impl Core {
             }
         };
         state.partial |= !confirmed;
-        answered
     }
 
     async fn logout_confirmed(
@@ -1039,8 +1039,8 @@ impl Core {
         answer_confirms(settings, &response, request_id)
     }
 
-    /// The next browser step: a LogoutRequest to the next application, else the final
-    /// LogoutResponse to the origin. An application that cannot be sent its message (deleted,
+    /// The next browser step: a LogoutRequest to the next application, else to the federated
+    /// user's identity provider, else the final LogoutResponse to the origin. An application that cannot be sent its message (deleted,
     /// no usable key) is skipped and the logout becomes partial: the session is already over,
     /// and the others still hear of it.
     pub async fn next_logout_step(&self, tenant: TenantId, state: &mut SloState) -> SloStep {

@@ -810,7 +810,7 @@ async fn logout_progress_fits_a_cookie() {
         awaiting: Some("_awaiting".into()),
         awaiting_app: Some(AppId(uuid::Uuid::from_u128(2))),
         partial: false,
-        then_idp_of: None,
+        then_idp_of: Some(UserId(uuid::Uuid::from_u128(3))),
     };
     // A session of a few applications goes whole.
     let mut few = progress(5);
@@ -846,6 +846,19 @@ async fn logout_progress_fits_a_cookie() {
         "{}",
         many.remaining.len()
     );
+    // The worst a logout carries beside its applications fits alone: the longest origin (its
+    // ID of 256 characters JSON doubles, its RelayState), an awaited request, the IdP step.
+    let mut worst = progress(0);
+    if let Some(origin) = worst.origin.as_mut() {
+        origin.request_id = "\"".repeat(256);
+        origin.relay_state = Some("\"".repeat(crate::RELAY_STATE_MAX));
+    }
+    worst.awaiting = Some(format!("_{}", "f".repeat(32)));
+    let sealed = core
+        .seal_logout_progress(f.tenant.id, &mut worst)
+        .await
+        .unwrap();
+    assert!(sealed.len() <= slo::SLO_PROGRESS_MAX, "{}", sealed.len());
     assert!(core.open_logout_progress("not sealed").is_none());
     // Written short, read back whole: a format Sésame does not issue stays as it is, and
     // progress written before the short names still reads.

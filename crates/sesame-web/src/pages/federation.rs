@@ -1,6 +1,7 @@
 //! Sésame as the SP of federated IdPs (issue 5): home-realm discovery from the sign-in page
 //! (the AuthnRequest auto-posted to the IdP), the ACS `POST /{tenant}/saml2/acs`, the SP
-//! metadata `/{tenant}/sp/metadata.xml`, and the LogoutRequest sent to the IdP on sign-out.
+//! metadata `/{tenant}/sp/metadata.xml`, and whether a signing-out user is federated (the
+//! core's Single Logout then sends the IdP its LogoutRequest).
 //! Decodes, calls `sesame_core::federation*`, renders; no rule lives here.
 
 use super::{cookies, tenant_or_page, with_cookie};

@@ -240,7 +240,8 @@ pub(crate) async fn logout_request(
     }
 }
 
-/// A LogoutResponse from an application we sent a LogoutRequest to.
+/// A LogoutResponse from an application (or the user's identity provider) we sent a
+/// LogoutRequest to.
 pub(crate) async fn logout_response(
     state: &AppState,
     tenant: &Tenant,
@@ -253,12 +254,11 @@ pub(crate) async fn logout_response(
         // is about is unknown, so the browser's stays as it is.
         return signed_out_page(state, tenant, false, false);
     };
-    // Progress exists only for a logout that ended this browser's session, whose cookie went
-    // at its first step: cleared again only for the answer awaited, so that a stray answer
-    // cannot sign out a session opened since.
-    let answered = state
+    state
         .core
         .record_logout_response(tenant.id, &mut slo, answer)
         .await;
-    continue_logout(state, tenant, slo, answered).await
+    // Progress exists only for a logout that ended this browser's session, whose cookie went
+    // at its first step: not cleared again, which could only sign out a session opened since.
+    continue_logout(state, tenant, slo, false).await
 }
