@@ -992,7 +992,8 @@ async fn federated_sign_out_reaches_the_idp_after_the_applications() {
         );
     }
 
-    // Started by the application: the IdP too, then the application gets Sésame's answer.
+    // Started by the application, for the browser's own session: the IdP too, then the
+    // application gets Sésame's answer.
     let req = e.start().await;
     let signed_in = answer(&e, &req, |r| r.assertion_id = "_a-sp").await;
     let session = signed_in.cookie.unwrap();
@@ -1022,12 +1023,31 @@ async fn federated_sign_out_reaches_the_idp_after_the_applications() {
     let now = OffsetDateTime::now_utc()
         .format(&time::format_description::well_known::Rfc3339)
         .unwrap();
-    let request = format!(
-        r#"<samlp:LogoutRequest xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ID="_sp-lo" Version="2.0" IssueInstant="{now}" Destination="http://127.0.0.1:8080/{}/saml2"><saml:Issuer>https://payroll.example/sp</saml:Issuer><saml:NameID>{name_id}</saml:NameID><samlp:SessionIndex>{index}</samlp:SessionIndex></samlp:LogoutRequest>"#,
-        e.tenant.id
+    let logout_request = |id: &str, name_id: &str, index: &str| {
+        let request = format!(
+            r#"<samlp:LogoutRequest xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ID="{id}" Version="2.0" IssueInstant="{now}" Destination="http://127.0.0.1:8080/{}/saml2"><saml:Issuer>https://payroll.example/sp</saml:Issuer><saml:NameID>{name_id}</saml:NameID>{index}</samlp:LogoutRequest>"#,
+            e.tenant.id
+        );
+        sesame_saml::encode_redirect(&request, sesame_saml::MessageKind::Request, None, None)
+            .unwrap()
+    };
+    // A request naming someone else's session, in this browser: it ends nothing of the
+    // browser's, so the browser is not sent to the IdP; straight back to the application.
+    let q = logout_request("_sp-other", "someone-else", "");
+    let (status, back, page, _) =
+        send_with_cookies(&e, &format!("/{}/saml2?{q}", e.tenant.id), &cookies).await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "{page}");
+    let back = back.unwrap();
+    assert!(
+        back.starts_with("https://payroll.example/slo?SAMLResponse="),
+        "{back}"
     );
-    let q = sesame_saml::encode_redirect(&request, sesame_saml::MessageKind::Request, None, None)
-        .unwrap();
+    // The request for the browser's own session.
+    let q = logout_request(
+        "_sp-lo",
+        name_id,
+        &format!("<samlp:SessionIndex>{index}</samlp:SessionIndex>"),
+    );
     let (status, to_idp, page, set) =
         send_with_cookies(&e, &format!("/{}/saml2?{q}", e.tenant.id), &cookies).await;
     assert_eq!(status, StatusCode::SEE_OTHER, "{page}");
