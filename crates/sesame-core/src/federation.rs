@@ -10,7 +10,7 @@
 use serde::{Deserialize, Serialize};
 use sesame_model::{
     DEFAULT_FEDERATION_CLOCK_SKEW_SECS, DomainFederation, DomainStatus, FederationProtocol,
-    OutstandingAuthnRequest, TenantId, User,
+    OutstandingAuthnRequest, TenantId, User, UserId,
 };
 use sesame_saml::{MessageKind, ns};
 use sesame_store::StoreError;
@@ -125,6 +125,15 @@ pub(crate) fn trusted_keys(f: &DomainFederation) -> CoreResult<sesame_xmlsec::Tr
             .map_err(|e| CoreError::invalid("signingCertificates", e.to_string()))?;
     }
     Ok(keys)
+}
+
+/// The signature algorithms `f`'s IdP may use: SHA-1 only when the federation allows it.
+pub(crate) fn allowed_algorithms(f: &DomainFederation) -> sesame_xmlsec::AllowedAlgorithms {
+    if f.allow_sha1 {
+        sesame_xmlsec::AllowedAlgorithms::default().with_sha1()
+    } else {
+        sesame_xmlsec::AllowedAlgorithms::default()
+    }
 }
 
 impl Core {
@@ -465,5 +474,76 @@ impl Core {
             id,
             sesame_saml::bindings::append_query(&f.logoff_url, &query),
         )))
+    }
+
+    /// Whether `answer` is `user`'s identity provider confirming Sésame's LogoutRequest
+    /// `request_id`: from the IdP it is federated through (its Issuer), for that request, with
+    /// Success. A signed answer (query string or enveloped) must pass with the federation's
+    /// certificates and name where it was sent (bindings §3.4.5.2, §3.5.5.2). An unsigned one
+    /// counts on the request's random ID, sent only to that IdP (profiles §4.4.4.2 lets the
+    /// binding authenticate the responder; the session it could speak for already ended here).
+    pub(crate) async fn identity_provider_confirms(
+        &self,
+        tenant: TenantId,
+        user: UserId,
+        request_id: &str,
+        answer: &crate::sso::IncomingRequest,
+    ) -> bool {
+        let found = match self.store.get_user(tenant, user).await {
+            Ok(u) => self.identity_provider_of(tenant, &u).await,
+            Err(e) => Err(e.into()),
+        };
+        let refused = |why: &str| {
+            tracing::warn!(%tenant, %user, reason = why, "single logout: the identity provider's LogoutResponse does not confirm the logout");
+            false
+        };
+        let f = match found {
+            Ok(Some((f, _))) => f,
+            Ok(None) => return refused("the user no longer signs in through an identity provider"),
+            Err(e) => return refused(&e.to_string()),
+        };
+        let check = match trusted_keys(&f) {
+            Ok(trusted) => crate::slo::SignatureCheck {
+                trusted,
+                allowed: allowed_algorithms(&f),
+                required: false,
+            },
+            Err(e) => return refused(&e.to_string()),
+        };
+        let verified = crate::slo::verify_signed(
+            &check,
+            &answer.xml,
+            answer.redirect.as_ref(),
+            sesame_saml::verify_logout_response_post,
+            sesame_saml::parse_logout_response,
+        );
+        let (response, signed) = match verified {
+            Ok(Some(r)) => (r, true),
+            Ok(None) => match sesame_saml::parse_logout_response(&answer.xml) {
+                Ok(r) => (r, false),
+                Err(e) => return refused(&format!("unreadable: {e}")),
+            },
+            Err(detail) => return refused(&detail),
+        };
+        let destination = sesame_saml::rules::destination_matches(
+            response.destination.as_deref(),
+            &answer.received_url,
+            signed,
+        );
+        if let Err(e) = destination {
+            return refused(&e.to_string());
+        }
+        if response.issuer != f.issuer_uri {
+            return refused(&format!("issued by {:?}", response.issuer));
+        }
+        if response.in_response_to.as_deref() != Some(request_id) {
+            return refused("an answer to another request");
+        }
+        if !response.status.is_success()
+            || response.status.sub_code == Some(sesame_saml::StatusCode::PartialLogout)
+        {
+            return refused(&format!("status {}", response.status.code.uri()));
+        }
+        true
     }
 }

@@ -13,7 +13,7 @@ use sesame_store::StoreError;
 use sesame_xmlsec::{AllowedAlgorithms, AllowedEncryption};
 use time::Duration;
 
-use crate::federation::trusted_keys;
+use crate::federation::{allowed_algorithms, trusted_keys};
 use crate::sso::RequestMeta;
 use crate::{Core, CoreResult, SignedIn};
 
@@ -407,11 +407,7 @@ impl Core {
                 "The federation's signing certificates cannot be used.".into(),
             )
         })?;
-        let allowed = if f.allow_sha1 {
-            AllowedAlgorithms::default().with_sha1()
-        } else {
-            AllowedAlgorithms::default()
-        };
+        let allowed = allowed_algorithms(f);
         Ok(AcsExpectations {
             idp_entity_id: f.issuer_uri.clone(),
             trusted,

@@ -123,7 +123,7 @@ mod short_format {
 }
 
 /// Progress of one Single Logout (in a cookie: one-letter names, as [`SloTarget`]).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SloState {
     #[serde(rename = "o", alias = "origin")]
     pub origin: Option<SloOrigin>,
@@ -142,6 +142,22 @@ pub struct SloState {
     /// LogoutRequest (when the logout ended the browser's own session).
     #[serde(rename = "f", default, skip_serializing_if = "Option::is_none")]
     pub then_idp_of: Option<UserId>,
+    /// The federated user whose identity provider the awaited request went to: its answer is
+    /// checked against that federation.
+    #[serde(rename = "i", default, skip_serializing_if = "Option::is_none")]
+    pub awaiting_idp_of: Option<UserId>,
+    /// The identity provider could not be sent its LogoutRequest, or did not confirm it: it
+    /// may sign the user in again without asking. The origin then hears PartialLogout too.
+    #[serde(rename = "u", default, skip_serializing_if = "std::ops::Not::not")]
+    pub idp_unconfirmed: bool,
+}
+
+impl SloState {
+    /// Whether anyone that held a session did not confirm its end: the origin then hears
+    /// PartialLogout.
+    pub fn is_partial(&self) -> bool {
+        self.partial || self.idp_unconfirmed
+    }
 }
 
 /// The sessions a LogoutRequest ends (id digests).
@@ -248,12 +264,9 @@ impl Core {
             .logout_back_channel(tenant, &targets.back, LogoutCause::User)
             .await;
         Ok(SloState {
-            origin: None,
             remaining: targets.front,
-            awaiting: None,
-            awaiting_app: None,
             partial: !told,
-            then_idp_of: None,
+            ..SloState::default()
         })
     }
 
@@ -446,11 +459,7 @@ impl Core {
                 request_id: request.header.id.clone(),
                 relay_state: req.relay_state,
             }),
-            remaining: Vec::new(),
-            awaiting: None,
-            awaiting_app: None,
-            partial: false,
-            then_idp_of: None,
+            ..SloState::default()
         };
         let sessions = self
             .sessions_named(tenant.id, app.id, &request, signed, session_secret)
@@ -960,9 +969,8 @@ impl Core {
     /// never stops it. The answer counts when it comes from the application the request went
     /// to, for that request, sent here, with Success, and its signature passes as that
     /// application's LogoutRequests' would (profiles §4.4.4.2: the responder authenticates).
-    /// The user's identity provider (awaited without an application) is confirmed by Success
-    /// in answer to its request, whose random ID only it was sent: no signature is checked,
-    /// as the session it could speak for has already ended here.
+    /// The user's identity provider's answer is checked by
+    /// [`Core::identity_provider_confirms`]; its failure is told apart (`idp_unconfirmed`).
     pub async fn record_logout_response(
         &self,
         tenant: TenantId,
@@ -970,29 +978,26 @@ impl Core {
         answer: &IncomingRequest,
     ) {
         let app = state.awaiting_app.take();
+        let idp_of = state.awaiting_idp_of.take();
         let Some(request_id) = state.awaiting.take() else {
             // Nothing awaited: a stray answer, which counts for nothing.
             return;
         };
-        let response = sesame_saml::parse_logout_response(&answer.xml).ok();
-        let answered = response
-            .as_ref()
-            .and_then(|r| r.in_response_to.as_deref())
-            .is_some_and(|id| id == request_id);
-        let confirmed = match app {
-            Some(app_id) => {
-                self.logout_confirmed(tenant, app_id, &request_id, answer)
-                    .await
+        match (app, idp_of) {
+            (Some(app_id), _) => {
+                state.partial |= !self
+                    .logout_confirmed(tenant, app_id, &request_id, answer)
+                    .await;
             }
-            None => {
-                answered
-                    && response.is_some_and(|r| {
-                        r.status.is_success()
-                            && r.status.sub_code != Some(sesame_saml::StatusCode::PartialLogout)
-                    })
+            (None, Some(user)) => {
+                state.idp_unconfirmed |= !self
+                    .identity_provider_confirms(tenant, user, &request_id, answer)
+                    .await;
             }
-        };
-        state.partial |= !confirmed;
+            // Awaited by a node of an earlier version, which did not say from whom (only
+            // identity providers were awaited so): it cannot be checked, so it is not trusted.
+            (None, None) => state.idp_unconfirmed = true,
+        }
     }
 
     async fn logout_confirmed(
@@ -1074,18 +1079,28 @@ impl Core {
         }
         // The applications are done: a federated user's identity provider next, whose answer
         // is awaited as an application's is (by its request's ID, `awaiting_app` empty).
-        if let Some(user) = state.then_idp_of.take()
-            && let Some((id, url)) = self.identity_provider_logout(tenant, user).await
-        {
-            state.awaiting = Some(id);
-            state.awaiting_app = None;
-            return SloStep::Redirect(url);
+        if let Some(user) = state.then_idp_of.take() {
+            match self.identity_provider_logout(tenant, user).await {
+                Ok(Some((id, url))) => {
+                    state.awaiting = Some(id);
+                    state.awaiting_app = None;
+                    state.awaiting_idp_of = Some(user);
+                    return SloStep::Redirect(url);
+                }
+                // No longer federated (the federation was removed meanwhile): no IdP to tell.
+                Ok(None) => {}
+                Err(e) => {
+                    // The logout goes on; the IdP keeps its session, which the user is told of.
+                    tracing::warn!(%tenant, %user, error = %e, "single logout: no LogoutRequest to the user's identity provider");
+                    state.idp_unconfirmed = true;
+                }
+            }
         }
         let Some(origin) = state.origin.take() else {
             return SloStep::Done;
         };
         match self
-            .logout_response_to(tenant, &issuer, &origin, state.partial)
+            .logout_response_to(tenant, &issuer, &origin, state.is_partial())
             .await
         {
             Ok(Some(step)) => step,
@@ -1104,16 +1119,9 @@ impl Core {
         &self,
         tenant: TenantId,
         user: UserId,
-    ) -> Option<(String, String)> {
-        let found = match self.store.get_user(tenant, user).await {
-            Ok(u) => self.federated_logout_url(tenant, &u).await,
-            Err(e) => Err(e.into()),
-        };
-        found.unwrap_or_else(|e| {
-            // The logout goes on; the IdP keeps its session.
-            tracing::warn!(%tenant, %user, error = %e, "single logout: no LogoutRequest to the user's identity provider");
-            None
-        })
+    ) -> Result<Option<(String, String)>, CoreError> {
+        let user = self.store.get_user(tenant, user).await?;
+        self.federated_logout_url(tenant, &user).await
     }
 
     /// A signed LogoutRequest for `target`, by the application's logout binding: its ID and
@@ -1390,19 +1398,13 @@ fn verify_logout(
     )
 }
 
-/// A message from an application, checked as its settings ask: the signature (the query
-/// string's for the Redirect binding, else an enveloped one) is verified when the application
-/// has certificates, and required when it requires signed requests. `Ok(None)`: unsigned and
-/// allowed; `Ok(Some)`: the verified message, parsed from what the signature covers.
+/// A message from an application, checked as its settings ask: the signature is verified
+/// when the application has certificates, and required when it requires signed requests.
 fn verify_from_app<T: Clone>(
     settings: &SamlAppSettings,
     xml: &str,
     redirect: Option<&RedirectMessage>,
-    verify_post: fn(
-        &str,
-        &TrustedKeys,
-        &AllowedAlgorithms,
-    ) -> Result<sesame_xmlsec::Verified<T>, sesame_saml::SamlError>,
+    verify_post: VerifyPost<T>,
     parse: fn(&str) -> Result<T, sesame_saml::SamlError>,
 ) -> Result<Option<T>, String> {
     let required = settings.require_signed_requests;
@@ -1413,15 +1415,47 @@ fn verify_from_app<T: Clone>(
             Ok(None)
         };
     }
-    let trusted = trusted_keys(settings)?;
-    // SHA-1 only from apps configured for it, as for their AuthnRequests.
-    let allowed = crate::sso::allowed_algorithms(settings);
+    let check = SignatureCheck {
+        trusted: trusted_keys(settings)?,
+        // SHA-1 only from apps configured for it, as for their AuthnRequests.
+        allowed: crate::sso::allowed_algorithms(settings),
+        required,
+    };
+    verify_signed(&check, xml, redirect, verify_post, parse)
+}
+
+/// Verifies an enveloped signature and returns what it covers.
+pub(crate) type VerifyPost<T> = fn(
+    &str,
+    &TrustedKeys,
+    &AllowedAlgorithms,
+) -> Result<sesame_xmlsec::Verified<T>, sesame_saml::SamlError>;
+
+/// Whose signatures a message may carry, and whether it must carry one.
+pub(crate) struct SignatureCheck {
+    pub trusted: TrustedKeys,
+    pub allowed: AllowedAlgorithms,
+    pub required: bool,
+}
+
+/// A message's signature checked: the query string's for the Redirect binding, else an
+/// enveloped one. `Ok(None)`: unsigned and allowed; `Ok(Some)`: the verified message, parsed
+/// from what the signature covers; `Err(detail)`: a signature that fails, or none when one
+/// is required.
+pub(crate) fn verify_signed<T: Clone>(
+    check: &SignatureCheck,
+    xml: &str,
+    redirect: Option<&RedirectMessage>,
+    verify_post: VerifyPost<T>,
+    parse: fn(&str) -> Result<T, sesame_saml::SamlError>,
+) -> Result<Option<T>, String> {
+    let (trusted, allowed, required) = (&check.trusted, &check.allowed, check.required);
     match redirect {
         Some(msg) => match &msg.signature {
             None if required => Err("message not signed".into()),
             None => Ok(None),
             // The query-string signature covers the whole message: its parse is the verified one.
-            Some(_) => sesame_saml::verify_redirect_signature(msg, &trusted, &allowed)
+            Some(_) => sesame_saml::verify_redirect_signature(msg, trusted, allowed)
                 .map_err(|e| format!("redirect signature rejected by rule {}: {e}", e.rule()))
                 .and_then(|_| {
                     parse(&msg.xml)
@@ -1430,7 +1464,7 @@ fn verify_from_app<T: Clone>(
                 }),
         },
         None => {
-            match verify_post(xml, &trusted, &allowed) {
+            match verify_post(xml, trusted, allowed) {
                 Ok(v) => Ok(Some(v.get().clone())),
                 Err(sesame_saml::SamlError::XmlSec(
                     sesame_xmlsec::XmlSecError::MissingSignature,

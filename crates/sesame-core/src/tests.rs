@@ -811,6 +811,8 @@ async fn logout_progress_fits_a_cookie() {
         awaiting_app: Some(AppId(uuid::Uuid::from_u128(2))),
         partial: false,
         then_idp_of: Some(UserId(uuid::Uuid::from_u128(3))),
+        awaiting_idp_of: Some(UserId(uuid::Uuid::from_u128(4))),
+        idp_unconfirmed: false,
     };
     // A session of a few applications goes whole.
     let mut few = progress(5);
@@ -847,8 +849,10 @@ async fn logout_progress_fits_a_cookie() {
         many.remaining.len()
     );
     // The worst a logout carries beside its applications fits alone: the longest origin (its
-    // ID of 256 characters JSON doubles, its RelayState), an awaited request, the IdP step.
+    // ID of 256 characters JSON doubles, its RelayState), an awaited request, the IdP step
+    // and its failure.
     let mut worst = progress(0);
+    worst.idp_unconfirmed = true;
     if let Some(origin) = worst.origin.as_mut() {
         origin.request_id = "\"".repeat(256);
         origin.relay_state = Some("\"".repeat(crate::RELAY_STATE_MAX));

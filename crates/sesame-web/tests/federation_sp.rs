@@ -848,13 +848,36 @@ async fn send_with_cookies(
 /// The query of an unsigned LogoutResponse over HTTP-Redirect from `issuer`, answering
 /// request `in_response_to` with `status`.
 fn logout_response_query(id: &str, in_response_to: &str, issuer: &str, status: &str) -> String {
+    signed_logout_response_query(id, in_response_to, issuer, status, None)
+}
+
+/// [`logout_response_query`], with the query-string signature of the test key `signer` names
+/// and the `Destination` it says, when given.
+fn signed_logout_response_query(
+    id: &str,
+    in_response_to: &str,
+    issuer: &str,
+    status: &str,
+    signed: Option<(&str, Option<&str>)>,
+) -> String {
     let now = OffsetDateTime::now_utc()
         .format(&time::format_description::well_known::Rfc3339)
         .unwrap();
+    let destination = match signed {
+        Some((_, Some(d))) => format!(" Destination=\"{d}\""),
+        _ => String::new(),
+    };
     let xml = format!(
-        r#"<samlp:LogoutResponse xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ID="{id}" Version="2.0" IssueInstant="{now}" InResponseTo="{in_response_to}"><saml:Issuer>{issuer}</saml:Issuer><samlp:Status><samlp:StatusCode Value="{status}"/></samlp:Status></samlp:LogoutResponse>"#
+        r#"<samlp:LogoutResponse xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ID="{id}" Version="2.0" IssueInstant="{now}" InResponseTo="{in_response_to}"{destination}><saml:Issuer>{issuer}</saml:Issuer><samlp:Status><samlp:StatusCode Value="{status}"/></samlp:Status></samlp:LogoutResponse>"#
     );
-    sesame_saml::encode_redirect(&xml, sesame_saml::MessageKind::Response, None, None).unwrap()
+    let key = signed.map(|(signer, _)| {
+        let (k, c) = keys(signer);
+        SigningKey::from_pem(&k, &c).unwrap()
+    });
+    let sign = key
+        .as_ref()
+        .map(|k| (k, sesame_xmlsec::SignatureAlgorithm::RsaSha256));
+    sesame_saml::encode_redirect(&xml, sesame_saml::MessageKind::Response, None, sign).unwrap()
 }
 
 /// The cookie named `prefix…` among `set`, if set (not deleted).
@@ -864,15 +887,9 @@ fn cookie_set(set: &[String], prefix: &str) -> Option<String> {
         .cloned()
 }
 
-/// A federated user's sign-out first visits the applications of the session, then goes on
-/// to the user's IdP (before, the IdP was reached only when no application had a logout URL,
-/// and kept its session otherwise). The IdP's answer to that request brings the signed-out
-/// page, with the partial note when an application or the IdP did not confirm; an answer to
-/// another request counts for nothing, and no answer clears the session cookie again. A logout an application starts
-/// reaches the IdP too, before Sésame answers the application.
-#[tokio::test]
-async fn federated_sign_out_reaches_the_idp_after_the_applications() {
-    let e = env().await;
+/// Payroll, a SAML application with a front-channel logout URL, assigned to the federated
+/// user: its id.
+async fn payroll(e: &Env) -> String {
     let app = e
         .api
         .json(
@@ -902,25 +919,96 @@ async fn federated_sign_out_reaches_the_idp_after_the_applications() {
         )
         .await;
     assert!(r.status.is_success(), "{}", r.text);
+    app
+}
+
+/// A federated user's sign-out first visits the applications of the session, then goes on
+/// to the user's IdP (before, the IdP was reached only when no application had a logout URL,
+/// and kept its session otherwise). The IdP's answer to that request brings the signed-out
+/// page, with a note for the applications and one for the IdP when they did not confirm. The
+/// IdP's answer counts only for that request, from its issuer, with Success; signed, only with
+/// a signature by its certificate and a Destination; and no answer clears the session cookie
+/// again. A logout an application starts reaches the IdP too, before Sésame answers the
+/// application.
+#[tokio::test]
+async fn federated_sign_out_reaches_the_idp_after_the_applications() {
+    let e = env().await;
+    let app = payroll(&e).await;
 
     let success = "urn:oasis:names:tc:SAML:2.0:status:Success";
     let failure = "urn:oasis:names:tc:SAML:2.0:status:Responder";
-    // The application's answer, whether the IdP answers the request Sésame sent it, with
-    // which status, whether the page says some application was not told.
-    for (n, (answer_status, idp_answers_it, idp_status, partial)) in [
-        (success, true, success, false),
-        (failure, true, success, true),
-        (success, false, success, true),
-        (success, true, failure, true),
-    ]
-    .into_iter()
-    .enumerate()
-    {
+    let here = format!("http://127.0.0.1:8080/{}/saml2", e.tenant.id);
+    let signed_here = Some(("idp", Some(here.as_str())));
+    /// How the IdP answers, and the notes the signed-out page then shows.
+    struct Case<'a> {
+        app_status: &'a str,
+        idp_answers_it: bool,
+        idp_issuer: &'a str,
+        idp_status: &'a str,
+        /// The test key signing the IdP's answer, and its Destination.
+        signed: Option<(&'a str, Option<&'a str>)>,
+        apps_note: bool,
+        idp_note: bool,
+    }
+    let ok = Case {
+        app_status: success,
+        idp_answers_it: true,
+        idp_issuer: IDP,
+        idp_status: success,
+        signed: None,
+        apps_note: false,
+        idp_note: false,
+    };
+    let cases = [
+        Case { ..ok },
+        Case {
+            app_status: failure,
+            apps_note: true,
+            ..ok
+        },
+        Case {
+            idp_answers_it: false,
+            idp_note: true,
+            ..ok
+        },
+        Case {
+            idp_status: failure,
+            idp_note: true,
+            ..ok
+        },
+        Case {
+            idp_issuer: "https://idp.elsewhere.example/",
+            idp_note: true,
+            ..ok
+        },
+        Case {
+            signed: signed_here,
+            ..ok
+        },
+        // Signed by a key the federation does not trust.
+        Case {
+            signed: Some(("idp2", Some(here.as_str()))),
+            idp_note: true,
+            ..ok
+        },
+        // Signed without saying where it was sent (bindings §3.4.5.2).
+        Case {
+            signed: Some(("idp", None)),
+            idp_note: true,
+            ..ok
+        },
+        Case {
+            app_status: failure,
+            idp_status: failure,
+            apps_note: true,
+            idp_note: true,
+            ..ok
+        },
+    ];
+    for (n, case) in cases.iter().enumerate() {
         let req = e.start().await;
-        let signed_in = answer(&e, &req, |r| {
-            r.assertion_id = ["_a-0", "_a-1", "_a-2", "_a-3"][n]
-        })
-        .await;
+        let assertion_id: &'static str = Box::leak(format!("_a-{n}").into_boxed_str());
+        let signed_in = answer(&e, &req, |r| r.assertion_id = assertion_id).await;
         let session = signed_in
             .cookie
             .unwrap()
@@ -955,7 +1043,7 @@ async fn federated_sign_out_reaches_the_idp_after_the_applications() {
             &format!("_r-{n}"),
             &request.header.id,
             "https://payroll.example/sp",
-            answer_status,
+            case.app_status,
         );
         // Then the IdP, with Sésame's signed LogoutRequest.
         let (status, to_idp, page, set) =
@@ -969,14 +1057,19 @@ async fn federated_sign_out_reaches_the_idp_after_the_applications() {
         assert_eq!(to_idp.name_id.value, IMMUTABLE);
         let progress = cookie_set(&set, "sesame_slo_").expect("the IdP's answer is awaited");
 
-        // The IdP answers: the signed-out page, with the note when an application did not
-        // confirm.
-        let answering = if idp_answers_it {
+        // The IdP answers: the signed-out page, with a note for whoever did not confirm.
+        let answering = if case.idp_answers_it {
             to_idp.header.id.as_str()
         } else {
             "_another-request"
         };
-        let q = logout_response_query(&format!("_idp-r{n}"), answering, IDP, idp_status);
+        let q = signed_logout_response_query(
+            &format!("_idp-r{n}"),
+            answering,
+            case.idp_issuer,
+            case.idp_status,
+            case.signed,
+        );
         let (status, _, page, set) =
             send_with_cookies(&e, &format!("/{}/saml2?{q}", e.tenant.id), &[progress]).await;
         assert_eq!(status, StatusCode::OK, "{page}");
@@ -987,90 +1080,159 @@ async fn federated_sign_out_reaches_the_idp_after_the_applications() {
         assert!(page.contains("Signed out"), "{page}");
         assert_eq!(
             page.contains("Some applications could not be told"),
-            partial,
-            "{page}"
+            case.apps_note,
+            "case {n}: {page}"
+        );
+        assert_eq!(
+            page.contains("did not confirm that you signed out there"),
+            case.idp_note,
+            "case {n}: {page}"
         );
     }
 
     // Started by the application, for the browser's own session: the IdP too, then the
-    // application gets Sésame's answer.
-    let req = e.start().await;
-    let signed_in = answer(&e, &req, |r| r.assertion_id = "_a-sp").await;
-    let session = signed_in.cookie.unwrap();
-    let cookies = vec![session.split(';').next().unwrap().to_owned()];
-    let (_, _, page, _) =
-        send_with_cookies(&e, &format!("/{}/apps/{app}/launch", e.tenant.id), &cookies).await;
-    let posted = page
-        .split("name=\"SAMLResponse\" value=\"")
-        .nth(1)
-        .unwrap()
-        .split('"')
-        .next()
-        .unwrap();
-    let xml = String::from_utf8(B64.decode(posted).unwrap()).unwrap();
-    let name_id = xml.split("<saml:NameID").nth(1).unwrap();
-    let name_id = name_id[name_id.find('>').unwrap() + 1..]
-        .split('<')
-        .next()
-        .unwrap();
-    let index = xml
-        .split("SessionIndex=\"")
-        .nth(1)
-        .unwrap()
-        .split('"')
-        .next()
-        .unwrap();
-    let now = OffsetDateTime::now_utc()
-        .format(&time::format_description::well_known::Rfc3339)
-        .unwrap();
-    let logout_request = |id: &str, name_id: &str, index: &str| {
-        let request = format!(
-            r#"<samlp:LogoutRequest xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ID="{id}" Version="2.0" IssueInstant="{now}" Destination="http://127.0.0.1:8080/{}/saml2"><saml:Issuer>https://payroll.example/sp</saml:Issuer><saml:NameID>{name_id}</saml:NameID>{index}</samlp:LogoutRequest>"#,
-            e.tenant.id
-        );
-        sesame_saml::encode_redirect(&request, sesame_saml::MessageKind::Request, None, None)
+    // application gets Sésame's answer, PartialLogout when the IdP did not confirm.
+    for (n, (idp_status, partial)) in [(success, false), (failure, true)].into_iter().enumerate() {
+        let req = e.start().await;
+        let signed_in = answer(&e, &req, |r| r.assertion_id = ["_a-sp0", "_a-sp1"][n]).await;
+        let session = signed_in.cookie.unwrap();
+        let cookies = vec![session.split(';').next().unwrap().to_owned()];
+        let (_, _, page, _) =
+            send_with_cookies(&e, &format!("/{}/apps/{app}/launch", e.tenant.id), &cookies).await;
+        let posted = page
+            .split("name=\"SAMLResponse\" value=\"")
+            .nth(1)
             .unwrap()
-    };
-    // A request naming someone else's session, in this browser: it ends nothing of the
-    // browser's, so the browser is not sent to the IdP; straight back to the application.
-    let q = logout_request("_sp-other", "someone-else", "");
-    let (status, back, page, _) =
-        send_with_cookies(&e, &format!("/{}/saml2?{q}", e.tenant.id), &cookies).await;
-    assert_eq!(status, StatusCode::SEE_OTHER, "{page}");
-    let back = back.unwrap();
-    assert!(
-        back.starts_with("https://payroll.example/slo?SAMLResponse="),
-        "{back}"
-    );
-    // The request for the browser's own session.
-    let q = logout_request(
-        "_sp-lo",
-        name_id,
-        &format!("<samlp:SessionIndex>{index}</samlp:SessionIndex>"),
-    );
-    let (status, to_idp, page, set) =
-        send_with_cookies(&e, &format!("/{}/saml2?{q}", e.tenant.id), &cookies).await;
-    assert_eq!(status, StatusCode::SEE_OTHER, "{page}");
-    let to_idp = e
-        .api
-        .idp_logout_request(
-            e.tenant.id,
-            &to_idp.unwrap(),
-            "https://idp.fabrikam.example/slo",
-        )
-        .await;
-    let progress = cookie_set(&set, "sesame_slo_").expect("the IdP's answer is awaited");
-    let q = logout_response_query("_idp-sp", &to_idp.header.id, IDP, success);
-    let (status, to_app, page, _) =
-        send_with_cookies(&e, &format!("/{}/saml2?{q}", e.tenant.id), &[progress]).await;
-    assert_eq!(status, StatusCode::SEE_OTHER, "{page}");
-    let to_app = to_app.unwrap();
-    let query = to_app
-        .strip_prefix("https://payroll.example/slo?")
-        .unwrap_or_else(|| panic!("{to_app}"));
-    let answer =
-        sesame_saml::parse_logout_response(&sesame_saml::decode_redirect(query).unwrap().xml)
+            .split('"')
+            .next()
             .unwrap();
-    assert_eq!(answer.in_response_to.as_deref(), Some("_sp-lo"));
-    assert_eq!(answer.status, sesame_saml::Status::success());
+        let xml = String::from_utf8(B64.decode(posted).unwrap()).unwrap();
+        let name_id = xml.split("<saml:NameID").nth(1).unwrap();
+        let name_id = name_id[name_id.find('>').unwrap() + 1..]
+            .split('<')
+            .next()
+            .unwrap();
+        let index = xml
+            .split("SessionIndex=\"")
+            .nth(1)
+            .unwrap()
+            .split('"')
+            .next()
+            .unwrap();
+        let now = OffsetDateTime::now_utc()
+            .format(&time::format_description::well_known::Rfc3339)
+            .unwrap();
+        let logout_request = |id: &str, name_id: &str, index: &str| {
+            let request = format!(
+                r#"<samlp:LogoutRequest xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ID="{id}" Version="2.0" IssueInstant="{now}" Destination="http://127.0.0.1:8080/{}/saml2"><saml:Issuer>https://payroll.example/sp</saml:Issuer><saml:NameID>{name_id}</saml:NameID>{index}</samlp:LogoutRequest>"#,
+                e.tenant.id
+            );
+            sesame_saml::encode_redirect(&request, sesame_saml::MessageKind::Request, None, None)
+                .unwrap()
+        };
+        // A request naming someone else's session, in this browser: it ends nothing of the
+        // browser's, so the browser is not sent to the IdP; straight back to the application.
+        let q = logout_request(&format!("_sp-other{n}"), "someone-else", "");
+        let (status, back, page, _) =
+            send_with_cookies(&e, &format!("/{}/saml2?{q}", e.tenant.id), &cookies).await;
+        assert_eq!(status, StatusCode::SEE_OTHER, "{page}");
+        let back = back.unwrap();
+        assert!(
+            back.starts_with("https://payroll.example/slo?SAMLResponse="),
+            "{back}"
+        );
+        // The request for the browser's own session.
+        let q = logout_request(
+            &format!("_sp-lo{n}"),
+            name_id,
+            &format!("<samlp:SessionIndex>{index}</samlp:SessionIndex>"),
+        );
+        let (status, to_idp, page, set) =
+            send_with_cookies(&e, &format!("/{}/saml2?{q}", e.tenant.id), &cookies).await;
+        assert_eq!(status, StatusCode::SEE_OTHER, "{page}");
+        let to_idp = e
+            .api
+            .idp_logout_request(
+                e.tenant.id,
+                &to_idp.unwrap(),
+                "https://idp.fabrikam.example/slo",
+            )
+            .await;
+        let progress = cookie_set(&set, "sesame_slo_").expect("the IdP's answer is awaited");
+        let q = logout_response_query(&format!("_idp-sp{n}"), &to_idp.header.id, IDP, idp_status);
+        let (status, to_app, page, _) =
+            send_with_cookies(&e, &format!("/{}/saml2?{q}", e.tenant.id), &[progress]).await;
+        assert_eq!(status, StatusCode::SEE_OTHER, "{page}");
+        let to_app = to_app.unwrap();
+        let query = to_app
+            .strip_prefix("https://payroll.example/slo?")
+            .unwrap_or_else(|| panic!("{to_app}"));
+        let answer =
+            sesame_saml::parse_logout_response(&sesame_saml::decode_redirect(query).unwrap().xml)
+                .unwrap();
+        assert_eq!(
+            answer.in_response_to.as_deref(),
+            Some(format!("_sp-lo{n}").as_str())
+        );
+        let expected = if partial {
+            sesame_saml::Status::of(sesame_saml::StatusCode::PartialLogout, None)
+        } else {
+            sesame_saml::Status::success()
+        };
+        assert_eq!(answer.status, expected);
+    }
+}
+
+/// An IdP step that cannot be sent (here the account was removed while the browser visited
+/// the applications) does not stop the logout: the signed-out page says the IdP may still
+/// hold a session.
+#[tokio::test]
+async fn an_idp_step_that_cannot_be_sent_is_told_on_the_page() {
+    let e = env().await;
+    let app = payroll(&e).await;
+    let req = e.start().await;
+    let signed_in = answer(&e, &req, |r| r.assertion_id = "_a-gone").await;
+    let cookies = vec![
+        signed_in
+            .cookie
+            .unwrap()
+            .split(';')
+            .next()
+            .unwrap()
+            .to_owned(),
+    ];
+    let (status, _, page, _) =
+        send_with_cookies(&e, &format!("/{}/apps/{app}/launch", e.tenant.id), &cookies).await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    let (status, to_app, _, set) =
+        send_with_cookies(&e, &format!("/{}/logout", e.tenant.id), &cookies).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let to_app = to_app.unwrap();
+    let query = to_app.strip_prefix("https://payroll.example/slo?").unwrap();
+    let request =
+        sesame_saml::parse_logout_request(&sesame_saml::decode_redirect(query).unwrap().xml)
+            .unwrap();
+    let progress = cookie_set(&set, "sesame_slo_").expect("logout progress");
+    let r = e
+        .api
+        .delete(&format!("/api/v1/tenants/{}/users/{UPN}", e.tenant.id))
+        .await;
+    assert!(r.status.is_success(), "{}", r.text);
+    let q = logout_response_query(
+        "_r-gone",
+        &request.header.id,
+        "https://payroll.example/sp",
+        "urn:oasis:names:tc:SAML:2.0:status:Success",
+    );
+    let (status, to, page, _) =
+        send_with_cookies(&e, &format!("/{}/saml2?{q}", e.tenant.id), &[progress]).await;
+    assert_eq!(status, StatusCode::OK, "{to:?} {page}");
+    assert!(
+        !page.contains("Some applications could not be told"),
+        "{page}"
+    );
+    assert!(
+        page.contains("did not confirm that you signed out there"),
+        "{page}"
+    );
 }

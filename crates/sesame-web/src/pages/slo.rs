@@ -21,17 +21,32 @@ pub fn routes() -> Router<AppState> {
     Router::new().route("/{tenant}/logout", get(logout).post(logout_confirmed))
 }
 
-fn signed_out_page(state: &AppState, tenant: &Tenant, signed_out: bool, partial: bool) -> Response {
-    // Some application was not told (unreachable, or did not confirm): it may still hold a
-    // session of its own, which the user should know of.
-    let partial = if partial {
-        "<p class=\"error\" role=\"status\">Some applications could not be told that you signed out. They may \
-         keep you signed in until you sign out of them or close your browser.</p>"
-    } else {
-        ""
-    };
+/// The signed-out page; `progress`, the logout that led to it, says who was not told.
+fn signed_out_page(
+    state: &AppState,
+    tenant: &Tenant,
+    signed_out: bool,
+    progress: Option<&SloState>,
+) -> Response {
+    // Some application, or the identity provider the user signed in at, was not told
+    // (unreachable, or did not confirm): it may still hold a session of its own, which the
+    // user should know of.
+    let mut notes = String::new();
+    if progress.is_some_and(|p| p.partial) {
+        notes.push_str(
+            "<p class=\"error\" role=\"status\">Some applications could not be told that you signed out. They may \
+             keep you signed in until you sign out of them or close your browser.</p>",
+        );
+    }
+    if progress.is_some_and(|p| p.idp_unconfirmed) {
+        notes.push_str(
+            "<p class=\"error\" role=\"status\">The organisation you signed in with did not confirm that you \
+             signed out there. It may sign you in again without asking for your password until you close your \
+             browser.</p>",
+        );
+    }
     let body = format!(
-        "<h1>Signed out</h1><p>You have signed out of {}.</p>{partial}<p><a href=\"/{}/login\">Sign in again</a></p>",
+        "<h1>Signed out</h1><p>You have signed out of {}.</p>{notes}<p><a href=\"/{}/login\">Sign in again</a></p>",
         escape(&tenant.name),
         tenant.id
     );
@@ -81,7 +96,7 @@ pub(crate) async fn continue_logout(
             (StatusCode::SEE_OTHER, [(header::LOCATION, url)]).into_response()
         }
         SloStep::Post(post) => super::saml::post_page(&post),
-        SloStep::Done => return signed_out_page(state, tenant, signed_out, slo.partial),
+        SloStep::Done => return signed_out_page(state, tenant, signed_out, Some(&slo)),
     };
     let sealed = if slo.remaining.is_empty() && slo.awaiting.is_none() && slo.origin.is_none() {
         None
@@ -186,7 +201,7 @@ async fn sign_out(
         headers,
         &cookies::session_name(tenant.id, state.config.https()),
     ) else {
-        return signed_out_page(state, tenant, true, false);
+        return signed_out_page(state, tenant, true, None);
     };
     // Read before the session ends: whether the user signed in through a federated IdP.
     let federated = super::federation::federated_user(state, tenant, &secret).await;
@@ -252,7 +267,7 @@ pub(crate) async fn logout_response(
     let Some(mut slo) = sealed.and_then(|s| state.core.open_logout_progress(&s)) else {
         // No logout in progress here (expired, or another browser): which session this answer
         // is about is unknown, so the browser's stays as it is.
-        return signed_out_page(state, tenant, false, false);
+        return signed_out_page(state, tenant, false, None);
     };
     state
         .core

@@ -125,6 +125,10 @@ impl Api {
     pub async fn get(&self, path: &str) -> Reply {
         self.call("GET", path, Some(ADMIN), None).await
     }
+
+    pub async fn delete(&self, path: &str) -> Reply {
+        self.call("DELETE", path, Some(ADMIN), None).await
+    }
 }
 
 impl Api {

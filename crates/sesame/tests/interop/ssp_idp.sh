@@ -92,6 +92,8 @@ cat > "$dir/config/metadata/saml20-idp-hosted.php" <<EOF
     'signature.algorithm' => 'http://www.w3.org/2001/04/xmldsig-more#rsa-sha256',
     // LogoutRequests must be signed by a key of the SP's metadata (profiles §4.4.4.1).
     'validate.logout' => true,
+    // Its LogoutResponses signed too: Sésame checks them with the federation's certificate.
+    'sign.logout' => true,
     'NameIDFormat' => 'urn:oasis:names:tc:SAML:2.0:nameid-format:persistent',
     'authproc' => [
         10 => [
