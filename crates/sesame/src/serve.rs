@@ -5,6 +5,7 @@ use crate::config::{Config, LogFormat, ServeArgs};
 use anyhow::Context;
 use sesame_core::{Core, CoreSettings, PasswordHasher, SystemClock};
 use sesame_web::{AppState, Metrics, WebConfig};
+use std::io::IsTerminal;
 use std::sync::Arc;
 use std::time::Instant;
 use tracing_subscriber::EnvFilter;
@@ -13,8 +14,12 @@ pub fn init_logging(format: LogFormat) {
     let filter = EnvFilter::try_from_env("SESAME_LOG")
         .or_else(|_| EnvFilter::try_from_default_env())
         .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,hickory_proto=warn"));
+    // Colours only for a person at a terminal: escape codes have no place in a log file or
+    // the journal, and NO_COLOR (no-color.org) turns them off anywhere.
+    let colours = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(colours)
         .with_writer(std::io::stderr);
     match format {
         LogFormat::Json => builder.json().init(),

@@ -420,8 +420,10 @@ fn first_start_prints_a_one_time_token() {
         .arg("--data-dir")
         .arg(&data)
         .env_remove("SESAME_ADMIN_TOKEN")
+        .env_remove("NO_COLOR")
         .env("SESAME_LOG", "warn")
         .stdout(Stdio::piped())
+        .stderr(std::fs::File::create(data.join("stderr.log")).unwrap())
         .spawn()
         .unwrap();
     let mut stdout = child.stdout.take().unwrap();
@@ -445,6 +447,10 @@ fn first_start_prints_a_one_time_token() {
         .trim()
         .to_string();
     assert!(token.starts_with("sesame_at_"), "{text}");
+    // Logs written to a file carry no terminal colour codes.
+    let log = std::fs::read_to_string(data.join("stderr.log")).unwrap();
+    assert!(log.contains("created a new master key"), "{log}");
+    assert!(!log.contains('\x1b'), "{log:?}");
     // A second start on the same store prints nothing: the token was one-time.
     let out = Command::new(BIN)
         .args(["admin", "bootstrap", "--name", "again"])
