@@ -64,6 +64,9 @@ pub struct FederationInput {
     /// Default false.
     #[serde(default)]
     pub allow_unsolicited: Option<bool>,
+    /// Default false: only signed LogoutResponses from the IdP confirm its sign-out.
+    #[serde(default)]
+    pub require_signed_logout_responses: Option<bool>,
 }
 
 fn check_url(field: &str, value: &str) -> CoreResult<()> {
@@ -267,6 +270,7 @@ impl Core {
             allow_sha1,
             clock_skew_secs,
             allow_unsolicited: input.allow_unsolicited.unwrap_or(false),
+            require_signed_logout_responses: input.require_signed_logout_responses.unwrap_or(false),
             metadata_refresh: sesame_model::MetadataRefresh::default(),
             created_at,
             updated_at: now,
@@ -476,37 +480,41 @@ impl Core {
         )))
     }
 
-    /// Whether `answer` is `user`'s identity provider confirming Sésame's LogoutRequest
-    /// `request_id`: from the IdP it is federated through (its Issuer), for that request, with
-    /// Success. A signed answer (query string or enveloped) must pass with the federation's
-    /// certificates and name where it was sent (bindings §3.4.5.2, §3.5.5.2). An unsigned one
-    /// counts on the request's random ID, sent only to that IdP (profiles §4.4.4.2 lets the
-    /// binding authenticate the responder; the session it could speak for already ended here).
-    pub(crate) async fn identity_provider_confirms(
+    /// What `answer` says of `user`'s identity provider's sign-out, as the answer to Sésame's
+    /// LogoutRequest `request_id`. It counts from the IdP the user is federated through (its
+    /// Issuer), for that request, with Success. A signed answer (query string or enveloped)
+    /// must pass with the federation's certificates and name where it was sent (bindings
+    /// §3.4.5.2, §3.5.5.2). An unsigned one counts on the request's ID alone (profiles
+    /// §4.4.4.2 lets the binding authenticate the responder), unless the federation requires
+    /// signed LogoutResponses: the ID went through the browser, so whoever could read the
+    /// browser's way to the IdP could forge an unsigned answer.
+    pub(crate) async fn identity_provider_answer(
         &self,
         tenant: TenantId,
         user: UserId,
         request_id: &str,
         answer: &crate::sso::IncomingRequest,
-    ) -> bool {
+    ) -> IdpLogoutAnswer {
         let found = match self.store.get_user(tenant, user).await {
             Ok(u) => self.identity_provider_of(tenant, &u).await,
             Err(e) => Err(e.into()),
         };
         let refused = |why: &str| {
             tracing::warn!(%tenant, %user, reason = why, "single logout: the identity provider's LogoutResponse does not confirm the logout");
-            false
+            IdpLogoutAnswer::Unconfirmed
         };
         let f = match found {
             Ok(Some((f, _))) => f,
-            Ok(None) => return refused("the user no longer signs in through an identity provider"),
+            // No longer federated (removed while the browser was at the IdP): nothing of
+            // Sésame's is left there to confirm, as when the request could not be sent.
+            Ok(None) => return IdpLogoutAnswer::Confirmed,
             Err(e) => return refused(&e.to_string()),
         };
         let check = match trusted_keys(&f) {
             Ok(trusted) => crate::slo::SignatureCheck {
                 trusted,
                 allowed: allowed_algorithms(&f),
-                required: false,
+                required: f.require_signed_logout_responses,
             },
             Err(e) => return refused(&e.to_string()),
         };
@@ -539,11 +547,38 @@ impl Core {
         if response.in_response_to.as_deref() != Some(request_id) {
             return refused("an answer to another request");
         }
-        if !response.status.is_success()
-            || response.status.sub_code == Some(sesame_saml::StatusCode::PartialLogout)
-        {
-            return refused(&format!("status {}", response.status.code.uri()));
+        IdpLogoutAnswer::of(&response.status)
+    }
+}
+
+/// What an identity provider's LogoutResponse says of its sign-out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IdpLogoutAnswer {
+    /// Its session ended, and its other applications were told.
+    Confirmed,
+    /// Its session ended, but some of its other applications were not told (Success with
+    /// PartialLogout, core §3.7.3.2).
+    Partly,
+    /// Its session may still be there.
+    Unconfirmed,
+}
+
+impl IdpLogoutAnswer {
+    fn of(status: &sesame_saml::Status) -> Self {
+        match status.sub_code {
+            _ if !status.is_success() => IdpLogoutAnswer::Unconfirmed,
+            Some(sesame_saml::StatusCode::PartialLogout) => IdpLogoutAnswer::Partly,
+            _ => IdpLogoutAnswer::Confirmed,
         }
-        true
+    }
+
+    /// An answer awaited by a node of an earlier version, which did not record whose it
+    /// was (only identity providers were awaited so): its check, the request's ID and the
+    /// status, without the federation's.
+    pub(crate) fn unattributed(answer: &crate::sso::IncomingRequest, request_id: &str) -> Self {
+        match sesame_saml::parse_logout_response(&answer.xml) {
+            Ok(r) if r.in_response_to.as_deref() == Some(request_id) => Self::of(&r.status),
+            _ => IdpLogoutAnswer::Unconfirmed,
+        }
     }
 }

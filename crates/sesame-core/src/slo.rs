@@ -12,6 +12,7 @@
 //! and those of sessions a LogoutRequest ends without the browser that holds them, which no
 //! browser is there to visit.
 
+use crate::federation::IdpLogoutAnswer;
 use crate::sso::{IncomingRequest, RequestMeta, SamlPost, SsoFailure, codes};
 use crate::{Core, CoreError};
 use serde::{Deserialize, Serialize};
@@ -965,7 +966,8 @@ impl Core {
     }
 
     /// Records the LogoutResponse awaited (`answer`: its XML, the Redirect binding's
-    /// message, where it was received): a missing or failed answer makes the logout partial,
+    /// message, where it was received): a missing or failed answer makes the logout partial
+    /// (`partial` for an application, `idp_unconfirmed` for the user's identity provider),
     /// never stops it. The answer counts when it comes from the application the request went
     /// to, for that request, sent here, with Success, and its signature passes as that
     /// application's LogoutRequests' would (profiles §4.4.4.2: the responder authenticates).
@@ -989,14 +991,22 @@ impl Core {
                     .logout_confirmed(tenant, app_id, &request_id, answer)
                     .await;
             }
-            (None, Some(user)) => {
-                state.idp_unconfirmed |= !self
-                    .identity_provider_confirms(tenant, user, &request_id, answer)
-                    .await;
+            (None, idp_of) => {
+                let said = match idp_of {
+                    Some(user) => {
+                        self.identity_provider_answer(tenant, user, &request_id, answer)
+                            .await
+                    }
+                    None => IdpLogoutAnswer::unattributed(answer, &request_id),
+                };
+                match said {
+                    IdpLogoutAnswer::Confirmed => {}
+                    // The IdP's own applications count as the session's (the origin hears
+                    // PartialLogout, the page says some applications were not told).
+                    IdpLogoutAnswer::Partly => state.partial = true,
+                    IdpLogoutAnswer::Unconfirmed => state.idp_unconfirmed = true,
+                }
             }
-            // Awaited by a node of an earlier version, which did not say from whom (only
-            // identity providers were awaited so): it cannot be checked, so it is not trusted.
-            (None, None) => state.idp_unconfirmed = true,
         }
     }
 
@@ -1078,7 +1088,8 @@ impl Core {
             }
         }
         // The applications are done: a federated user's identity provider next, whose answer
-        // is awaited as an application's is (by its request's ID, `awaiting_app` empty).
+        // is awaited by its request's ID and checked against the user's federation
+        // (`awaiting_idp_of`).
         if let Some(user) = state.then_idp_of.take() {
             match self.identity_provider_logout(tenant, user).await {
                 Ok(Some((id, url))) => {

@@ -850,7 +850,7 @@ async fn logout_progress_fits_a_cookie() {
     );
     // The worst a logout carries beside its applications fits alone: the longest origin (its
     // ID of 256 characters JSON doubles, its RelayState), an awaited request, the IdP step
-    // and its failure.
+    // (and, to spare, its failure, which is never sealed: the origin is answered next).
     let mut worst = progress(0);
     worst.idp_unconfirmed = true;
     if let Some(origin) = worst.origin.as_mut() {
@@ -886,6 +886,39 @@ async fn logout_progress_fits_a_cookie() {
     );
     let read: slo::SloTarget = serde_json::from_str(&long).unwrap();
     assert_eq!(read.name_id_format, NameIdFormat::Persistent.urn());
+}
+
+/// A node of the version before awaited the user's IdP without recording whose answer it
+/// was: such progress still counts the answer by its request's ID and its status.
+#[tokio::test]
+async fn an_idp_answer_awaited_by_an_earlier_version_counts_by_its_request() {
+    let f = fixture().await;
+    let answer = |in_response_to: &str, status: &str| sso::IncomingRequest {
+        xml: format!(
+            r#"<samlp:LogoutResponse xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ID="_r" Version="2.0" IssueInstant="2026-11-21T10:00:00Z" InResponseTo="{in_response_to}"><saml:Issuer>https://idp.example/</saml:Issuer><samlp:Status><samlp:StatusCode Value="urn:oasis:names:tc:SAML:2.0:status:{status}"/></samlp:Status></samlp:LogoutResponse>"#
+        ),
+        relay_state: None,
+        redirect: None,
+        received_url: "http://127.0.0.1:8080/t/saml2".into(),
+        soap: false,
+    };
+    for (in_response_to, status, unconfirmed) in [
+        ("_to-idp", "Success", false),
+        ("_another", "Success", true),
+        ("_to-idp", "Responder", true),
+    ] {
+        // As that version wrote it: the awaited ID, no application, no user.
+        let mut state: slo::SloState =
+            serde_json::from_str(r#"{"o":null,"r":[],"w":"_to-idp","p":false}"#).unwrap();
+        f.core
+            .record_logout_response(f.tenant.id, &mut state, &answer(in_response_to, status))
+            .await;
+        assert_eq!(
+            state.idp_unconfirmed, unconfirmed,
+            "{in_response_to} {status}"
+        );
+        assert!(!state.partial && state.awaiting.is_none());
+    }
 }
 
 #[tokio::test]

@@ -57,6 +57,12 @@ pub struct DomainFederation {
     pub clock_skew_secs: u32,
     /// Accept IdP-initiated (unsolicited) Responses.
     pub allow_unsolicited: bool,
+    /// The IdP's LogoutResponses count only when signed (by a signing certificate): an
+    /// unsigned one, which anyone who learnt the request's ID could forge, does not confirm
+    /// the IdP's sign-out. Off by default, as some IdPs (SimpleSAMLphp's defaults) do not sign
+    /// them.
+    #[serde(default)]
+    pub require_signed_logout_responses: bool,
     /// The metadata refresh job's record for `metadata_url`.
     #[serde(default)]
     pub metadata_refresh: MetadataRefresh,

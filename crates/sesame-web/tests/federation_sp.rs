@@ -68,20 +68,29 @@ async fn env() -> Env {
     )
     .await
     .unwrap();
-    core.set_federation(
-        tenant.id,
-        DOMAIN,
-        FederationInput {
-            issuer_uri: Some(IDP.into()),
-            passive_logon_url: Some("https://idp.fabrikam.example/sso".into()),
-            logoff_url: Some("https://idp.fabrikam.example/slo".into()),
-            signing_certificates: vec![keys("idp").1],
-            ..FederationInput::default()
-        },
-    )
-    .await
-    .unwrap();
-    Env { api, tenant }
+    let e = Env { api, tenant };
+    federate(&e, false).await;
+    e
+}
+
+/// Federates the domain with the IdP (again), requiring signed LogoutResponses or not.
+async fn federate(e: &Env, require_signed_logout_responses: bool) {
+    e.api
+        .core
+        .set_federation(
+            e.tenant.id,
+            DOMAIN,
+            FederationInput {
+                issuer_uri: Some(IDP.into()),
+                passive_logon_url: Some("https://idp.fabrikam.example/sso".into()),
+                logoff_url: Some("https://idp.fabrikam.example/slo".into()),
+                signing_certificates: vec![keys("idp").1],
+                require_signed_logout_responses: Some(require_signed_logout_responses),
+                ..FederationInput::default()
+            },
+        )
+        .await
+        .unwrap();
 }
 
 struct Reply {
@@ -804,7 +813,27 @@ async fn send_with_cookies(
     uri: &str,
     cookies: &[String],
 ) -> (StatusCode, Option<String>, String, Vec<String>) {
-    let mut req = Request::get(uri).header("sec-fetch-site", "same-origin");
+    send_request_with_cookies(e, Request::get(uri), Body::empty(), cookies).await
+}
+
+/// [`send_with_cookies`] for a form posted to `uri`.
+async fn post_with_cookies(
+    e: &Env,
+    uri: &str,
+    form: &str,
+    cookies: &[String],
+) -> (StatusCode, Option<String>, String, Vec<String>) {
+    let req = Request::post(uri).header("content-type", "application/x-www-form-urlencoded");
+    send_request_with_cookies(e, req, Body::from(form.to_owned()), cookies).await
+}
+
+async fn send_request_with_cookies(
+    e: &Env,
+    req: axum::http::request::Builder,
+    body: Body,
+    cookies: &[String],
+) -> (StatusCode, Option<String>, String, Vec<String>) {
+    let mut req = req.header("sec-fetch-site", "same-origin");
     if !cookies.is_empty() {
         req = req.header("cookie", cookies.join("; "));
     }
@@ -812,7 +841,7 @@ async fn send_with_cookies(
         .api
         .router
         .clone()
-        .oneshot(req.body(Body::empty()).unwrap())
+        .oneshot(req.body(body).unwrap())
         .await
         .unwrap();
     let status = res.status();
@@ -867,8 +896,15 @@ fn signed_logout_response_query(
         Some((_, Some(d))) => format!(" Destination=\"{d}\""),
         _ => String::new(),
     };
+    let status = match status.strip_suffix(":PartialLogout") {
+        // A second-level code, under Success (core §3.2.2.2).
+        Some(prefix) => format!(
+            r#"<samlp:StatusCode Value="{prefix}:Success"><samlp:StatusCode Value="{status}"/></samlp:StatusCode>"#
+        ),
+        None => format!(r#"<samlp:StatusCode Value="{status}"/>"#),
+    };
     let xml = format!(
-        r#"<samlp:LogoutResponse xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ID="{id}" Version="2.0" IssueInstant="{now}" InResponseTo="{in_response_to}"{destination}><saml:Issuer>{issuer}</saml:Issuer><samlp:Status><samlp:StatusCode Value="{status}"/></samlp:Status></samlp:LogoutResponse>"#
+        r#"<samlp:LogoutResponse xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ID="{id}" Version="2.0" IssueInstant="{now}" InResponseTo="{in_response_to}"{destination}><saml:Issuer>{issuer}</saml:Issuer><samlp:Status>{status}</samlp:Status></samlp:LogoutResponse>"#
     );
     let key = signed.map(|(signer, _)| {
         let (k, c) = keys(signer);
@@ -878,6 +914,36 @@ fn signed_logout_response_query(
         .as_ref()
         .map(|k| (k, sesame_xmlsec::SignatureAlgorithm::RsaSha256));
     sesame_saml::encode_redirect(&xml, sesame_saml::MessageKind::Response, None, sign).unwrap()
+}
+
+/// The form of an IdP's LogoutResponse over HTTP-POST, enveloped-signed by the test key
+/// `signed` names when given.
+fn idp_logout_response_form(
+    id: &str,
+    in_response_to: &str,
+    issuer: &str,
+    status: &str,
+    signed: Option<(&str, Option<&str>)>,
+) -> String {
+    let key = signed.map(|(signer, _)| {
+        let (k, c) = keys(signer);
+        SigningKey::from_pem(&k, &c).unwrap()
+    });
+    let sign = key.as_ref().map(sesame_saml::SignWith::rsa_sha256);
+    let status = sesame_saml::Status::of(sesame_saml::StatusCode::from_uri(status).unwrap(), None);
+    let xml = sesame_saml::build_logout_response(
+        &sesame_saml::LogoutResponseParams {
+            id,
+            issue_instant: OffsetDateTime::now_utc(),
+            issuer,
+            destination: signed.and_then(|(_, d)| d),
+            in_response_to,
+            status,
+        },
+        sign.as_ref(),
+    )
+    .unwrap();
+    format!("SAMLResponse={}", urlencode(&B64.encode(xml)))
 }
 
 /// The cookie named `prefix…` among `set`, if set (not deleted).
@@ -947,6 +1013,10 @@ async fn federated_sign_out_reaches_the_idp_after_the_applications() {
         idp_status: &'a str,
         /// The test key signing the IdP's answer, and its Destination.
         signed: Option<(&'a str, Option<&'a str>)>,
+        /// The answer comes by HTTP-POST (enveloped signature), else HTTP-Redirect.
+        post: bool,
+        /// The federation requires signed LogoutResponses.
+        require_signed: bool,
         apps_note: bool,
         idp_note: bool,
     }
@@ -956,6 +1026,8 @@ async fn federated_sign_out_reaches_the_idp_after_the_applications() {
         idp_issuer: IDP,
         idp_status: success,
         signed: None,
+        post: false,
+        require_signed: false,
         apps_note: false,
         idp_note: false,
     };
@@ -991,10 +1063,52 @@ async fn federated_sign_out_reaches_the_idp_after_the_applications() {
             idp_note: true,
             ..ok
         },
-        // Signed without saying where it was sent (bindings §3.4.5.2).
+        // Signed without saying where it was sent (bindings §3.4.5.2), or naming elsewhere.
         Case {
             signed: Some(("idp", None)),
             idp_note: true,
+            ..ok
+        },
+        Case {
+            signed: Some(("idp", Some("https://elsewhere.example/saml2"))),
+            idp_note: true,
+            ..ok
+        },
+        // Over HTTP-POST, with the signature in the message.
+        Case {
+            signed: signed_here,
+            post: true,
+            ..ok
+        },
+        Case {
+            signed: Some(("idp2", Some(here.as_str()))),
+            post: true,
+            idp_note: true,
+            ..ok
+        },
+        Case { post: true, ..ok },
+        // The federation requires signed answers: an unsigned one (which anyone who learnt
+        // the request's ID could forge) does not confirm; a signed one does.
+        Case {
+            require_signed: true,
+            idp_note: true,
+            ..ok
+        },
+        Case {
+            require_signed: true,
+            post: true,
+            idp_note: true,
+            ..ok
+        },
+        Case {
+            require_signed: true,
+            signed: signed_here,
+            ..ok
+        },
+        // The IdP ended its session, but not all of its own applications were told.
+        Case {
+            idp_status: "urn:oasis:names:tc:SAML:2.0:status:PartialLogout",
+            apps_note: true,
             ..ok
         },
         Case {
@@ -1006,6 +1120,7 @@ async fn federated_sign_out_reaches_the_idp_after_the_applications() {
         },
     ];
     for (n, case) in cases.iter().enumerate() {
+        federate(&e, case.require_signed).await;
         let req = e.start().await;
         let assertion_id: &'static str = Box::leak(format!("_a-{n}").into_boxed_str());
         let signed_in = answer(&e, &req, |r| r.assertion_id = assertion_id).await;
@@ -1063,15 +1178,27 @@ async fn federated_sign_out_reaches_the_idp_after_the_applications() {
         } else {
             "_another-request"
         };
-        let q = signed_logout_response_query(
-            &format!("_idp-r{n}"),
-            answering,
-            case.idp_issuer,
-            case.idp_status,
-            case.signed,
-        );
-        let (status, _, page, set) =
-            send_with_cookies(&e, &format!("/{}/saml2?{q}", e.tenant.id), &[progress]).await;
+        let id = format!("_idp-r{n}");
+        let slo = format!("/{}/saml2", e.tenant.id);
+        let (status, _, page, set) = if case.post {
+            let form = idp_logout_response_form(
+                &id,
+                answering,
+                case.idp_issuer,
+                case.idp_status,
+                case.signed,
+            );
+            post_with_cookies(&e, &slo, &form, &[progress]).await
+        } else {
+            let q = signed_logout_response_query(
+                &id,
+                answering,
+                case.idp_issuer,
+                case.idp_status,
+                case.signed,
+            );
+            send_with_cookies(&e, &format!("{slo}?{q}"), &[progress]).await
+        };
         assert_eq!(status, StatusCode::OK, "{page}");
         assert!(
             !set.iter().any(|c| c.starts_with("sesame_session_")),

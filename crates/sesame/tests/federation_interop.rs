@@ -359,7 +359,7 @@ impl Sesame {
     /// `domain federate` (seed 001, Set-MsolDomainAuthentication) or `guest federate` (seed
     /// 002, direct federation) of partner.example with the IdP.
     fn federate(&self, kind: &str, idp: &Idp) {
-        cli(
+        let f = cli(
             &self.url,
             &[
                 kind,
@@ -375,8 +375,12 @@ impl Sesame {
                 &idp.logoff,
                 "--signing-cert-file",
                 idp.cert.to_str().unwrap(),
+                // Both IdPs sign their LogoutResponses: only signed ones count.
+                "--require-signed-logout-responses",
+                "true",
             ],
         );
+        assert_eq!(f["requireSignedLogoutResponses"], true, "{f:#}");
     }
 
     /// Walks from `start` to a session: Sésame must send an AuthnRequest to the IdP and take

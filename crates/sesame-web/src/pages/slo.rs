@@ -41,8 +41,8 @@ fn signed_out_page(
     if progress.is_some_and(|p| p.idp_unconfirmed) {
         notes.push_str(
             "<p class=\"error\" role=\"status\">The organisation you signed in with did not confirm that you \
-             signed out there. It may sign you in again without asking for your password until you close your \
-             browser.</p>",
+             signed out there. It may still sign you in without asking for your password: sign out on its own \
+             site too.</p>",
         );
     }
     let body = format!(

@@ -22,6 +22,7 @@ const FEDERATION_COLS: &[Column] = &[
     ("allow SHA-1", "allowSha1"),
     ("clock skew (s)", "clockSkewSecs"),
     ("unsolicited", "allowUnsolicited"),
+    ("signed logout responses", "requireSignedLogoutResponses"),
 ];
 
 #[derive(Debug, Args)]
@@ -61,6 +62,9 @@ pub struct FederateArgs {
     /// Accept IdP-initiated (unsolicited) responses (default false).
     #[arg(long)]
     allow_unsolicited: Option<bool>,
+    /// Count the IdP's LogoutResponses only when signed (default false).
+    #[arg(long)]
+    require_signed_logout_responses: Option<bool>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -131,6 +135,10 @@ fn body(a: Box<FederateArgs>) -> anyhow::Result<Value> {
     put("allowSha1", a.allow_sha1.map(Value::from));
     put("clockSkewSecs", a.clock_skew_secs.map(Value::from));
     put("allowUnsolicited", a.allow_unsolicited.map(Value::from));
+    put(
+        "requireSignedLogoutResponses",
+        a.require_signed_logout_responses.map(Value::from),
+    );
     let certs = a
         .signing_cert_file
         .iter()
