@@ -16,21 +16,124 @@ const CERT_COLS: &[Column] = &[
     ("not before", "notBefore"),
     ("not after", "notAfter"),
 ];
+/// The settings in a table: nested values are written out for people by [`settings_view`]
+/// (under `view.*`); `--output json` prints the settings as the API has them.
 const SETTINGS_COLS: &[Column] = &[
     ("identifiers", "identifiers"),
-    ("reply URLs", "replyUrls"),
+    ("reply URLs", "view.replyUrls"),
     ("sign-on URL", "signOnUrl"),
     ("logout URL", "logoutUrl"),
     ("logout binding", "logoutBinding"),
     ("logout response URL", "logoutResponseUrl"),
     ("back-channel logout URL", "backChannelLogoutUrl"),
     ("relay state", "relayState"),
-    ("NameID", "nameId"),
+    ("NameID", "view.nameId"),
+    ("claims", "view.claims"),
     ("signing mode", "signingMode"),
     ("algorithm", "signatureAlgorithm"),
     ("lifetime (s)", "assertionLifetimeSecs"),
+    ("token encryption", "view.encryption"),
     ("signed requests", "requireSignedRequests"),
+    ("verification certificates", "view.verification"),
 ];
+
+/// Prints an application's SAML settings.
+fn print_settings(o: super::output::Output, settings: &Value) {
+    match o {
+        super::output::Output::Json => print_one(o, settings, SETTINGS_COLS),
+        super::output::Output::Table => print_one(o, &settings_view(settings), SETTINGS_COLS),
+    }
+}
+
+/// `settings` with a `view` object of one-line-per-item texts for the table: reply URLs with
+/// their index, the NameID and each claim with their source and transforms, the encryption
+/// and verification certificates by whether and how many.
+fn settings_view(settings: &Value) -> Value {
+    let text = |v: &Value| {
+        v.as_str()
+            .map(str::to_owned)
+            .unwrap_or_else(|| v.to_string())
+    };
+    let lines = |items: Vec<String>| items.join("\n");
+    let reply_urls = settings["replyUrls"]
+        .as_array()
+        .map_or_else(Vec::new, |urls| {
+            urls.iter()
+                .map(|u| {
+                    let default = if u["isDefault"] == true {
+                        ", default"
+                    } else {
+                        ""
+                    };
+                    format!("{} (index {}{default})", text(&u["url"]), u["index"])
+                })
+                .collect()
+        });
+    let claims = settings["attributes"]
+        .as_array()
+        .map_or_else(Vec::new, |attrs| {
+            attrs
+                .iter()
+                .map(|a| {
+                    let transforms: Vec<String> = a["transforms"]
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .map(|t| match t["kind"].as_str() {
+                            Some("join") => format!(
+                                "join({:?}, {:?})",
+                                text(&t["separator"]),
+                                text(&t["suffix"])
+                            ),
+                            Some(kind) => kind.to_owned(),
+                            None => t.to_string(),
+                        })
+                        .collect();
+                    let through = if transforms.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" → {}", transforms.join(" → "))
+                    };
+                    format!("{} ← {}{through}", text(&a["name"]), source(&a["source"]))
+                })
+                .collect()
+        });
+    let encryption = match &settings["encryptionCertificate"] {
+        Value::Null => "none".to_owned(),
+        _ => format!("{} content", text(&settings["encryptionMethod"])),
+    };
+    let verification = settings["verificationCertificates"]
+        .as_array()
+        .map_or(0, Vec::len);
+    let mut view = settings.clone();
+    view["view"] = json!({
+        "replyUrls": lines(reply_urls),
+        "nameId": format!(
+            "{} ← {}",
+            text(&settings["nameId"]["format"]),
+            source(&settings["nameId"]["source"])
+        ),
+        "claims": lines(claims),
+        "encryption": encryption,
+        "verification": verification.to_string(),
+    });
+    view
+}
+
+/// A NameID's or claim's source in words: a user field by its name, a constant quoted, the
+/// others by their kind.
+fn source(s: &Value) -> String {
+    let detail = s
+        .get("field")
+        .or_else(|| s.get("value"))
+        .and_then(Value::as_str);
+    match (s["kind"].as_str(), detail) {
+        (Some("user"), Some(field)) => field.to_owned(),
+        (Some("constant"), Some(value)) => format!("{value:?}"),
+        (Some(kind), _) => kind.to_owned(),
+        _ => s.to_string(),
+    }
+}
 
 #[derive(Debug, Subcommand)]
 pub enum SamlCmd {
@@ -158,15 +261,14 @@ pub async fn run(conn: &Conn, cmd: SamlCmd) -> anyhow::Result<()> {
                         "application {} created",
                         created["app"]["id"].as_str().unwrap_or("")
                     );
-                    print_one(o, &created["app"]["saml"], SETTINGS_COLS);
+                    print_settings(o, &created["app"]["saml"]);
                     print_one(o, &created["certificate"], CERT_COLS);
                 }
             }
         }
-        SamlCmd::Show { t, app } => print_one(
+        SamlCmd::Show { t, app } => print_settings(
             o,
             &c.get(&format!("{}/{}/saml", apps(&t), seg(&app))).await?,
-            SETTINGS_COLS,
         ),
         SamlCmd::Set {
             t,
@@ -180,7 +282,7 @@ pub async fn run(conn: &Conn, cmd: SamlCmd) -> anyhow::Result<()> {
             let a = c
                 .put(&format!("{}/{}/saml", apps(&t), seg(&app)), settings)
                 .await?;
-            print_one(o, &a["saml"], SETTINGS_COLS);
+            print_settings(o, &a["saml"]);
         }
         SamlCmd::Cert(CertCmd::List { t, app }) => print_list(
             o,
@@ -244,4 +346,53 @@ async fn fetch_metadata(url: &str) -> anyhow::Result<String> {
         bail!("the metadata at {url} is larger than 1 MiB");
     }
     String::from_utf8(bytes.to_vec()).context("the metadata is not UTF-8")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_table_writes_nested_settings_out_for_people() {
+        let settings = json!({
+            "replyUrls": [
+                { "url": "https://sp.example/acs", "index": 0, "isDefault": false },
+                { "url": "https://sp.example/acs2", "index": 3, "isDefault": true },
+            ],
+            "nameId": { "format": "persistent", "source": { "kind": "pairwise" } },
+            "attributes": [
+                { "name": "mail", "source": { "kind": "user", "value": "mail" }, "transforms": [] },
+                { "name": "login", "source": { "kind": "user", "value": "userPrincipalName" },
+                  "transforms": [{ "kind": "extractMailPrefix" },
+                                 { "kind": "join", "separator": "@", "suffix": "corp.example" }] },
+                { "name": "tier", "source": { "kind": "constant", "value": "gold" }, "transforms": [] },
+                { "name": "groups", "source": { "kind": "groups" }, "transforms": [] },
+            ],
+            "encryptionCertificate": "-----BEGIN CERTIFICATE-----…",
+            "encryptionMethod": "aes256-gcm",
+            "verificationCertificates": ["a", "b"],
+        });
+        let view = &settings_view(&settings)["view"];
+        assert_eq!(
+            view["replyUrls"],
+            "https://sp.example/acs (index 0)\nhttps://sp.example/acs2 (index 3, default)"
+        );
+        assert_eq!(view["nameId"], "persistent ← pairwise");
+        assert_eq!(
+            view["claims"],
+            "mail ← mail\n\
+             login ← userPrincipalName → extractMailPrefix → join(\"@\", \"corp.example\")\n\
+             tier ← \"gold\"\n\
+             groups ← groups"
+        );
+        assert_eq!(view["encryption"], "aes256-gcm content");
+        assert_eq!(view["verification"], "2");
+        let plain = json!({ "nameId": { "format": "emailAddress",
+            "source": { "kind": "user", "field": "userPrincipalName" } } });
+        let view = &settings_view(&plain)["view"];
+        assert_eq!(view["nameId"], "emailAddress ← userPrincipalName");
+        assert_eq!(view["encryption"], "none");
+        assert_eq!(view["verification"], "0");
+        assert_eq!(view["claims"], "");
+    }
 }
