@@ -9,9 +9,9 @@ pub enum CoreError {
     /// A value broke a directory rule; `field` names the offending input.
     #[error("{field}: {message}")]
     Invalid { field: String, message: String },
-    #[error("{0} not found")]
+    #[error("{} not found", sesame_store::in_words(.0))]
     NotFound(&'static str),
-    #[error("{0} already exists")]
+    #[error("{} already exists", sesame_store::in_words(.0))]
     Conflict(&'static str),
     /// The bearer token is missing, malformed or unknown.
     #[error("a valid admin token is required")]

@@ -21,14 +21,42 @@ pub use federation::FederationStore;
 pub use provisioning::ProvisioningStore;
 pub use scim::{ScimGroupStore, ScimTokenStore};
 
+/// A record kind or uniqueness rule (`app_certificate`, `user.upn`) as people read it in an
+/// error message ("signing certificate not found", "a user with this userPrincipalName
+/// already exists"); the identifiers themselves stay what callers match on.
+pub fn in_words(what: &'static str) -> &'static str {
+    match what {
+        "admin_token" => "admin token",
+        "app" => "application",
+        "app.id" => "an application with this id",
+        "app_certificate" => "signing certificate",
+        "assertion" => "assertion ID",
+        "authn_request" => "AuthnRequest",
+        "domain.name" => "a domain with this name",
+        "group.display_name" => "a group with this displayName",
+        "group.id" => "a group with this id",
+        "group.member" => "group member",
+        "guest_invitation" => "guest invitation",
+        "scim_token" => "SCIM token",
+        "saml settings" => "SAML settings",
+        "tenant.id" => "a tenant with this id",
+        "tenant.initial_domain" => "a tenant with this initial domain",
+        "tenant_certificate" => "tenant signing key",
+        "user.id" => "a user with this id",
+        "user.immutable_id" => "a user with this immutableId",
+        "user.upn" => "a user with this userPrincipalName",
+        other => other,
+    }
+}
+
 /// The sentinels are part of the contract: callers match on them.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     /// The record does not exist in this tenant.
-    #[error("{0} not found")]
+    #[error("{} not found", in_words(.0))]
     NotFound(&'static str),
     /// A uniqueness rule was violated; the text names the rule (e.g. `user.upn`).
-    #[error("{0} already exists")]
+    #[error("{} already exists", in_words(.0))]
     Conflict(&'static str),
     /// An update closure refused the change; nothing was written.
     #[error("update refused: {0}")]

@@ -97,6 +97,7 @@ async fn tenants_users_groups_apps_crud() {
         )
         .await;
     assert_problem(&again, StatusCode::CONFLICT, "SESAME-1409");
+    assert_eq!(again.body["detail"], "group member already exists", "{}", again.text);
     assert_eq!(
         api.get(&format!("{base}/groups/{gid}/members")).await.body["items"][0],
         uid
@@ -355,6 +356,12 @@ async fn bad_input_is_a_4xx_problem() {
         )
         .await;
     assert_problem(&dup, StatusCode::CONFLICT, "SESAME-1409");
+    // In words people read, not the store's rule names.
+    assert_eq!(
+        dup.body["detail"], "a user with this userPrincipalName already exists",
+        "{}",
+        dup.text
+    );
     assert_problem(
         &api.get("/api/v1/tenants/contoso.example/groups/not-a-uuid")
             .await,

@@ -25,11 +25,8 @@ pub fn bulk_limits() -> BulkLimits {
 fn failure(e: &CoreError) -> (u16, Value) {
     match e {
         CoreError::Scim(s) => (s.status(), s.to_response()),
-        CoreError::NotFound(what) => (404, error_response(404, None, &format!("{what} not found"))),
-        CoreError::Conflict(what) => (
-            409,
-            error_response(409, Some("uniqueness"), &format!("{what} already exists")),
-        ),
+        CoreError::NotFound(_) => (404, error_response(404, None, &e.to_string())),
+        CoreError::Conflict(_) => (409, error_response(409, Some("uniqueness"), &e.to_string())),
         CoreError::Invalid { .. } => (
             400,
             error_response(400, Some("invalidValue"), &e.to_string()),

@@ -85,7 +85,7 @@ fn store_err(e: StoreError) -> CoreError {
         StoreError::Conflict(rule) => {
             ScimError::Uniqueness(format!("{} is already in use", conflict_attribute(rule))).into()
         }
-        StoreError::NotFound(what) => ScimError::NotFound(format!("{what} not found")).into(),
+        StoreError::NotFound(_) => ScimError::NotFound(e.to_string()).into(),
         other => CoreError::from(other),
     }
 }

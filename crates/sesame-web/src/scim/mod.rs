@@ -97,9 +97,7 @@ impl IntoResponse for ScimFailure {
         let status = status_of(&e);
         let body = match &e {
             CoreError::Scim(s) => s.to_response(),
-            CoreError::Conflict(what) => {
-                error_response(409, Some("uniqueness"), &format!("{what} already exists"))
-            }
+            CoreError::Conflict(_) => error_response(409, Some("uniqueness"), &e.to_string()),
             CoreError::Invalid { .. } => error_response(400, Some("invalidValue"), &e.to_string()),
             CoreError::Unauthenticated => error_response(
                 401,
