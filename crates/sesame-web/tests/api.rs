@@ -97,7 +97,11 @@ async fn tenants_users_groups_apps_crud() {
         )
         .await;
     assert_problem(&again, StatusCode::CONFLICT, "SESAME-1409");
-    assert_eq!(again.body["detail"], "group member already exists", "{}", again.text);
+    assert_eq!(
+        again.body["detail"], "group member already exists",
+        "{}",
+        again.text
+    );
     assert_eq!(
         api.get(&format!("{base}/groups/{gid}/members")).await.body["items"][0],
         uid

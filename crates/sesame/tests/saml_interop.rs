@@ -778,8 +778,17 @@ fn expect_error_page(w: &Walk, sesame: &Sesame) -> Result<(), String> {
     })
 }
 
-/// The sign-in log has successes and failures that name the application.
-fn sign_in_log_mentions(sesame: &Sesame, app: &str) -> Result<(), String> {
+/// The sign-in log has successes and failures that name the application; its table shows
+/// the application by `name` and the protocol.
+fn sign_in_log_mentions(sesame: &Sesame, app: &str, name: &str) -> Result<(), String> {
+    let table = sesame.cli(&["signins", "-t", TENANT]);
+    let table = String::from_utf8_lossy(&table.stdout);
+    check(
+        table
+            .lines()
+            .any(|l| l.contains(name) && l.contains("┆ saml ") && l.contains("┆ success ")),
+        || format!("no successful SAML sign-in of {name} in the table:\n{table}"),
+    )?;
     let v = sesame.cli_json(&["signins", "-t", TENANT]);
     let entries = v
         .as_array()
@@ -1386,7 +1395,7 @@ fn pysaml2_sp() {
     });
 
     report.run("pysaml2: sign-in log entries for the app", || {
-        sign_in_log_mentions(&sesame, &app)
+        sign_in_log_mentions(&sesame, &app, "pysaml2")
     });
 
     stranger.proc.stop();
@@ -1778,7 +1787,7 @@ fn shibboleth_sp() {
     });
 
     report.run("shibboleth: sign-in log entries for the app", || {
-        sign_in_log_mentions(&sesame, &app)
+        sign_in_log_mentions(&sesame, &app, "Shibboleth")
     });
 
     let mut logs = sp.logs();

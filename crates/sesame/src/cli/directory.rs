@@ -62,6 +62,8 @@ const ASSIGN_COLS: &[Column] = &[
 const SIGNIN_COLS: &[Column] = &[
     ("at", "at"),
     ("user", "userPrincipalName"),
+    ("app", "app"),
+    ("protocol", "protocol"),
     ("result", "result"),
     ("reason", "reason"),
     ("ip", "ip"),
@@ -723,12 +725,37 @@ pub async fn signins(conn: &Conn, args: SignInsArgs) -> anyhow::Result<()> {
     let page = c
         .get(&format!("{}/signins?{}", args.t.path(), query.join("&")))
         .await?;
-    let items = page
+    let mut items = page
         .get("items")
         .and_then(Value::as_array)
         .cloned()
         .unwrap_or_default();
+    if conn.output == super::output::Output::Table {
+        name_apps(&c, &args.t, &mut items).await?;
+    }
     print_list(conn.output, &items, SIGNIN_COLS);
+    Ok(())
+}
+
+/// Gives each sign-in of an application the application's name (`app`) for the table; an
+/// application deleted since keeps its id.
+async fn name_apps(c: &Client, t: &TenantArg, items: &mut [Value]) -> anyhow::Result<()> {
+    if items.iter().all(|i| i["appId"].is_null()) {
+        return Ok(());
+    }
+    let apps = c.get_all(&format!("{}/apps", t.path())).await?;
+    let name_of = |id: &str| {
+        apps.iter()
+            .find(|a| a["id"] == id)
+            .and_then(|a| a["name"].as_str())
+            .unwrap_or(id)
+            .to_owned()
+    };
+    for item in items {
+        if let Some(id) = item["appId"].as_str() {
+            item["app"] = Value::from(name_of(id));
+        }
+    }
     Ok(())
 }
 
