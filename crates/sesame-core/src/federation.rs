@@ -64,7 +64,7 @@ pub struct FederationInput {
     /// Default false.
     #[serde(default)]
     pub allow_unsolicited: Option<bool>,
-    /// Default false: only signed LogoutResponses from the IdP confirm its sign-out.
+    /// When true, only signed LogoutResponses confirm the IdP's sign-out; default false.
     #[serde(default)]
     pub require_signed_logout_responses: Option<bool>,
 }
@@ -507,7 +507,10 @@ impl Core {
             Ok(Some((f, _))) => f,
             // No longer federated (removed while the browser was at the IdP): nothing of
             // Sésame's is left there to confirm, as when the request could not be sent.
-            Ok(None) => return IdpLogoutAnswer::Confirmed,
+            Ok(None) => {
+                tracing::debug!(%tenant, %user, "single logout: the user is no longer federated; the IdP's answer is not checked");
+                return IdpLogoutAnswer::Confirmed;
+            }
             Err(e) => return refused(&e.to_string()),
         };
         let check = match trusted_keys(&f) {
@@ -573,8 +576,9 @@ impl IdpLogoutAnswer {
     }
 
     /// An answer awaited by a node of an earlier version, which did not record whose it
-    /// was (only identity providers were awaited so): its check, the request's ID and the
-    /// status, without the federation's.
+    /// was (only identity providers were awaited so): that version's own check, the
+    /// request's ID and the status, for the ten minutes such progress lives after an upgrade
+    /// (no weaker than before it; the federation's checks need the user it did not record).
     pub(crate) fn unattributed(answer: &crate::sso::IncomingRequest, request_id: &str) -> Self {
         match sesame_saml::parse_logout_response(&answer.xml) {
             Ok(r) if r.in_response_to.as_deref() == Some(request_id) => Self::of(&r.status),

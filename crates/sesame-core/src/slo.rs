@@ -972,7 +972,7 @@ impl Core {
     /// to, for that request, sent here, with Success, and its signature passes as that
     /// application's LogoutRequests' would (profiles §4.4.4.2: the responder authenticates).
     /// The user's identity provider's answer is checked by
-    /// [`Core::identity_provider_confirms`]; its failure is told apart (`idp_unconfirmed`).
+    /// [`Core::identity_provider_answer`]; its failure is told apart (`idp_unconfirmed`).
     pub async fn record_logout_response(
         &self,
         tenant: TenantId,

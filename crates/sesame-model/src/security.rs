@@ -109,6 +109,8 @@ pub struct SignInEvent {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SignInQuery {
     pub user_id: Option<UserId>,
+    /// Sign-ins to this application.
+    pub app_id: Option<AppId>,
     pub result: Option<SignInResult>,
     pub correlation_id: Option<String>,
 }

@@ -38,6 +38,7 @@ pub fn in_words(what: &'static str) -> &'static str {
         "group.member" => "group member",
         "guest_invitation" => "guest invitation",
         "scim_token" => "SCIM token",
+        "sign_in.id" => "a sign-in with this id",
         "saml settings" => "SAML settings",
         "tenant.id" => "a tenant with this id",
         "tenant.initial_domain" => "a tenant with this initial domain",

@@ -784,10 +784,17 @@ fn sign_in_log_mentions(sesame: &Sesame, app: &str, name: &str) -> Result<(), St
     let table = sesame.cli(&["signins", "-t", TENANT]);
     let table = String::from_utf8_lossy(&table.stdout);
     check(
-        table
-            .lines()
-            .any(|l| l.contains(name) && l.contains("┆ saml ") && l.contains("┆ success ")),
+        table.lines().any(|l| {
+            l.contains(&format!("┆ {name} ")) && l.contains("┆ saml ") && l.contains("┆ success ")
+        }),
         || format!("no successful SAML sign-in of {name} in the table:\n{table}"),
+    )?;
+    // Filtered by the application's name: its sign-ins only.
+    let only = sesame.cli_json(&["signins", "-t", TENANT, "--app", name]);
+    let only = only.as_array().cloned().unwrap_or_default();
+    check(
+        !only.is_empty() && only.iter().all(|e| e["appId"] == app),
+        || format!("signins --app {name} lists other sign-ins: {only:?}"),
     )?;
     let v = sesame.cli_json(&["signins", "-t", TENANT]);
     let entries = v

@@ -82,19 +82,22 @@ fn check_if_match(if_match: Option<&str>, version: i64) -> CoreResult<()> {
 /// Store errors in SCIM terms: a uniqueness rule becomes 409 `uniqueness` (RFC 7644 §3.12).
 fn store_err(e: StoreError) -> CoreError {
     match e {
-        StoreError::Conflict(rule) => {
-            ScimError::Uniqueness(format!("{} is already in use", conflict_attribute(rule))).into()
-        }
+        StoreError::Conflict(rule) => ScimError::Uniqueness(match conflict_attribute(rule) {
+            Some(attribute) => format!("{attribute} is already in use"),
+            None => e.to_string(),
+        })
+        .into(),
         StoreError::NotFound(_) => ScimError::NotFound(e.to_string()).into(),
         other => CoreError::from(other),
     }
 }
 
-fn conflict_attribute(rule: &str) -> &str {
+/// The SCIM attribute a uniqueness rule is about, when it is one.
+fn conflict_attribute(rule: &str) -> Option<&'static str> {
     match rule {
-        "user.upn" => "userName",
-        "group.display_name" => "displayName",
-        other => other,
+        "user.upn" => Some("userName"),
+        "group.display_name" => Some("displayName"),
+        _ => None,
     }
 }
 

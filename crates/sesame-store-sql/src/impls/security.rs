@@ -309,13 +309,15 @@ macro_rules! security_impls {
                 let rows = sqlx::query_as::<_, $crate::rows::SignInRow>(
                     "SELECT * FROM sign_ins WHERE tenant_id = $1 AND id < $2 \
                      AND ($3 IS NULL OR user_id = $3) AND ($4 IS NULL OR result = $4) \
-                     AND ($5 IS NULL OR correlation_id = $5) ORDER BY id DESC LIMIT $6",
+                     AND ($5 IS NULL OR correlation_id = $5) AND ($6 IS NULL OR app_id = $6) \
+                     ORDER BY id DESC LIMIT $7",
                 )
                 .bind(tenant.to_string())
                 .bind(page.after.as_deref().unwrap_or("~"))
                 .bind(query.user_id.map(|u| u.to_string()))
                 .bind(query.result.map(|r| r.as_str()))
                 .bind(&query.correlation_id)
+                .bind(query.app_id.map(|a| a.to_string()))
                 .bind(limit + 1)
                 .fetch_all(self.r())
                 .await

@@ -254,15 +254,21 @@ pub async fn sign_in_filters(store: &dyn Store) {
     let e3 = sign_in_fixture(&t, Some(&u2), SignInResult::Failure);
     let mut e4 = sign_in_fixture(&t, Some(&u2), SignInResult::Locked);
     e4.correlation_id = e3.correlation_id.clone();
-    for e in [&e1, &e2, &e3, &e4] {
+    let (payroll, crm) = (AppId(seq_id()), AppId(seq_id()));
+    let mut e5 = sign_in_fixture(&t, Some(&u1), SignInResult::Success);
+    e5.app_id = Some(payroll);
+    let mut e6 = sign_in_fixture(&t, Some(&u2), SignInResult::Failure);
+    e6.app_id = Some(crm);
+    let mut e7 = sign_in_fixture(&t, Some(&u2), SignInResult::Success);
+    e7.app_id = Some(payroll);
+    for e in [&e1, &e2, &e3, &e4, &e5, &e6, &e7] {
         store.append_sign_in(e).await.unwrap();
     }
-    let q =
-        |user_id: Option<UserId>, result: Option<SignInResult>, corr: Option<&str>| SignInQuery {
-            user_id,
-            result,
-            correlation_id: corr.map(str::to_owned),
-        };
+    let by_app = |app_id: AppId, user_id: Option<UserId>| SignInQuery {
+        app_id: Some(app_id),
+        user_id,
+        ..SignInQuery::default()
+    };
     let list = |query: SignInQuery| async move {
         store
             .list_sign_ins(t.id, &query, &page(10, None))
@@ -271,12 +277,26 @@ pub async fn sign_in_filters(store: &dyn Store) {
             .items
     };
     assert_eq!(
+        list(by_app(payroll, None)).await,
+        vec![e7.clone(), e5.clone()]
+    );
+    assert_eq!(list(by_app(payroll, Some(u1.id))).await, vec![e5.clone()]);
+    assert_eq!(list(by_app(crm, None)).await, vec![e6.clone()]);
+    assert!(list(by_app(AppId(seq_id()), None)).await.is_empty());
+    let q =
+        |user_id: Option<UserId>, result: Option<SignInResult>, corr: Option<&str>| SignInQuery {
+            user_id,
+            result,
+            correlation_id: corr.map(str::to_owned),
+            ..SignInQuery::default()
+        };
+    assert_eq!(
         list(q(Some(u1.id), None, None)).await,
-        vec![e2.clone(), e1.clone()]
+        vec![e5.clone(), e2.clone(), e1.clone()]
     );
     assert_eq!(
         list(q(None, Some(SignInResult::Failure), None)).await,
-        vec![e3.clone(), e2.clone()]
+        vec![e6.clone(), e3.clone(), e2.clone()]
     );
     assert_eq!(
         list(q(None, None, Some(&e3.correlation_id))).await,

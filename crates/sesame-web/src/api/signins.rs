@@ -9,7 +9,7 @@ use axum::http::StatusCode;
 use serde::Deserialize;
 use sesame_core::{CoreError, NewAdminToken, NewAdminTokenRequest};
 use sesame_model::{
-    AdminToken, AdminTokenId, PageRequest, SignInEvent, SignInQuery, SignInResult, UserId,
+    AdminToken, AdminTokenId, AppId, PageRequest, SignInEvent, SignInQuery, SignInResult, UserId,
 };
 use utoipa::IntoParams;
 
@@ -19,6 +19,8 @@ use utoipa::IntoParams;
 pub struct SignInParams {
     /// Only this user's attempts (user id).
     pub user: Option<UserId>,
+    /// Only sign-ins to this application (app id).
+    pub app: Option<AppId>,
     /// `success`, `failure` or `locked`.
     pub result: Option<String>,
     pub correlation_id: Option<String>,
@@ -45,6 +47,7 @@ pub async fn list(
     };
     let query = SignInQuery {
         user_id: params.user,
+        app_id: params.app,
         result,
         correlation_id: params.correlation_id,
     };

@@ -700,6 +700,9 @@ pub struct SignInsArgs {
     /// Only this user's attempts (id or UPN).
     #[arg(long)]
     user: Option<String>,
+    /// Only sign-ins to this application (id or name).
+    #[arg(long)]
+    app: Option<String>,
     /// success, failure or locked.
     #[arg(long)]
     result: Option<String>,
@@ -716,6 +719,9 @@ pub async fn signins(conn: &Conn, args: SignInsArgs) -> anyhow::Result<()> {
     if let Some(u) = &args.user {
         query.push(format!("user={}", seg(&user_id(&c, &args.t, u).await?)));
     }
+    if let Some(app) = &args.app {
+        query.push(format!("app={}", seg(&app_id(&c, &args.t, app).await?)));
+    }
     if let Some(r) = &args.result {
         query.push(format!("result={}", seg(r)));
     }
@@ -731,19 +737,49 @@ pub async fn signins(conn: &Conn, args: SignInsArgs) -> anyhow::Result<()> {
         .cloned()
         .unwrap_or_default();
     if conn.output == super::output::Output::Table {
-        name_apps(&c, &args.t, &mut items).await?;
+        name_apps(&c, &args.t, &mut items).await;
     }
     print_list(conn.output, &items, SIGNIN_COLS);
     Ok(())
 }
 
-/// Gives each sign-in of an application the application's name (`app`) for the table; an
-/// application deleted since keeps its id.
-async fn name_apps(c: &Client, t: &TenantArg, items: &mut [Value]) -> anyhow::Result<()> {
-    if items.iter().all(|i| i["appId"].is_null()) {
-        return Ok(());
+/// The id of the application `app` names: an id as it is, else the one application of that
+/// name (case aside).
+async fn app_id(c: &Client, t: &TenantArg, app: &str) -> anyhow::Result<String> {
+    if uuid::Uuid::parse_str(app).is_ok() {
+        return Ok(app.to_owned());
     }
     let apps = c.get_all(&format!("{}/apps", t.path())).await?;
+    let named: Vec<&str> = apps
+        .iter()
+        .filter(|a| {
+            a["name"]
+                .as_str()
+                .is_some_and(|n| n.eq_ignore_ascii_case(app))
+        })
+        .filter_map(|a| a["id"].as_str())
+        .collect();
+    match named[..] {
+        [id] => Ok(id.to_owned()),
+        [] => bail!("no application is named {app:?}; `sesame app list` shows them"),
+        _ => bail!(
+            "{} applications are named {app:?}; give the id of one: {}",
+            named.len(),
+            named.join(", ")
+        ),
+    }
+}
+
+/// Gives each sign-in of an application the application's name (`app`) for the table; an
+/// application deleted since, or all when they cannot be listed, keep their ids.
+async fn name_apps(c: &Client, t: &TenantArg, items: &mut [Value]) {
+    if items.iter().all(|i| i["appId"].is_null()) {
+        return;
+    }
+    let apps = c
+        .get_all(&format!("{}/apps", t.path()))
+        .await
+        .unwrap_or_default();
     let name_of = |id: &str| {
         apps.iter()
             .find(|a| a["id"] == id)
@@ -756,7 +792,6 @@ async fn name_apps(c: &Client, t: &TenantArg, items: &mut [Value]) -> anyhow::Re
             item["app"] = Value::from(name_of(id));
         }
     }
-    Ok(())
 }
 
 #[derive(Debug, Subcommand)]
