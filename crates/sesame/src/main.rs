@@ -175,3 +175,27 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Saml { conn, cmd } => cli::inspect::run(&conn, cmd).await,
     }
 }
+
+#[cfg(test)]
+mod cli_tests {
+    use super::Cli;
+    use clap::CommandFactory;
+
+    /// Every command says in `--help` what it does: a list of bare names leaves people to
+    /// guess.
+    #[test]
+    fn every_command_has_a_help_line() {
+        fn walk(cmd: &clap::Command, path: &str, missing: &mut Vec<String>) {
+            for sub in cmd.get_subcommands() {
+                let here = format!("{path} {}", sub.get_name());
+                if sub.get_about().is_none() {
+                    missing.push(here.clone());
+                }
+                walk(sub, &here, missing);
+            }
+        }
+        let mut missing = Vec::new();
+        walk(&Cli::command(), "sesame", &mut missing);
+        assert!(missing.is_empty(), "commands without help: {missing:?}");
+    }
+}

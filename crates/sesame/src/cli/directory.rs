@@ -163,11 +163,13 @@ pub enum DomainCmd {
         t: TenantArg,
         name: String,
     },
+    /// Show a domain and its verification state (and the TXT record to publish).
     Show {
         #[command(flatten)]
         t: TenantArg,
         name: String,
     },
+    /// Remove a domain from the tenant.
     Remove {
         #[command(flatten)]
         t: TenantArg,
@@ -301,6 +303,7 @@ impl PasswordArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum UserCmd {
+    /// List the tenant's users.
     List(TenantArg),
     /// Create a user.
     Create {
@@ -336,6 +339,7 @@ pub enum UserCmd {
         #[command(flatten)]
         password: PasswordArgs,
     },
+    /// Delete a user; their sessions end and the applications with a SOAP logout endpoint are told.
     Delete {
         #[command(flatten)]
         t: TenantArg,
@@ -421,7 +425,9 @@ pub async fn user(conn: &Conn, cmd: UserCmd) -> anyhow::Result<()> {
 
 #[derive(Debug, Subcommand)]
 pub enum GroupCmd {
+    /// List the tenant's groups.
     List(TenantArg),
+    /// Create a group.
     Create {
         #[command(flatten)]
         t: TenantArg,
@@ -429,11 +435,13 @@ pub enum GroupCmd {
         #[arg(long)]
         description: Option<String>,
     },
+    /// Show a group.
     Show {
         #[command(flatten)]
         t: TenantArg,
         group: String,
     },
+    /// Delete a group (its members stay).
     Delete {
         #[command(flatten)]
         t: TenantArg,
@@ -452,6 +460,7 @@ pub enum GroupCmd {
         group: String,
         user: String,
     },
+    /// Remove a user from a group.
     RemoveMember {
         #[command(flatten)]
         t: TenantArg,
@@ -537,7 +546,9 @@ pub async fn group(conn: &Conn, cmd: GroupCmd) -> anyhow::Result<()> {
 
 #[derive(Debug, Subcommand)]
 pub enum AppCmd {
+    /// List the tenant's applications.
     List(TenantArg),
+    /// Create an application (for SAML, `app saml create`).
     Create {
         #[command(flatten)]
         t: TenantArg,
@@ -546,11 +557,13 @@ pub enum AppCmd {
         #[arg(long)]
         disabled: bool,
     },
+    /// Show an application.
     Show {
         #[command(flatten)]
         t: TenantArg,
         app: String,
     },
+    /// Rename, enable or disable an application.
     Update {
         #[command(flatten)]
         t: TenantArg,
@@ -560,6 +573,7 @@ pub enum AppCmd {
         #[arg(long)]
         enabled: Option<bool>,
     },
+    /// Delete an application with its settings, certificates and assignments.
     Delete {
         #[command(flatten)]
         t: TenantArg,
@@ -577,6 +591,7 @@ pub enum AppCmd {
         #[arg(long)]
         role: Option<String>,
     },
+    /// Take the app away from a user (id or UPN) or a group (id).
     Unassign {
         #[command(flatten)]
         t: TenantArg,
@@ -586,6 +601,7 @@ pub enum AppCmd {
         #[arg(long)]
         group: Option<String>,
     },
+    /// List who the app is assigned to.
     Assignments {
         #[command(flatten)]
         t: TenantArg,

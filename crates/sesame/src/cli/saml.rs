@@ -191,22 +191,26 @@ pub struct CreateArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum CertCmd {
+    /// List the app's signing certificates.
     List {
         #[command(flatten)]
         t: TenantArg,
         app: String,
     },
+    /// Add a new signing certificate (RSA-2048, 3 years): published in the metadata at once, inactive.
     Add {
         #[command(flatten)]
         t: TenantArg,
         app: String,
     },
+    /// Sign with this certificate from now on.
     Activate {
         #[command(flatten)]
         t: TenantArg,
         app: String,
         id: String,
     },
+    /// Remove a certificate (never the active one).
     Remove {
         #[command(flatten)]
         t: TenantArg,
