@@ -877,73 +877,70 @@ async fn send_request_with_cookies(
 /// The query of an unsigned LogoutResponse over HTTP-Redirect from `issuer`, answering
 /// request `in_response_to` with `status`.
 fn logout_response_query(id: &str, in_response_to: &str, issuer: &str, status: &str) -> String {
-    signed_logout_response_query(id, in_response_to, issuer, status, None)
+    signed_logout_response((id, in_response_to, issuer, status), None, false)
 }
 
-/// [`logout_response_query`], with the query-string signature of the test key `signer` names
-/// and the `Destination` it says, when given.
-fn signed_logout_response_query(
-    id: &str,
-    in_response_to: &str,
-    issuer: &str,
-    status: &str,
+/// A LogoutResponse signed by the test key `signed` names, with the `Destination` it says,
+/// when given: the query of an HTTP-Redirect answer (query-string signature), or with `post`
+/// the form of an HTTP-POST one (enveloped signature).
+fn signed_logout_response(
+    (id, in_response_to, issuer, status): (&str, &str, &str, &str),
     signed: Option<(&str, Option<&str>)>,
+    post: bool,
 ) -> String {
-    let now = OffsetDateTime::now_utc()
-        .format(&time::format_description::well_known::Rfc3339)
-        .unwrap();
-    let destination = match signed {
-        Some((_, Some(d))) => format!(" Destination=\"{d}\""),
-        _ => String::new(),
-    };
-    let status = match status.strip_suffix(":PartialLogout") {
-        // A second-level code, under Success (core §3.2.2.2).
-        Some(prefix) => format!(
-            r#"<samlp:StatusCode Value="{prefix}:Success"><samlp:StatusCode Value="{status}"/></samlp:StatusCode>"#
-        ),
-        None => format!(r#"<samlp:StatusCode Value="{status}"/>"#),
-    };
-    let xml = format!(
-        r#"<samlp:LogoutResponse xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ID="{id}" Version="2.0" IssueInstant="{now}" InResponseTo="{in_response_to}"{destination}><saml:Issuer>{issuer}</saml:Issuer><samlp:Status>{status}</samlp:Status></samlp:LogoutResponse>"#
-    );
-    let key = signed.map(|(signer, _)| {
-        let (k, c) = keys(signer);
-        SigningKey::from_pem(&k, &c).unwrap()
-    });
+    let key = test_key(signed);
+    let destination = signed.and_then(|(_, d)| d);
+    let enveloped = key.as_ref().filter(|_| post);
+    let xml = logout_response_xml(id, in_response_to, issuer, status, destination, enveloped);
+    if post {
+        return format!("SAMLResponse={}", urlencode(&B64.encode(xml)));
+    }
     let sign = key
         .as_ref()
         .map(|k| (k, sesame_xmlsec::SignatureAlgorithm::RsaSha256));
     sesame_saml::encode_redirect(&xml, sesame_saml::MessageKind::Response, None, sign).unwrap()
 }
 
-/// The form of an IdP's LogoutResponse over HTTP-POST, enveloped-signed by the test key
-/// `signed` names when given.
-fn idp_logout_response_form(
+/// The test key `signed` names.
+fn test_key(signed: Option<(&str, Option<&str>)>) -> Option<SigningKey> {
+    signed.map(|(signer, _)| {
+        let (k, c) = keys(signer);
+        SigningKey::from_pem(&k, &c).unwrap()
+    })
+}
+
+/// A LogoutResponse from `issuer` answering `in_response_to` with the status URI `status`,
+/// enveloped-signed with `key` when given.
+fn logout_response_xml(
     id: &str,
     in_response_to: &str,
     issuer: &str,
     status: &str,
-    signed: Option<(&str, Option<&str>)>,
+    destination: Option<&str>,
+    key: Option<&SigningKey>,
 ) -> String {
-    let key = signed.map(|(signer, _)| {
-        let (k, c) = keys(signer);
-        SigningKey::from_pem(&k, &c).unwrap()
-    });
-    let sign = key.as_ref().map(sesame_saml::SignWith::rsa_sha256);
+    let sign = key.map(sesame_saml::SignWith::rsa_sha256);
     let status = sesame_saml::Status::of(sesame_saml::StatusCode::from_uri(status).unwrap(), None);
-    let xml = sesame_saml::build_logout_response(
+    sesame_saml::build_logout_response(
         &sesame_saml::LogoutResponseParams {
             id,
             issue_instant: OffsetDateTime::now_utc(),
             issuer,
-            destination: signed.and_then(|(_, d)| d),
+            destination,
             in_response_to,
             status,
         },
         sign.as_ref(),
     )
-    .unwrap();
-    format!("SAMLResponse={}", urlencode(&B64.encode(xml)))
+    .unwrap()
+}
+
+/// The SAML message of a browser step to Payroll's logout URL (HTTP-Redirect).
+fn payroll_slo_xml(location: &str) -> String {
+    let query = location
+        .strip_prefix("https://payroll.example/slo?")
+        .unwrap_or_else(|| panic!("{location}"));
+    sesame_saml::decode_redirect(query).unwrap().xml
 }
 
 /// The cookie named `prefix…` among `set`, if set (not deleted).
@@ -986,6 +983,34 @@ async fn payroll(e: &Env) -> String {
         .await;
     assert!(r.status.is_success(), "{}", r.text);
     app
+}
+
+/// Signs the federated user in (the IdP's Response carrying `assertion_id`) and launches
+/// Payroll: the browser's cookies.
+async fn launch_payroll(e: &Env, app: &str, assertion_id: &'static str) -> Vec<String> {
+    let req = e.start().await;
+    let signed_in = answer(e, &req, |r| r.assertion_id = assertion_id).await;
+    let session = signed_in.cookie.unwrap();
+    let cookies = vec![session.split(';').next().unwrap().to_owned()];
+    let (status, _, page, _) =
+        send_with_cookies(e, &format!("/{}/apps/{app}/launch", e.tenant.id), &cookies).await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    assert!(page.contains("https://payroll.example/acs"), "{page}");
+    cookies
+}
+
+/// Signs out at Sésame: the browser goes to Payroll first. Sésame's LogoutRequest, the
+/// logout progress cookie, and the cookies set.
+async fn sign_out_to_payroll(
+    e: &Env,
+    cookies: &[String],
+) -> (sesame_saml::LogoutRequest, String, Vec<String>) {
+    let (status, to_app, _, set) =
+        send_with_cookies(e, &format!("/{}/logout", e.tenant.id), cookies).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let request = sesame_saml::parse_logout_request(&payroll_slo_xml(&to_app.unwrap())).unwrap();
+    let progress = cookie_set(&set, "sesame_slo_").expect("logout progress");
+    (request, progress, set)
 }
 
 /// A federated user's sign-out first visits the applications of the session, then goes on
@@ -1121,34 +1146,10 @@ async fn federated_sign_out_reaches_the_idp_after_the_applications() {
     ];
     for (n, case) in cases.iter().enumerate() {
         federate(&e, case.require_signed).await;
-        let req = e.start().await;
         let assertion_id: &'static str = Box::leak(format!("_a-{n}").into_boxed_str());
-        let signed_in = answer(&e, &req, |r| r.assertion_id = assertion_id).await;
-        let session = signed_in
-            .cookie
-            .unwrap()
-            .split(';')
-            .next()
-            .unwrap()
-            .to_owned();
-        let cookies = vec![session];
-        let (status, _, page, _) =
-            send_with_cookies(&e, &format!("/{}/apps/{app}/launch", e.tenant.id), &cookies).await;
-        assert_eq!(status, StatusCode::OK, "{page}");
-        assert!(page.contains("https://payroll.example/acs"), "{page}");
-
+        let cookies = launch_payroll(&e, &app, assertion_id).await;
         // Sign-out: the application first.
-        let (status, to_app, _, set) =
-            send_with_cookies(&e, &format!("/{}/logout", e.tenant.id), &cookies).await;
-        assert_eq!(status, StatusCode::SEE_OTHER);
-        let to_app = to_app.unwrap();
-        let query = to_app
-            .strip_prefix("https://payroll.example/slo?")
-            .unwrap_or_else(|| panic!("{to_app}"));
-        let request =
-            sesame_saml::parse_logout_request(&sesame_saml::decode_redirect(query).unwrap().xml)
-                .unwrap();
-        let progress = cookie_set(&set, "sesame_slo_").expect("logout progress");
+        let (request, progress, set) = sign_out_to_payroll(&e, &cookies).await;
         assert!(
             set.iter()
                 .any(|c| c.starts_with("sesame_session_") && c.ends_with('=')),
@@ -1180,24 +1181,15 @@ async fn federated_sign_out_reaches_the_idp_after_the_applications() {
         };
         let id = format!("_idp-r{n}");
         let slo = format!("/{}/saml2", e.tenant.id);
+        let message = signed_logout_response(
+            (&id, answering, case.idp_issuer, case.idp_status),
+            case.signed,
+            case.post,
+        );
         let (status, _, page, set) = if case.post {
-            let form = idp_logout_response_form(
-                &id,
-                answering,
-                case.idp_issuer,
-                case.idp_status,
-                case.signed,
-            );
-            post_with_cookies(&e, &slo, &form, &[progress]).await
+            post_with_cookies(&e, &slo, &message, &[progress]).await
         } else {
-            let q = signed_logout_response_query(
-                &id,
-                answering,
-                case.idp_issuer,
-                case.idp_status,
-                case.signed,
-            );
-            send_with_cookies(&e, &format!("{slo}?{q}"), &[progress]).await
+            send_with_cookies(&e, &format!("{slo}?{message}"), &[progress]).await
         };
         assert_eq!(status, StatusCode::OK, "{page}");
         assert!(
@@ -1291,12 +1283,7 @@ async fn federated_sign_out_reaches_the_idp_after_the_applications() {
             send_with_cookies(&e, &format!("/{}/saml2?{q}", e.tenant.id), &[progress]).await;
         assert_eq!(status, StatusCode::SEE_OTHER, "{page}");
         let to_app = to_app.unwrap();
-        let query = to_app
-            .strip_prefix("https://payroll.example/slo?")
-            .unwrap_or_else(|| panic!("{to_app}"));
-        let answer =
-            sesame_saml::parse_logout_response(&sesame_saml::decode_redirect(query).unwrap().xml)
-                .unwrap();
+        let answer = sesame_saml::parse_logout_response(&payroll_slo_xml(&to_app)).unwrap();
         assert_eq!(
             answer.in_response_to.as_deref(),
             Some(format!("_sp-lo{n}").as_str())
@@ -1317,29 +1304,8 @@ async fn federated_sign_out_reaches_the_idp_after_the_applications() {
 async fn an_idp_step_that_cannot_be_sent_is_told_on_the_page() {
     let e = env().await;
     let app = payroll(&e).await;
-    let req = e.start().await;
-    let signed_in = answer(&e, &req, |r| r.assertion_id = "_a-gone").await;
-    let cookies = vec![
-        signed_in
-            .cookie
-            .unwrap()
-            .split(';')
-            .next()
-            .unwrap()
-            .to_owned(),
-    ];
-    let (status, _, page, _) =
-        send_with_cookies(&e, &format!("/{}/apps/{app}/launch", e.tenant.id), &cookies).await;
-    assert_eq!(status, StatusCode::OK, "{page}");
-    let (status, to_app, _, set) =
-        send_with_cookies(&e, &format!("/{}/logout", e.tenant.id), &cookies).await;
-    assert_eq!(status, StatusCode::SEE_OTHER);
-    let to_app = to_app.unwrap();
-    let query = to_app.strip_prefix("https://payroll.example/slo?").unwrap();
-    let request =
-        sesame_saml::parse_logout_request(&sesame_saml::decode_redirect(query).unwrap().xml)
-            .unwrap();
-    let progress = cookie_set(&set, "sesame_slo_").expect("logout progress");
+    let cookies = launch_payroll(&e, &app, "_a-gone").await;
+    let (request, progress, _) = sign_out_to_payroll(&e, &cookies).await;
     let r = e
         .api
         .delete(&format!("/api/v1/tenants/{}/users/{UPN}", e.tenant.id))
