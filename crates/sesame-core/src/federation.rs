@@ -67,6 +67,9 @@ pub struct FederationInput {
     /// When true, only signed LogoutResponses confirm the IdP's sign-out; default false.
     #[serde(default)]
     pub require_signed_logout_responses: Option<bool>,
+    /// Whether the IdP answers LogoutRequests at Sésame's SLO endpoint; default true.
+    #[serde(default)]
+    pub idp_answers_logout: Option<bool>,
 }
 
 fn check_url(field: &str, value: &str) -> CoreResult<()> {
@@ -271,6 +274,7 @@ impl Core {
             clock_skew_secs,
             allow_unsolicited: input.allow_unsolicited.unwrap_or(false),
             require_signed_logout_responses: input.require_signed_logout_responses.unwrap_or(false),
+            idp_answers_logout: input.idp_answers_logout.unwrap_or(true),
             metadata_refresh: sesame_model::MetadataRefresh::default(),
             created_at,
             updated_at: now,
@@ -441,7 +445,7 @@ impl Core {
         &self,
         tenant: TenantId,
         user: &User,
-    ) -> CoreResult<Option<(String, String)>> {
+    ) -> CoreResult<Option<IdpLogoutRequest>> {
         let Some((f, name_id)) = self.identity_provider_of(tenant, user).await? else {
             return Ok(None);
         };
@@ -474,10 +478,11 @@ impl Core {
             Some((&key, sesame_xmlsec::SignatureAlgorithm::RsaSha256)),
         )
         .map_err(|e| CoreError::Internal(format!("LogoutRequest: {e}")))?;
-        Ok(Some((
+        Ok(Some(IdpLogoutRequest {
             id,
-            sesame_saml::bindings::append_query(&f.logoff_url, &query),
-        )))
+            url: sesame_saml::bindings::append_query(&f.logoff_url, &query),
+            answered: f.idp_answers_logout,
+        }))
     }
 
     /// What `answer` says of `user`'s identity provider's sign-out, as the answer to Sésame's
@@ -552,6 +557,17 @@ impl Core {
         }
         IdpLogoutAnswer::of(&response.status)
     }
+}
+
+/// Sésame's LogoutRequest to a federated user's identity provider.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdpLogoutRequest {
+    /// Its ID, which the answer names.
+    pub id: String,
+    /// Where the browser takes it (the logoff URL, with the signed Redirect-binding query).
+    pub url: String,
+    /// Whether the IdP answers it at Sésame's SLO endpoint (the federation's setting).
+    pub answered: bool,
 }
 
 /// What an identity provider's LogoutResponse says of its sign-out.

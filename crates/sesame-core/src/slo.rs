@@ -1092,12 +1092,19 @@ impl Core {
         // (`awaiting_idp_of`).
         if let Some(user) = state.then_idp_of.take() {
             match self.identity_provider_logout(tenant, user).await {
-                Ok(Some((id, url))) => {
-                    state.awaiting = Some(id);
+                Ok(Some(request)) if request.answered => {
+                    state.awaiting = Some(request.id);
                     state.awaiting_app = None;
                     state.awaiting_idp_of = Some(user);
-                    return SloStep::Redirect(url);
+                    return SloStep::Redirect(request.url);
                 }
+                // An IdP that never sends the browser back: the last stop of a sign-out
+                // started here (nothing left to show or answer after it); an application that
+                // asked must get its answer instead, so the IdP keeps its session.
+                Ok(Some(request)) if state.origin.is_none() => {
+                    return SloStep::Redirect(request.url);
+                }
+                Ok(Some(_)) => state.idp_unconfirmed = true,
                 // No longer federated (the federation was removed meanwhile): no IdP to tell.
                 Ok(None) => {}
                 Err(e) => {
@@ -1130,7 +1137,7 @@ impl Core {
         &self,
         tenant: TenantId,
         user: UserId,
-    ) -> Result<Option<(String, String)>, CoreError> {
+    ) -> Result<Option<crate::federation::IdpLogoutRequest>, CoreError> {
         let user = self.store.get_user(tenant, user).await?;
         self.federated_logout_url(tenant, &user).await
     }

@@ -20,6 +20,10 @@ pub enum FederationProtocol {
     Samlp,
 }
 
+fn answers_logout() -> bool {
+    true
+}
+
 /// The federation settings of one domain of a tenant.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
@@ -63,6 +67,13 @@ pub struct DomainFederation {
     /// them.
     #[serde(default)]
     pub require_signed_logout_responses: bool,
+    /// The IdP answers Sésame's LogoutRequest at Sésame's SLO endpoint (SAML Single Logout;
+    /// the default). When false (its logoff URL is a page that never sends the browser back),
+    /// a sign-out started at Sésame ends at the IdP, and one an application started does not
+    /// go there: that application must get its answer, which the IdP would never let happen
+    /// (it hears PartialLogout).
+    #[serde(default = "answers_logout")]
+    pub idp_answers_logout: bool,
     /// The metadata refresh job's record for `metadata_url`.
     #[serde(default)]
     pub metadata_refresh: MetadataRefresh,

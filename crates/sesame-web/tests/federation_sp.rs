@@ -69,26 +69,23 @@ async fn env() -> Env {
     .await
     .unwrap();
     let e = Env { api, tenant };
-    federate(&e, false).await;
+    federate(&e, |_| {}).await;
     e
 }
 
-/// Federates the domain with the IdP (again), requiring signed LogoutResponses or not.
-async fn federate(e: &Env, require_signed_logout_responses: bool) {
+/// Federates the domain with the IdP (again), with the settings `with` changes.
+async fn federate(e: &Env, with: impl FnOnce(&mut FederationInput)) {
+    let mut input = FederationInput {
+        issuer_uri: Some(IDP.into()),
+        passive_logon_url: Some("https://idp.fabrikam.example/sso".into()),
+        logoff_url: Some("https://idp.fabrikam.example/slo".into()),
+        signing_certificates: vec![keys("idp").1],
+        ..FederationInput::default()
+    };
+    with(&mut input);
     e.api
         .core
-        .set_federation(
-            e.tenant.id,
-            DOMAIN,
-            FederationInput {
-                issuer_uri: Some(IDP.into()),
-                passive_logon_url: Some("https://idp.fabrikam.example/sso".into()),
-                logoff_url: Some("https://idp.fabrikam.example/slo".into()),
-                signing_certificates: vec![keys("idp").1],
-                require_signed_logout_responses: Some(require_signed_logout_responses),
-                ..FederationInput::default()
-            },
-        )
+        .set_federation(e.tenant.id, DOMAIN, input)
         .await
         .unwrap();
 }
@@ -1145,7 +1142,10 @@ async fn federated_sign_out_reaches_the_idp_after_the_applications() {
         },
     ];
     for (n, case) in cases.iter().enumerate() {
-        federate(&e, case.require_signed).await;
+        federate(&e, |f| {
+            f.require_signed_logout_responses = Some(case.require_signed)
+        })
+        .await;
         let assertion_id: &'static str = Box::leak(format!("_a-{n}").into_boxed_str());
         let cookies = launch_payroll(&e, &app, assertion_id).await;
         // Sign-out: the application first.
@@ -1327,5 +1327,66 @@ async fn an_idp_step_that_cannot_be_sent_is_told_on_the_page() {
     assert!(
         page.contains("did not confirm that you signed out there"),
         "{page}"
+    );
+}
+
+/// An IdP whose logoff URL never sends the browser back (`idpAnswersLogout` false): a
+/// sign-out at Sésame ends there, after the applications, with nothing left in progress; an
+/// application's LogoutRequest is answered without going there, PartialLogout (the IdP keeps
+/// its session).
+#[tokio::test]
+async fn an_idp_that_does_not_answer_logout_is_the_last_stop_or_skipped() {
+    let e = env().await;
+    federate(&e, |f| f.idp_answers_logout = Some(false)).await;
+    let app = payroll(&e).await;
+    let cookies = launch_payroll(&e, &app, "_a-last").await;
+    let (request, progress, _) = sign_out_to_payroll(&e, &cookies).await;
+    let q = logout_response_query(
+        "_r-last",
+        &request.header.id,
+        "https://payroll.example/sp",
+        "urn:oasis:names:tc:SAML:2.0:status:Success",
+    );
+    let (status, to_idp, page, set) =
+        send_with_cookies(&e, &format!("/{}/saml2?{q}", e.tenant.id), &[progress]).await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "{page}");
+    let to_idp = e
+        .api
+        .idp_logout_request(
+            e.tenant.id,
+            &to_idp.unwrap(),
+            "https://idp.fabrikam.example/slo",
+        )
+        .await;
+    assert_eq!(to_idp.name_id.value, IMMUTABLE);
+    assert!(
+        cookie_set(&set, "sesame_slo_").is_none(),
+        "nothing awaited: {set:?}"
+    );
+
+    // Started by the application: answered at once, PartialLogout.
+    let cookies = launch_payroll(&e, &app, "_a-skip").await;
+    let now = OffsetDateTime::now_utc()
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap();
+    let request = format!(
+        r#"<samlp:LogoutRequest xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ID="_sp-skip" Version="2.0" IssueInstant="{now}" Destination="http://127.0.0.1:8080/{}/saml2"><saml:Issuer>https://payroll.example/sp</saml:Issuer><saml:NameID>{UPN}</saml:NameID></samlp:LogoutRequest>"#,
+        e.tenant.id
+    );
+    let q = sesame_saml::encode_redirect(&request, sesame_saml::MessageKind::Request, None, None)
+        .unwrap();
+    let (status, back, page, set) =
+        send_with_cookies(&e, &format!("/{}/saml2?{q}", e.tenant.id), &cookies).await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "{page}");
+    assert!(
+        set.iter()
+            .any(|c| c.starts_with("sesame_session_") && c.ends_with('=')),
+        "the browser's session ended: {set:?}"
+    );
+    let answer = sesame_saml::parse_logout_response(&payroll_slo_xml(&back.unwrap())).unwrap();
+    assert_eq!(answer.in_response_to.as_deref(), Some("_sp-skip"));
+    assert_eq!(
+        answer.status,
+        sesame_saml::Status::of(sesame_saml::StatusCode::PartialLogout, None)
     );
 }

@@ -27,6 +27,7 @@ pub fn federation_fixture(tenant: &Tenant, domain: &str) -> DomainFederation {
         clock_skew_secs: DEFAULT_FEDERATION_CLOCK_SKEW_SECS,
         allow_unsolicited: false,
         require_signed_logout_responses: true,
+        idp_answers_logout: false,
         metadata_refresh: MetadataRefresh::default(),
         created_at: now(),
         updated_at: now(),

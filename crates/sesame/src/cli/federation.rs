@@ -23,6 +23,7 @@ const FEDERATION_COLS: &[Column] = &[
     ("clock skew (s)", "clockSkewSecs"),
     ("unsolicited", "allowUnsolicited"),
     ("signed logout responses", "requireSignedLogoutResponses"),
+    ("IdP answers logout", "idpAnswersLogout"),
 ];
 
 #[derive(Debug, Args)]
@@ -65,6 +66,10 @@ pub struct FederateArgs {
     /// Count the IdP's LogoutResponses only when signed (default false).
     #[arg(long)]
     require_signed_logout_responses: Option<bool>,
+    /// Whether the IdP answers LogoutRequests at Sésame's SLO endpoint (default true); false
+    /// for a logoff page that never sends the browser back.
+    #[arg(long)]
+    idp_answers_logout: Option<bool>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -139,6 +144,7 @@ fn body(a: Box<FederateArgs>) -> anyhow::Result<Value> {
         "requireSignedLogoutResponses",
         a.require_signed_logout_responses.map(Value::from),
     );
+    put("idpAnswersLogout", a.idp_answers_logout.map(Value::from));
     let certs = a
         .signing_cert_file
         .iter()
