@@ -436,7 +436,7 @@ impl Core {
     }
 
     /// Where to send the browser after a federated user's local session ended, with the ID of
-    /// the request: a LogoutRequest over HTTP-Redirect to the federation's logoff URL (seed 001), or `None`
+    /// the request and whether the IdP answers it (the federation's `idp_answers_logout`): a LogoutRequest over HTTP-Redirect to the federation's logoff URL (seed 001), or `None`
     /// for a user of a domain that is not federated. A B2B guest's goes to the partner IdP that
     /// redeemed the invitation, with the NameID it bound. Signed with the tenant's SP key (the
     /// query-string signature): profiles §4.4.4.1 has the requester authenticate itself, and

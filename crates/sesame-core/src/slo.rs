@@ -201,6 +201,9 @@ pub enum SloStep {
     Post(SamlPost),
     /// Nothing left; no application to answer (logout started at Sésame).
     Done,
+    /// Nothing left here, but the user's identity provider never sends the browser back:
+    /// the signed-out page says what was not told, and links to this LogoutRequest.
+    DoneThenIdp(String),
 }
 
 /// Sends SOAP messages (bindings §3.2) for Single Logout's back channel; the binary provides
@@ -1099,10 +1102,15 @@ impl Core {
                     return SloStep::Redirect(request.url);
                 }
                 // An IdP that never sends the browser back: the last stop of a sign-out
-                // started here (nothing left to show or answer after it); an application that
-                // asked must get its answer instead, so the IdP keeps its session.
+                // started here (nothing left to answer after it), straight away unless the
+                // page has something to say first; an application that asked must get its
+                // answer instead, so the IdP keeps its session.
                 Ok(Some(request)) if state.origin.is_none() => {
-                    return SloStep::Redirect(request.url);
+                    return if state.partial {
+                        SloStep::DoneThenIdp(request.url)
+                    } else {
+                        SloStep::Redirect(request.url)
+                    };
                 }
                 Ok(Some(_)) => state.idp_unconfirmed = true,
                 // No longer federated (the federation was removed meanwhile): no IdP to tell.

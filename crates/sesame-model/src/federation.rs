@@ -73,6 +73,7 @@ pub struct DomainFederation {
     /// go there: that application must get its answer, which the IdP would never let happen
     /// (it hears PartialLogout).
     #[serde(default = "answers_logout")]
+    #[schema(default = true)]
     pub idp_answers_logout: bool,
     /// The metadata refresh job's record for `metadata_url`.
     #[serde(default)]
@@ -142,4 +143,45 @@ pub struct GuestInvitation {
     pub issuer: Option<String>,
     /// The persistent NameID it redeemed with.
     pub name_id: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Federations stored before a setting existed read with its default: an IdP answers
+    /// logout unless said otherwise (else application-started logouts would stop reaching
+    /// it after an upgrade).
+    #[test]
+    fn stored_federations_read_with_the_defaults() {
+        let now = OffsetDateTime::UNIX_EPOCH;
+        let today = DomainFederation {
+            tenant_id: TenantId(uuid::Uuid::nil()),
+            domain: "fabrikam.example".into(),
+            issuer_uri: "https://idp.fabrikam.example/".into(),
+            passive_logon_url: "https://idp.fabrikam.example/sso".into(),
+            logoff_url: "https://idp.fabrikam.example/slo".into(),
+            active_logon_url: None,
+            signing_certificates: vec!["-----BEGIN CERTIFICATE-----".into()],
+            preferred_protocol: FederationProtocol::Samlp,
+            brand_name: None,
+            metadata_url: None,
+            metadata_signing_certificate: None,
+            allow_sha1: true,
+            clock_skew_secs: 180,
+            allow_unsolicited: false,
+            require_signed_logout_responses: true,
+            idp_answers_logout: false,
+            metadata_refresh: MetadataRefresh::default(),
+            created_at: now,
+            updated_at: now,
+        };
+        let mut stored = serde_json::to_value(&today).unwrap();
+        for later in ["requireSignedLogoutResponses", "idpAnswersLogout"] {
+            stored.as_object_mut().unwrap().remove(later).unwrap();
+        }
+        let f: DomainFederation = serde_json::from_value(stored).unwrap();
+        assert!(f.idp_answers_logout);
+        assert!(!f.require_signed_logout_responses);
+    }
 }

@@ -1364,7 +1364,63 @@ async fn an_idp_that_does_not_answer_logout_is_the_last_stop_or_skipped() {
         "nothing awaited: {set:?}"
     );
 
-    // Started by the application: answered at once, PartialLogout.
+    // An application that did not confirm: the page says so first, and links to the IdP.
+    let cookies = launch_payroll(&e, &app, "_a-note").await;
+    let (request, progress, _) = sign_out_to_payroll(&e, &cookies).await;
+    let q = logout_response_query(
+        "_r-note",
+        &request.header.id,
+        "https://payroll.example/sp",
+        "urn:oasis:names:tc:SAML:2.0:status:Responder",
+    );
+    let (status, _, page, _) =
+        send_with_cookies(&e, &format!("/{}/saml2?{q}", e.tenant.id), &[progress]).await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    assert!(
+        page.contains("Some applications could not be told"),
+        "{page}"
+    );
+    let link = page
+        .split("<a href=\"")
+        .find(|l| l.starts_with("https://idp.fabrikam.example/slo?"))
+        .unwrap_or_else(|| panic!("no link to the IdP: {page}"));
+    let link = link.split('"').next().unwrap().replace("&amp;", "&");
+    let to_idp = e
+        .api
+        .idp_logout_request(e.tenant.id, &link, "https://idp.fabrikam.example/slo")
+        .await;
+    assert_eq!(to_idp.name_id.value, IMMUTABLE);
+
+    // No application in the session: the IdP is the first and last step.
+    let req = e.start().await;
+    let signed_in = answer(&e, &req, |r| r.assertion_id = "_a-alone").await;
+    let cookies = vec![
+        signed_in
+            .cookie
+            .unwrap()
+            .split(';')
+            .next()
+            .unwrap()
+            .to_owned(),
+    ];
+    let (status, to_idp, _, set) =
+        send_with_cookies(&e, &format!("/{}/logout", e.tenant.id), &cookies).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert!(
+        to_idp
+            .unwrap()
+            .starts_with("https://idp.fabrikam.example/slo?SAMLRequest="),
+        "{set:?}"
+    );
+    assert!(
+        set.iter()
+            .any(|c| c.starts_with("sesame_session_") && c.ends_with('=')),
+        "the session cookie goes: {set:?}"
+    );
+    assert!(cookie_set(&set, "sesame_slo_").is_none(), "{set:?}");
+
+    // Started by the application: answered at once, PartialLogout (the request names the
+    // browser's own session, so nothing else makes it partial).
     let cookies = launch_payroll(&e, &app, "_a-skip").await;
     let now = OffsetDateTime::now_utc()
         .format(&time::format_description::well_known::Rfc3339)

@@ -347,6 +347,10 @@ impl Sesame {
             .unwrap_or_else(|| panic!("app saml create printed no app id: {created}"))
             .to_string();
         self.cli_ok(&["app", "assign", "-t", TENANT, &id, "--user", ALICE]);
+        // The assignments table names who, not only their ids.
+        let table = self.cli(&["app", "assignments", "-t", TENANT, &id]);
+        let table = String::from_utf8_lossy(&table.stdout);
+        assert!(table.contains(&format!("┆ {ALICE} ")), "{table}");
         id
     }
 

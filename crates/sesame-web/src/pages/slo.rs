@@ -21,12 +21,15 @@ pub fn routes() -> Router<AppState> {
     Router::new().route("/{tenant}/logout", get(logout).post(logout_confirmed))
 }
 
-/// The signed-out page; `progress`, the logout that led to it, says who was not told.
+/// The signed-out page; `progress`, the logout that led to it, says who was not told;
+/// `idp_logout` is where the user signs out of the organisation they signed in with, when it
+/// does not come back here.
 fn signed_out_page(
     state: &AppState,
     tenant: &Tenant,
     signed_out: bool,
     progress: Option<&SloState>,
+    idp_logout: Option<&str>,
 ) -> Response {
     // Some application, or the identity provider the user signed in at, was not told
     // (unreachable, or did not confirm): it may still hold a session of its own, which the
@@ -44,6 +47,12 @@ fn signed_out_page(
              signed out there. It may still sign you in without asking for your password: sign out on its own \
              site too.</p>",
         );
+    }
+    if let Some(url) = idp_logout {
+        notes.push_str(&format!(
+            "<p><a href=\"{}\">Sign out of the organisation you signed in with</a></p>",
+            escape(url)
+        ));
     }
     let body = format!(
         "<h1>Signed out</h1><p>You have signed out of {}.</p>{notes}<p><a href=\"/{}/login\">Sign in again</a></p>",
@@ -96,7 +105,10 @@ pub(crate) async fn continue_logout(
             (StatusCode::SEE_OTHER, [(header::LOCATION, url)]).into_response()
         }
         SloStep::Post(post) => super::saml::post_page(&post),
-        SloStep::Done => return signed_out_page(state, tenant, signed_out, Some(&slo)),
+        SloStep::Done => return signed_out_page(state, tenant, signed_out, Some(&slo), None),
+        SloStep::DoneThenIdp(url) => {
+            return signed_out_page(state, tenant, signed_out, Some(&slo), Some(&url));
+        }
     };
     let sealed = if slo.remaining.is_empty() && slo.awaiting.is_none() && slo.origin.is_none() {
         None
@@ -201,7 +213,7 @@ async fn sign_out(
         headers,
         &cookies::session_name(tenant.id, state.config.https()),
     ) else {
-        return signed_out_page(state, tenant, true, None);
+        return signed_out_page(state, tenant, true, None, None);
     };
     // Read before the session ends: whether the user signed in through a federated IdP.
     let federated = super::federation::federated_user(state, tenant, &secret).await;
@@ -267,7 +279,7 @@ pub(crate) async fn logout_response(
     let Some(mut slo) = sealed.and_then(|s| state.core.open_logout_progress(&s)) else {
         // No logout in progress here (expired, or another browser): which session this answer
         // is about is unknown, so the browser's stays as it is.
-        return signed_out_page(state, tenant, false, None);
+        return signed_out_page(state, tenant, false, None, None);
     };
     state
         .core

@@ -56,6 +56,7 @@ const APP_COLS: &[Column] = &[
 ];
 const ASSIGN_COLS: &[Column] = &[
     ("principal type", "principalType"),
+    ("principal", "principal"),
     ("principal id", "principalId"),
     ("app role", "appRole"),
 ];
@@ -163,13 +164,13 @@ pub enum DomainCmd {
         t: TenantArg,
         name: String,
     },
-    /// Show a domain and its verification state (and the TXT record to publish).
+    /// Show a domain, its verification state and its verification token.
     Show {
         #[command(flatten)]
         t: TenantArg,
         name: String,
     },
-    /// Remove a domain from the tenant.
+    /// Remove a domain from the tenant, with its federation.
     Remove {
         #[command(flatten)]
         t: TenantArg,
@@ -441,7 +442,7 @@ pub enum GroupCmd {
         t: TenantArg,
         group: String,
     },
-    /// Delete a group (its members stay).
+    /// Delete a group: its members stay, the app assignments made through it go.
     Delete {
         #[command(flatten)]
         t: TenantArg,
@@ -573,7 +574,7 @@ pub enum AppCmd {
         #[arg(long)]
         enabled: Option<bool>,
     },
-    /// Delete an application with its settings, certificates and assignments.
+    /// Delete an application with its settings, certificates, assignments and provisioning.
     Delete {
         #[command(flatten)]
         t: TenantArg,
@@ -676,7 +677,11 @@ pub async fn app(conn: &Conn, cmd: AppCmd) -> anyhow::Result<()> {
                     body,
                 )
                 .await?;
-            print_one(o, &a, ASSIGN_COLS);
+            let mut a = [a];
+            if o == super::output::Output::Table {
+                name_principals(&c, &t, &mut a).await;
+            }
+            print_one(o, &a[0], ASSIGN_COLS);
         }
         AppCmd::Unassign {
             t,
@@ -698,12 +703,15 @@ pub async fn app(conn: &Conn, cmd: AppCmd) -> anyhow::Result<()> {
             .await?;
             print_done(o, &format!("{kind} {id} unassigned from app {app}"));
         }
-        AppCmd::Assignments { t, app } => print_list(
-            o,
-            &c.get_all(&format!("{}/apps/{}/assignments", t.path(), seg(&app)))
-                .await?,
-            ASSIGN_COLS,
-        ),
+        AppCmd::Assignments { t, app } => {
+            let mut all = c
+                .get_all(&format!("{}/apps/{}/assignments", t.path(), seg(&app)))
+                .await?;
+            if o == super::output::Output::Table {
+                name_principals(&c, &t, &mut all).await;
+            }
+            print_list(o, &all, ASSIGN_COLS);
+        }
         AppCmd::Saml(_) => {}
     }
     Ok(())
@@ -757,6 +765,28 @@ pub async fn signins(conn: &Conn, args: SignInsArgs) -> anyhow::Result<()> {
     }
     print_list(conn.output, &items, SIGNIN_COLS);
     Ok(())
+}
+
+/// Gives each assignment its principal's name (`principal`) for the table: a user's UPN, a
+/// group's display name; one removed since, or unreadable, keeps only its id.
+async fn name_principals(c: &Client, t: &TenantArg, assignments: &mut [Value]) {
+    for a in assignments {
+        let (Some(kind), Some(id)) = (a["principalType"].as_str(), a["principalId"].as_str())
+        else {
+            continue;
+        };
+        let (collection, field) = match kind {
+            "user" => ("users", "userPrincipalName"),
+            "group" => ("groups", "displayName"),
+            _ => continue,
+        };
+        if let Ok(p) = c
+            .get(&format!("{}/{collection}/{}", t.path(), seg(id)))
+            .await
+        {
+            a["principal"] = p[field].clone();
+        }
+    }
 }
 
 /// The id of the application `app` names: an id as it is, else the one application of that

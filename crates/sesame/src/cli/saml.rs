@@ -197,7 +197,8 @@ pub enum CertCmd {
         t: TenantArg,
         app: String,
     },
-    /// Add a new signing certificate (RSA-2048, 3 years): published in the metadata at once, inactive.
+    /// Add a signing certificate (RSA-2048, 3 years), published in the metadata at once; it
+    /// signs only once activated (unless it is the app's only one).
     Add {
         #[command(flatten)]
         t: TenantArg,
