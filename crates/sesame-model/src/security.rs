@@ -113,4 +113,6 @@ pub struct SignInQuery {
     pub app_id: Option<AppId>,
     pub result: Option<SignInResult>,
     pub correlation_id: Option<String>,
+    /// Sign-ins at or after this instant.
+    pub since: Option<OffsetDateTime>,
 }

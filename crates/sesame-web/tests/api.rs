@@ -468,3 +468,67 @@ async fn scim_token_lifetime_is_bounded() {
         .await;
     assert_eq!(ok.status, StatusCode::CREATED, "{}", ok.text);
 }
+
+/// The sign-in log filtered by application and by time; a `since` that is not an instant is
+/// a 400 problem.
+#[tokio::test]
+async fn sign_ins_filter_by_application_and_time() {
+    use sesame_model::{AppId, SignInEvent, SignInId, SignInResult};
+    let api = api().await;
+    let t = tenant(&api).await;
+    let tenant_id = sesame_model::TenantId(t.parse().unwrap());
+    let now = time::OffsetDateTime::now_utc();
+    let app = AppId(uuid::Uuid::now_v7());
+    let event = |hours_ago: i64, app_id: Option<AppId>| SignInEvent {
+        id: SignInId(uuid::Uuid::now_v7()),
+        tenant_id,
+        at: now - time::Duration::hours(hours_ago),
+        user_id: None,
+        user_principal_name: "someone@contoso.example".into(),
+        app_id,
+        protocol: "saml".into(),
+        result: SignInResult::Success,
+        reason: None,
+        ip: None,
+        correlation_id: uuid::Uuid::now_v7().to_string(),
+    };
+    let (old, recent, other) = (event(48, Some(app)), event(1, Some(app)), event(1, None));
+    for e in [&old, &recent, &other] {
+        api.core.store().append_sign_in(e).await.unwrap();
+    }
+    let ids = |query: &str| {
+        let api = &api;
+        let path = format!("/api/v1/tenants/{t}/signins?{query}");
+        async move {
+            let r = api.get(&path).await;
+            assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+            r.body["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|e| e["id"].as_str().unwrap().to_owned())
+                .collect::<Vec<_>>()
+        }
+    };
+    let id = |e: &SignInEvent| e.id.0.to_string();
+    assert_eq!(
+        ids(&format!("app={}", app.0)).await,
+        [id(&recent), id(&old)]
+    );
+    let since = (now - time::Duration::hours(2))
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap();
+    assert_eq!(
+        ids(&format!("since={}", since.replace('+', "%2B"))).await,
+        [id(&other), id(&recent)]
+    );
+    assert_eq!(
+        ids(&format!("app={}&since={since}", app.0)).await,
+        [id(&recent)]
+    );
+    let bad = api
+        .get(&format!("/api/v1/tenants/{t}/signins?since=yesterday"))
+        .await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST, "{}", bad.text);
+    assert_eq!(bad.content_type, "application/problem+json");
+}

@@ -310,7 +310,7 @@ macro_rules! security_impls {
                     "SELECT * FROM sign_ins WHERE tenant_id = $1 AND id < $2 \
                      AND ($3 IS NULL OR user_id = $3) AND ($4 IS NULL OR result = $4) \
                      AND ($5 IS NULL OR correlation_id = $5) AND ($6 IS NULL OR app_id = $6) \
-                     ORDER BY id DESC LIMIT $7",
+                     AND ($7 IS NULL OR at_ns >= $7) ORDER BY id DESC LIMIT $8",
                 )
                 .bind(tenant.to_string())
                 .bind(page.after.as_deref().unwrap_or("~"))
@@ -318,6 +318,7 @@ macro_rules! security_impls {
                 .bind(query.result.map(|r| r.as_str()))
                 .bind(&query.correlation_id)
                 .bind(query.app_id.map(|a| a.to_string()))
+                .bind(query.since.map($crate::rows::ns).transpose()?)
                 .bind(limit + 1)
                 .fetch_all(self.r())
                 .await

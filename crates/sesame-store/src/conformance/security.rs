@@ -283,6 +283,20 @@ pub async fn sign_in_filters(store: &dyn Store) {
     assert_eq!(list(by_app(payroll, Some(u1.id))).await, vec![e5.clone()]);
     assert_eq!(list(by_app(crm, None)).await, vec![e6.clone()]);
     assert!(list(by_app(AppId(seq_id()), None)).await.is_empty());
+    // Since an instant: that instant included, earlier ones not.
+    let mut old = sign_in_fixture(&t, Some(&u1), SignInResult::Success);
+    old.at -= time::Duration::hours(2);
+    store.append_sign_in(&old).await.unwrap();
+    let since = |at: time::OffsetDateTime| SignInQuery {
+        since: Some(at),
+        user_id: Some(u1.id),
+        ..SignInQuery::default()
+    };
+    let recent = list(since(e5.at)).await;
+    assert!(recent.contains(&e5) && !recent.contains(&old), "{recent:?}");
+    let all = list(since(old.at)).await;
+    assert!(all.contains(&old) && all.contains(&e5), "{all:?}");
+
     let q =
         |user_id: Option<UserId>, result: Option<SignInResult>, corr: Option<&str>| SignInQuery {
             user_id,
@@ -292,7 +306,7 @@ pub async fn sign_in_filters(store: &dyn Store) {
         };
     assert_eq!(
         list(q(Some(u1.id), None, None)).await,
-        vec![e5.clone(), e2.clone(), e1.clone()]
+        vec![old.clone(), e5.clone(), e2.clone(), e1.clone()]
     );
     assert_eq!(
         list(q(None, Some(SignInResult::Failure), None)).await,

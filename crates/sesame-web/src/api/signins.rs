@@ -24,6 +24,8 @@ pub struct SignInParams {
     /// `success`, `failure` or `locked`.
     pub result: Option<String>,
     pub correlation_id: Option<String>,
+    /// Only sign-ins at or after this instant (RFC 3339, e.g. `2026-11-22T08:00:00Z`).
+    pub since: Option<String>,
     pub limit: Option<u32>,
     pub cursor: Option<String>,
 }
@@ -45,7 +47,17 @@ pub async fn list(
                 .ok_or_else(|| ApiError::bad_query("result must be success, failure or locked"))?,
         ),
     };
+    let since = match params.since.as_deref() {
+        None => None,
+        Some(s) => Some(
+            time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339)
+                .map_err(|_| {
+                    ApiError::bad_query("since must be an RFC 3339 instant (2026-11-22T08:00:00Z)")
+                })?,
+        ),
+    };
     let query = SignInQuery {
+        since,
         user_id: params.user,
         app_id: params.app,
         result,

@@ -727,6 +727,10 @@ pub struct SignInsArgs {
     /// Only sign-ins to this application (id or name).
     #[arg(long)]
     app: Option<String>,
+    /// Only sign-ins since: a duration back from now (`30m`, `12h`, `7d`) or an RFC 3339
+    /// instant.
+    #[arg(long, value_parser = since_instant)]
+    since: Option<String>,
     /// success, failure or locked.
     #[arg(long)]
     result: Option<String>,
@@ -748,6 +752,9 @@ pub async fn signins(conn: &Conn, args: SignInsArgs) -> anyhow::Result<()> {
     }
     if let Some(r) = &args.result {
         query.push(format!("result={}", seg(r)));
+    }
+    if let Some(since) = &args.since {
+        query.push(format!("since={}", seg(since)));
     }
     if let Some(cid) = &args.correlation_id {
         query.push(format!("correlationId={}", seg(cid)));
@@ -787,6 +794,36 @@ async fn name_principals(c: &Client, t: &TenantArg, assignments: &mut [Value]) {
             a["principal"] = p[field].clone();
         }
     }
+}
+
+/// `--since`: an RFC 3339 instant as it is, or a duration back from now (`45s`, `30m`,
+/// `12h`, `7d`) as the instant it reaches.
+fn since_instant(given: &str) -> Result<String, String> {
+    since_from(given, time::OffsetDateTime::now_utc())
+}
+
+fn since_from(given: &str, now: time::OffsetDateTime) -> Result<String, String> {
+    use time::format_description::well_known::Rfc3339;
+    if time::OffsetDateTime::parse(given, &Rfc3339).is_ok() {
+        return Ok(given.to_owned());
+    }
+    let bad = || format!("{given:?} is neither a duration (30m, 12h, 7d) nor an RFC 3339 instant");
+    let (unit_at, unit) = given.char_indices().last().ok_or_else(bad)?;
+    let amount: i64 = given[..unit_at].parse().map_err(|_| bad())?;
+    let seconds = match unit {
+        's' => 1,
+        'm' => 60,
+        'h' => 3_600,
+        'd' => 86_400,
+        _ => return Err(bad()),
+    };
+    amount
+        .checked_mul(seconds)
+        .filter(|s| *s >= 0)
+        .and_then(|s| now.checked_sub(time::Duration::seconds(s)))
+        .ok_or_else(|| format!("{given:?} reaches back too far"))?
+        .format(&Rfc3339)
+        .map_err(|e| e.to_string())
 }
 
 /// The id of the application `app` names: an id as it is, else the one application of that
@@ -882,4 +919,34 @@ pub async fn token(conn: &Conn, cmd: TokenCmd) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn since_takes_a_duration_back_or_an_instant() {
+        let now = time::macros::datetime!(2026-11-22 12:00:00 UTC);
+        assert_eq!(since_from("30m", now).unwrap(), "2026-11-22T11:30:00Z");
+        assert_eq!(since_from("12h", now).unwrap(), "2026-11-22T00:00:00Z");
+        assert_eq!(since_from("7d", now).unwrap(), "2026-11-15T12:00:00Z");
+        assert_eq!(since_from("45s", now).unwrap(), "2026-11-22T11:59:15Z");
+        assert_eq!(
+            since_from("2026-11-01T08:00:00+01:00", now).unwrap(),
+            "2026-11-01T08:00:00+01:00"
+        );
+        for bad in [
+            "",
+            "h",
+            "5",
+            "5y",
+            "-5m",
+            "5é",
+            "99999999999999999d",
+            "yesterday",
+        ] {
+            assert!(since_from(bad, now).is_err(), "{bad}");
+        }
+    }
 }
