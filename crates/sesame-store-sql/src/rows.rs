@@ -15,6 +15,16 @@ pub(crate) fn ns(t: OffsetDateTime) -> StoreResult<i64> {
         .map_err(|_| StoreError::Backend("timestamp out of storable range".to_owned()))
 }
 
+/// [`ns`] for a bound in a query: an instant beyond what nanoseconds hold (before 1677, after
+/// 2262) is the nearest one they do, which every stored time is on the same side of.
+pub(crate) fn ns_clamped(t: OffsetDateTime) -> i64 {
+    ns(t).unwrap_or(if t.unix_timestamp() < 0 {
+        i64::MIN
+    } else {
+        i64::MAX
+    })
+}
+
 pub(crate) fn opt_ns(t: Option<OffsetDateTime>) -> StoreResult<Option<i64>> {
     t.map(ns).transpose()
 }

@@ -515,7 +515,9 @@ async fn sign_ins_filter_by_application_and_time() {
         ids(&format!("app={}", app.0)).await,
         [id(&recent), id(&old)]
     );
+    // In another offset than UTC: the '+' must reach the server as it is.
     let since = (now - time::Duration::hours(2))
+        .to_offset(time::macros::offset!(+1))
         .format(&time::format_description::well_known::Rfc3339)
         .unwrap();
     assert_eq!(
@@ -523,9 +525,16 @@ async fn sign_ins_filter_by_application_and_time() {
         [id(&other), id(&recent)]
     );
     assert_eq!(
-        ids(&format!("app={}&since={since}", app.0)).await,
+        ids(&format!(
+            "app={}&since={}",
+            app.0,
+            since.replace('+', "%2B")
+        ))
+        .await,
         [id(&recent)]
     );
+    // Before the store's earliest instant: everything.
+    assert_eq!(ids("since=1600-01-01T00:00:00Z").await.len(), 3);
     let bad = api
         .get(&format!("/api/v1/tenants/{t}/signins?since=yesterday"))
         .await;

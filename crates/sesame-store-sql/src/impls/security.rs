@@ -318,7 +318,7 @@ macro_rules! security_impls {
                 .bind(query.result.map(|r| r.as_str()))
                 .bind(&query.correlation_id)
                 .bind(query.app_id.map(|a| a.to_string()))
-                .bind(query.since.map($crate::rows::ns).transpose()?)
+                .bind(query.since.map($crate::rows::ns_clamped))
                 .bind(limit + 1)
                 .fetch_all(self.r())
                 .await

@@ -295,7 +295,17 @@ pub async fn sign_in_filters(store: &dyn Store) {
     let recent = list(since(e5.at)).await;
     assert!(recent.contains(&e5) && !recent.contains(&old), "{recent:?}");
     let all = list(since(old.at)).await;
-    assert!(all.contains(&old) && all.contains(&e5), "{all:?}");
+    assert_eq!(all, vec![old.clone(), e5.clone(), e2.clone(), e1.clone()]);
+    assert!(
+        list(since(e5.at + time::Duration::hours(1)))
+            .await
+            .is_empty()
+    );
+    // Beyond what the store's clock holds, on either side: nothing, or everything.
+    let far = |year| time::Date::from_calendar_date(year, time::Month::January, 1).unwrap();
+    let at = |year| far(year).midnight().assume_utc();
+    assert!(list(since(at(9999))).await.is_empty());
+    assert_eq!(list(since(at(1000))).await, all);
 
     let q =
         |user_id: Option<UserId>, result: Option<SignInResult>, corr: Option<&str>| SignInQuery {

@@ -25,6 +25,7 @@ pub struct SignInParams {
     pub result: Option<String>,
     pub correlation_id: Option<String>,
     /// Only sign-ins at or after this instant (RFC 3339, e.g. `2026-11-22T08:00:00Z`).
+    #[param(format = DateTime)]
     pub since: Option<String>,
     pub limit: Option<u32>,
     pub cursor: Option<String>,
