@@ -298,10 +298,7 @@ async fn happy_path_signs_in_and_redirects_to_continue() {
     assert_eq!(out.status, StatusCode::SEE_OTHER);
     // Signed with the tenant's SP key, which the SP metadata publishes.
     let location = out.location.unwrap();
-    let request = e
-        .api
-        .idp_logout_request(e.tenant.id, &location, "https://idp.fabrikam.example/slo")
-        .await;
+    let request = fabrikam_logout_request(&e, &location).await;
     assert_eq!(request.name_id.value, IMMUTABLE);
 }
 
@@ -932,6 +929,14 @@ fn logout_response_xml(
     .unwrap()
 }
 
+/// The LogoutRequest a sign-out sent to the IdP's logoff URL (`location`), its signature
+/// checked with the tenant's SP key.
+async fn fabrikam_logout_request(e: &Env, location: &str) -> sesame_saml::LogoutRequest {
+    e.api
+        .idp_logout_request(e.tenant.id, location, "https://idp.fabrikam.example/slo")
+        .await
+}
+
 /// The SAML message of a browser step to Payroll's logout URL (HTTP-Redirect).
 fn payroll_slo_xml(location: &str) -> String {
     let query = location
@@ -1166,10 +1171,7 @@ async fn federated_sign_out_reaches_the_idp_after_the_applications() {
             send_with_cookies(&e, &format!("/{}/saml2?{q}", e.tenant.id), &[progress]).await;
         assert_eq!(status, StatusCode::SEE_OTHER, "{page}");
         let location = to_idp.unwrap();
-        let to_idp = e
-            .api
-            .idp_logout_request(e.tenant.id, &location, "https://idp.fabrikam.example/slo")
-            .await;
+        let to_idp = fabrikam_logout_request(&e, &location).await;
         assert_eq!(to_idp.name_id.value, IMMUTABLE);
         let progress = cookie_set(&set, "sesame_slo_").expect("the IdP's answer is awaited");
 
@@ -1269,14 +1271,7 @@ async fn federated_sign_out_reaches_the_idp_after_the_applications() {
         let (status, to_idp, page, set) =
             send_with_cookies(&e, &format!("/{}/saml2?{q}", e.tenant.id), &cookies).await;
         assert_eq!(status, StatusCode::SEE_OTHER, "{page}");
-        let to_idp = e
-            .api
-            .idp_logout_request(
-                e.tenant.id,
-                &to_idp.unwrap(),
-                "https://idp.fabrikam.example/slo",
-            )
-            .await;
+        let to_idp = fabrikam_logout_request(&e, &to_idp.unwrap()).await;
         let progress = cookie_set(&set, "sesame_slo_").expect("the IdP's answer is awaited");
         let q = logout_response_query(&format!("_idp-sp{n}"), &to_idp.header.id, IDP, idp_status);
         let (status, to_app, page, _) =
@@ -1350,14 +1345,7 @@ async fn an_idp_that_does_not_answer_logout_is_the_last_stop_or_skipped() {
     let (status, to_idp, page, set) =
         send_with_cookies(&e, &format!("/{}/saml2?{q}", e.tenant.id), &[progress]).await;
     assert_eq!(status, StatusCode::SEE_OTHER, "{page}");
-    let to_idp = e
-        .api
-        .idp_logout_request(
-            e.tenant.id,
-            &to_idp.unwrap(),
-            "https://idp.fabrikam.example/slo",
-        )
-        .await;
+    let to_idp = fabrikam_logout_request(&e, &to_idp.unwrap()).await;
     assert_eq!(to_idp.name_id.value, IMMUTABLE);
     assert!(
         cookie_set(&set, "sesame_slo_").is_none(),
@@ -1385,10 +1373,7 @@ async fn an_idp_that_does_not_answer_logout_is_the_last_stop_or_skipped() {
         .find(|l| l.starts_with("https://idp.fabrikam.example/slo?"))
         .unwrap_or_else(|| panic!("no link to the IdP: {page}"));
     let link = link.split('"').next().unwrap().replace("&amp;", "&");
-    let to_idp = e
-        .api
-        .idp_logout_request(e.tenant.id, &link, "https://idp.fabrikam.example/slo")
-        .await;
+    let to_idp = fabrikam_logout_request(&e, &link).await;
     assert_eq!(to_idp.name_id.value, IMMUTABLE);
 
     // No application in the session: the IdP is the first and last step.
